@@ -1,0 +1,37 @@
+// Command docker-scan is the docker scan CLI plugin. Started by the Docker
+// CLI (docker scan ...) it runs inside the plugin framework, with the CLI's
+// context and settings; started directly (docker-scan ...) it is a plain
+// command-line tool, for CI jobs and sidecars without a Docker CLI.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/docker/cli/cli-plugins/metadata"
+	cliplugin "github.com/docker/cli/cli-plugins/plugin"
+	"github.com/docker/cli/cli/command"
+	"github.com/spf13/cobra"
+
+	"github.com/docker-scan/docker-scan/plugin"
+)
+
+func main() {
+	if cliplugin.RunningStandalone() {
+		root := plugin.NewRootCommand("docker-scan", plugin.Hooks{})
+		if err := root.Execute(); err != nil {
+			fmt.Fprintln(os.Stderr, "docker-scan: "+err.Error())
+			os.Exit(1)
+		}
+		return
+	}
+	cliplugin.Run(func(command.Cli) *cobra.Command {
+		return plugin.NewRootCommand("scan", plugin.Hooks{PreRun: cliplugin.PersistentPreRunE})
+	}, metadata.Metadata{
+		SchemaVersion:    "0.1.0",
+		Vendor:           "docker-scan",
+		Version:          plugin.Version,
+		ShortDescription: "Scan images for vulnerabilities, secrets and misconfigurations",
+		URL:              "https://github.com/docker-scan/docker-scan",
+	})
+}

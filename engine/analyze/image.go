@@ -1,0 +1,40 @@
+package analyze
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/docker-scan/docker-scan/engine/types"
+)
+
+// Image analyzes every layer of img, several at once, and returns the
+// results in layer order.
+func Image(ctx context.Context, img *types.Image, analyzers []Analyzer) ([]*types.LayerResult, error) {
+	results := make([]*types.LayerResult, len(img.Layers))
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, layer := range img.Layers {
+		g.Go(func() error {
+			res, err := Layer(ctx, layer, analyzers)
+			if err != nil {
+				return fmt.Errorf("analyze layer %s: %w", layerName(layer), err)
+			}
+			results[i] = res
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+func layerName(l types.Layer) string {
+	if l.DiffID != "" {
+		return l.DiffID
+	}
+	return l.Digest
+}

@@ -1,0 +1,207 @@
+package analyze
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/docker-scan/docker-scan/engine/imagebuild"
+	"github.com/docker-scan/docker-scan/engine/types"
+)
+
+// recorder wants every file and records what it was offered.
+type recorder struct{ seen *[]string }
+
+func (recorder) Name() string             { return "recorder" }
+func (recorder) Version() int             { return 1 }
+func (recorder) Wants(string, int64) bool { return true }
+func (r recorder) Analyze(p string, c []byte, _ *types.LayerResult) error {
+	*r.seen = append(*r.seen, p+"="+string(c))
+	return nil
+}
+
+func walkFiles(t *testing.T, files ...imagebuild.File) ([]string, *types.LayerResult, error) {
+	t.Helper()
+	b, err := imagebuild.TarBytes(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	res := &types.LayerResult{}
+	err = Walk(context.Background(), bytes.NewReader(b), []Analyzer{recorder{&seen}}, res)
+	return seen, res, err
+}
+
+func TestWalkHostileEntries(t *testing.T) {
+	seen, res, err := walkFiles(t,
+		imagebuild.File{Path: "../../../../tmp/escape", Body: "a"},
+		imagebuild.File{Path: "/etc/absolute", Body: "b"},
+		imagebuild.File{Path: "./usr//lib/../lib/./x", Body: "c"},
+		imagebuild.File{Path: "dev/null", Type: tar.TypeChar},
+		imagebuild.File{Path: "dev/sda", Type: tar.TypeBlock},
+		imagebuild.File{Path: "run/fifo", Type: tar.TypeFifo},
+		imagebuild.File{Path: "etc/hard", Type: tar.TypeLink, Linkname: "etc/absolute"},
+		imagebuild.File{Path: "etc/os-release", Type: tar.TypeSymlink, Linkname: "../usr/lib/os-release"},
+		imagebuild.File{Path: "../", Type: tar.TypeDir},
+		imagebuild.File{Path: strings.Repeat("d/", 2000) + "deep", Body: "e"},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"tmp/escape=a", "etc/absolute=b", "usr/lib/x=c", strings.Repeat("d/", 2000) + "deep=e"}
+	if !slices.Equal(seen, want) {
+		t.Errorf("offered %q, want %q", seen, want)
+	}
+	if len(res.Symlinks) != 1 || res.Symlinks[0] != (types.Symlink{Path: "etc/os-release", Target: "../usr/lib/os-release"}) {
+		t.Errorf("symlinks = %+v", res.Symlinks)
+	}
+}
+
+func TestWalkWhiteouts(t *testing.T) {
+	seen, res, err := walkFiles(t,
+		imagebuild.File{Path: "etc/.wh.passwd"},
+		imagebuild.File{Path: "var/lib/.wh..wh..opq"},
+		imagebuild.File{Path: ".wh.top"},
+		imagebuild.File{Path: "var/lib/new", Body: "n"},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(res.WhiteoutFiles, []string{"etc/passwd", "top"}) || !slices.Equal(res.OpaqueDirs, []string{"var/lib"}) {
+		t.Errorf("whiteouts %q, opaque %q", res.WhiteoutFiles, res.OpaqueDirs)
+	}
+	if !slices.Equal(seen, []string{"var/lib/new=n"}) {
+		t.Errorf("offered %q", seen)
+	}
+}
+
+func TestWalkBrokenTar(t *testing.T) {
+	b, err := imagebuild.TarBytes([]imagebuild.File{{Path: "lib/apk/db/installed", Body: strings.Repeat("P:x\nV:1\n\n", 100)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := map[string][]byte{
+		"truncated content": b[:700],
+		"garbage header":    bytes.Repeat([]byte{0xff}, 1024),
+	}
+	// A PAX extended header claiming 8 GiB: archive/tar refuses it rather
+	// than buffering it.
+	tests["huge pax header"] = rawHeader("PaxHeaders/x", tar.TypeXHeader, 8<<30)
+	// A file claiming 8 GiB of content that is not there.
+	tests["lying size"] = rawHeader("lib/apk/db/installed", tar.TypeReg, 8<<30)
+
+	for name, data := range tests {
+		t.Run(name, func(t *testing.T) {
+			err := Walk(context.Background(), bytes.NewReader(data), OSAnalyzers(), &types.LayerResult{})
+			if err == nil {
+				t.Fatal("no error for a broken layer")
+			}
+		})
+	}
+}
+
+func TestLayerCompressions(t *testing.T) {
+	plain, err := imagebuild.TarBytes([]imagebuild.File{
+		{Path: "etc/alpine-release", Body: "3.20.3\n"},
+		{Path: "lib/apk/db/installed", Body: "P:musl\nV:1.2.5-r0\nA:x86_64\n\n"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gz, zs bytes.Buffer
+	gw := gzip.NewWriter(&gz)
+	gw.Write(plain)
+	gw.Close()
+	zw, _ := zstd.NewWriter(&zs)
+	zw.Write(plain)
+	zw.Close()
+	for name, blob := range map[string][]byte{"plain": plain, "gzip": gz.Bytes(), "zstd": zs.Bytes()} {
+		t.Run(name, func(t *testing.T) {
+			layer := types.Layer{DiffID: "sha256:x", Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(blob)), nil }}
+			res, err := Layer(context.Background(), layer, OSAnalyzers())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.OSReleases) != 1 || res.OSReleases[0].Name != "3.20.3" {
+				t.Errorf("os = %+v", res.OSReleases)
+			}
+			if len(res.PackageDBs) != 1 || res.PackageDBs[0].Packages[0].ID != "musl@1.2.5-r0" {
+				t.Errorf("packages = %+v", res.PackageDBs)
+			}
+		})
+	}
+}
+
+func TestWalkMalformedPackageDB(t *testing.T) {
+	b, _ := imagebuild.TarBytes([]imagebuild.File{{Path: "var/lib/dpkg/status", Body: "Package: a\nnot a field\n"}})
+	err := Walk(context.Background(), bytes.NewReader(b), OSAnalyzers(), &types.LayerResult{})
+	if err == nil || !strings.Contains(err.Error(), "var/lib/dpkg/status") || !strings.Contains(err.Error(), "line 2") {
+		t.Fatalf("error %v should name the file and the line", err)
+	}
+}
+
+func TestWalkCancelled(t *testing.T) {
+	b, _ := imagebuild.TarBytes([]imagebuild.File{{Path: "a", Body: "x"}})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := Walk(ctx, bytes.NewReader(b), OSAnalyzers(), &types.LayerResult{}); err == nil {
+		t.Fatal("a cancelled walk returned no error")
+	}
+}
+
+func FuzzWalk(f *testing.F) {
+	seed, _ := imagebuild.TarBytes([]imagebuild.File{
+		{Path: "etc/alpine-release", Body: "3.20.3\n"},
+		{Path: "lib/apk/db/installed", Body: "P:musl\nV:1.2.5-r0\n\n"},
+		{Path: "var/lib/dpkg/status", Body: "Package: a\nStatus: install ok installed\nVersion: 1\n"},
+		{Path: "etc/.wh.x"},
+		{Path: "../../x", Type: tar.TypeSymlink, Linkname: "/etc/passwd"},
+	})
+	f.Add(seed)
+	var gz bytes.Buffer
+	gw := gzip.NewWriter(&gz)
+	gw.Write(seed)
+	gw.Close()
+	f.Add(gz.Bytes())
+	f.Fuzz(func(t *testing.T, data []byte) {
+		layer := types.Layer{Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }}
+		res, err := Layer(context.Background(), layer, OSAnalyzers())
+		if err != nil {
+			return
+		}
+		for _, p := range append(res.WhiteoutFiles, res.OpaqueDirs...) {
+			if strings.HasPrefix(p, "/") || strings.HasPrefix(p, "../") || p == ".." {
+				t.Fatalf("path escapes the root: %q", p)
+			}
+		}
+	})
+}
+
+// rawHeader builds a ustar header block by hand, to say what tar.Writer
+// would refuse to write.
+func rawHeader(name string, typ byte, size int64) []byte {
+	b := make([]byte, 512)
+	copy(b[0:], name)
+	copy(b[100:], "0000644\x00")
+	copy(b[108:], "0000000\x00")
+	copy(b[116:], "0000000\x00")
+	copy(b[124:], fmt.Sprintf("%011o\x00", size))
+	copy(b[136:], "00000000000\x00")
+	b[156] = typ
+	copy(b[257:], "ustar\x0000")
+	copy(b[148:], "        ")
+	sum := 0
+	for _, c := range b {
+		sum += int(c)
+	}
+	copy(b[148:], fmt.Sprintf("%06o\x00 ", sum))
+	return append(b, make([]byte, 1024)...)
+}

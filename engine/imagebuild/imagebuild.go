@@ -1,0 +1,241 @@
+// Package imagebuild writes small real images for tests, benchmarks and the
+// demo, with go-containerregistry: layers from file lists, directories or
+// root filesystem tarballs, stored as a docker save tarball, an OCI layout,
+// an OCI archive, or pushed to a registry.
+package imagebuild
+
+import (
+	"archive/tar"
+	"bytes"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	"github.com/docker-scan/docker-scan/engine/types"
+)
+
+// File is one tar entry of a layer. Type defaults to a regular file.
+type File struct {
+	Path     string
+	Body     string
+	Type     byte
+	Linkname string
+	Mode     int64
+}
+
+// epoch keeps generated layers byte-for-byte reproducible.
+var epoch = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// TarBytes writes files as an uncompressed tar.
+func TarBytes(files []File) ([]byte, error) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, f := range files {
+		hdr := &tar.Header{Name: f.Path, Typeflag: f.Type, Linkname: f.Linkname, Mode: f.Mode, ModTime: epoch}
+		if hdr.Typeflag == 0 {
+			hdr.Typeflag = tar.TypeReg
+		}
+		if hdr.Mode == 0 {
+			hdr.Mode = 0o644
+		}
+		if hdr.Typeflag == tar.TypeReg {
+			hdr.Size = int64(len(f.Body))
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return nil, err
+		}
+		if _, err := io.WriteString(tw, f.Body); err != nil {
+			return nil, err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// Layer makes a gzip-compressed layer of files.
+func Layer(files ...File) (v1.Layer, error) {
+	b, err := TarBytes(files)
+	if err != nil {
+		return nil, err
+	}
+	return tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil })
+}
+
+// LayerFromFile makes a layer of a tar or tar.gz file (an Alpine
+// minirootfs, say).
+func LayerFromFile(path string) (v1.Layer, error) {
+	return tarball.LayerFromFile(path)
+}
+
+// DirTar writes the tree under dir as a tar file at dst: regular files,
+// directories and symlinks, paths relative to dir. Special files are left
+// out.
+func DirTar(dir, dst string) error {
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	tw := tar.NewWriter(out)
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil || rel == "." {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		link := ""
+		switch {
+		case info.Mode()&fs.ModeSymlink != 0:
+			if link, err = os.Readlink(p); err != nil {
+				return err
+			}
+		case info.Mode().IsRegular(), info.IsDir():
+		default:
+			return nil
+		}
+		hdr, err := tar.FileInfoHeader(info, link)
+		if err != nil {
+			return err
+		}
+		hdr.Name = filepath.ToSlash(rel)
+		if info.IsDir() {
+			hdr.Name += "/"
+		}
+		hdr.Uname, hdr.Gname = "", ""
+		if err := tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		if info.Mode().IsRegular() {
+			f, err := os.Open(p)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if _, err := io.Copy(tw, f); err != nil {
+				return fmt.Errorf("%s: %w", p, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	return out.Close()
+}
+
+// Image stacks layers into a linux image for arch with a minimal config.
+func Image(arch string, layers ...v1.Layer) (v1.Image, error) {
+	img, err := mutate.AppendLayers(empty.Image, layers...)
+	if err != nil {
+		return nil, err
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, err
+	}
+	cf = cf.DeepCopy()
+	cf.OS, cf.Architecture = "linux", arch
+	cf.Created = v1.Time{Time: epoch}
+	cf.Config.Env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+	cf.Config.Cmd = []string{"/bin/sh"}
+	return mutate.ConfigFile(img, cf)
+}
+
+// WriteDockerArchive writes img as `docker save` would, tagged tag.
+func WriteDockerArchive(path, tag string, img v1.Image) error {
+	t, err := name.NewTag(tag)
+	if err != nil {
+		return err
+	}
+	return tarball.WriteToFile(path, t, img)
+}
+
+// WriteOCILayout writes img into an OCI layout directory, annotated with tag.
+func WriteOCILayout(dir, tag string, img v1.Image) error {
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		return err
+	}
+	return p.AppendImage(img, layout.WithAnnotations(map[string]string{
+		"org.opencontainers.image.ref.name": tag,
+	}))
+}
+
+// WriteOCIArchive writes img as an OCI layout packed in a tar file.
+func WriteOCIArchive(path, tag string, img v1.Image) error {
+	dir, err := os.MkdirTemp("", "oci-archive-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if err := WriteOCILayout(dir, tag, img); err != nil {
+		return err
+	}
+	return DirTar(dir, path)
+}
+
+// Push uploads img to a registry reference (plain HTTP allowed, for the
+// in-process test registry).
+func Push(ref string, img v1.Image) error {
+	r, err := name.ParseReference(ref, name.Insecure)
+	if err != nil {
+		return err
+	}
+	return remote.Write(r, img)
+}
+
+// EngineImage hands a go-containerregistry image to the engine directly,
+// without a runtime source, for engine tests and benchmarks.
+func EngineImage(name string, img v1.Image) (*types.Image, error) {
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, err
+	}
+	id, err := img.ConfigName()
+	if err != nil {
+		return nil, err
+	}
+	layers, err := img.Layers()
+	if err != nil {
+		return nil, err
+	}
+	out := &types.Image{Name: name, ID: id.String(), Config: cf, Source: "test", Close: func() error { return nil }}
+	for _, l := range layers {
+		digest, err := l.Digest()
+		if err != nil {
+			return nil, err
+		}
+		diffID, err := l.DiffID()
+		if err != nil {
+			return nil, err
+		}
+		size, err := l.Size()
+		if err != nil {
+			return nil, err
+		}
+		out.Layers = append(out.Layers, types.Layer{Digest: digest.String(), DiffID: diffID.String(), Size: size, Open: l.Compressed})
+	}
+	return out, nil
+}

@@ -1,0 +1,128 @@
+// Package merge applies analyzed layers in order, the way the image's root
+// filesystem stacks them, and returns what is visible at the top.
+package merge
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/docker-scan/docker-scan/engine/types"
+)
+
+// state is the visible view after applying some layers, keyed by the path of
+// the file each finding came from.
+type state struct {
+	releases map[string]types.OSRelease
+	dbs      map[string]types.PackageDB
+	facts    map[string]types.PackageFacts
+}
+
+// Layers merges per-layer results, bottom layer first.
+func Layers(layers []*types.LayerResult) types.Artifact {
+	s := state{
+		releases: map[string]types.OSRelease{},
+		dbs:      map[string]types.PackageDB{},
+		facts:    map[string]types.PackageFacts{},
+	}
+	for _, l := range layers {
+		// A layer's whiteouts and opaque markers hide what lower layers
+		// have; the layer's own files are added after.
+		for _, dir := range l.OpaqueDirs {
+			s.remove(func(p string) bool { return under(p, dir) && p != dir })
+		}
+		for _, file := range l.WhiteoutFiles {
+			s.remove(func(p string) bool { return p == file || under(p, file) })
+		}
+		ref := types.LayerRef{Digest: l.Digest, DiffID: l.DiffID}
+		for _, r := range l.OSReleases {
+			s.releases[r.FilePath] = r
+		}
+		for _, f := range l.PackageFacts {
+			s.facts[f.FilePath] = f
+		}
+		for _, db := range l.PackageDBs {
+			s.dbs[db.FilePath] = attribute(db, s.dbs[db.FilePath], ref)
+		}
+	}
+
+	art := types.Artifact{OS: chooseOS(s.releases, s.dbs)}
+	for _, p := range sortedKeys(s.dbs) {
+		art.PackageDBs = append(art.PackageDBs, s.dbs[p])
+	}
+	attachFacts(art.PackageDBs, s.facts)
+	setPURLs(art.PackageDBs, art.OS)
+	return art
+}
+
+func (s state) remove(hidden func(string) bool) {
+	deleteKeys(s.releases, hidden)
+	deleteKeys(s.dbs, hidden)
+	deleteKeys(s.facts, hidden)
+}
+
+func deleteKeys[V any](m map[string]V, hidden func(string) bool) {
+	for k := range m {
+		if hidden(k) {
+			delete(m, k)
+		}
+	}
+}
+
+// under reports whether p is dir or inside it.
+func under(p, dir string) bool {
+	return dir == "" || p == dir || strings.HasPrefix(p, dir+"/")
+}
+
+// attribute sets the layer of each package of a database found in layer
+// ref. A package that the same database file already listed, at the same
+// version, below this layer keeps the layer that introduced it: rewriting
+// the database (every `apk add` does) does not re-introduce old packages.
+func attribute(db, below types.PackageDB, ref types.LayerRef) types.PackageDB {
+	earlier := map[string]types.LayerRef{}
+	for _, p := range below.Packages {
+		earlier[p.Name+"@"+p.Version+"/"+p.Arch] = p.Layer
+	}
+	pkgs := make([]types.Package, len(db.Packages))
+	for i, p := range db.Packages {
+		p.Layer = ref
+		if l, ok := earlier[p.Name+"@"+p.Version+"/"+p.Arch]; ok {
+			p.Layer = l
+		}
+		pkgs[i] = p
+	}
+	db.Packages = pkgs
+	return db
+}
+
+// attachFacts gives dpkg packages the files and licenses dpkg keeps beside
+// its database.
+func attachFacts(dbs []types.PackageDB, facts map[string]types.PackageFacts) {
+	type key struct{ typ, pkg string }
+	byPkg := map[key][]types.PackageFacts{}
+	for _, p := range sortedKeys(facts) {
+		f := facts[p]
+		byPkg[key{f.Type, f.Package}] = append(byPkg[key{f.Type, f.Package}], f)
+	}
+	for _, db := range dbs {
+		for i := range db.Packages {
+			p := &db.Packages[i]
+			for _, f := range byPkg[key{db.Type, p.Name}] {
+				p.InstalledFiles = append(p.InstalledFiles, f.InstalledFiles...)
+				for _, l := range f.Licenses {
+					if !slices.Contains(p.Licenses, l) {
+						p.Licenses = append(p.Licenses, l)
+					}
+				}
+			}
+		}
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

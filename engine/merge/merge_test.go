@@ -1,0 +1,131 @@
+package merge
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/docker-scan/docker-scan/engine/types"
+)
+
+func pkg(name, version string) types.Package {
+	return types.Package{ID: name + "@" + version, Name: name, Version: version, SrcName: name, SrcVersion: version, Arch: "x86_64"}
+}
+
+func layer(diffID string) *types.LayerResult {
+	return &types.LayerResult{DiffID: diffID, Digest: "sha256:d" + diffID[len("sha256:"):]}
+}
+
+func TestLayersWhiteoutsAndAttribution(t *testing.T) {
+	l1 := layer("sha256:1")
+	l1.OSReleases = []types.OSRelease{{FilePath: "etc/alpine-release", Family: "alpine", Name: "3.19.1"}}
+	l1.PackageDBs = []types.PackageDB{{FilePath: "lib/apk/db/installed", Type: "apk", Packages: []types.Package{pkg("musl", "1.2.4-r2"), pkg("busybox", "1.36.1-r15"), pkg("zlib", "1.3.1-r0")}}}
+
+	// apk upgrade busybox, del zlib, add curl: the whole database is rewritten.
+	l2 := layer("sha256:2")
+	l2.PackageDBs = []types.PackageDB{{FilePath: "lib/apk/db/installed", Type: "apk", Packages: []types.Package{pkg("musl", "1.2.4-r2"), pkg("busybox", "1.36.1-r16"), pkg("curl", "8.5.0-r0")}}}
+
+	art := Layers([]*types.LayerResult{l1, l2})
+	if art.OS != (types.OS{Family: "alpine", Name: "3.19.1"}) {
+		t.Errorf("os = %+v", art.OS)
+	}
+	got := map[string]string{}
+	for _, p := range art.PackageDBs[0].Packages {
+		got[p.ID] = p.Layer.DiffID
+	}
+	want := map[string]string{"musl@1.2.4-r2": "sha256:1", "busybox@1.36.1-r16": "sha256:2", "curl@8.5.0-r0": "sha256:2"}
+	if len(got) != len(want) {
+		t.Fatalf("packages %v, want %v", got, want)
+	}
+	for id, l := range want {
+		if got[id] != l {
+			t.Errorf("%s from layer %q, want %q", id, got[id], l)
+		}
+	}
+	if p := art.PackageDBs[0].Packages[0]; p.Identifier.PURL != "pkg:apk/alpine/musl@1.2.4-r2?arch=x86_64&distro=3.19.1" {
+		t.Errorf("purl = %s", p.Identifier.PURL)
+	}
+}
+
+func TestLayersDeletedDatabaseResetsAttribution(t *testing.T) {
+	l1 := layer("sha256:1")
+	l1.PackageDBs = []types.PackageDB{{FilePath: "var/lib/dpkg/status", Type: "dpkg", Packages: []types.Package{pkg("bash", "5.2-1")}}}
+	l2 := layer("sha256:2")
+	l2.WhiteoutFiles = []string{"var/lib/dpkg"} // rm -rf /var/lib/dpkg
+	l3 := layer("sha256:3")
+	l3.PackageDBs = l1.PackageDBs
+	art := Layers([]*types.LayerResult{l1, l2, l3})
+	if len(art.PackageDBs) != 1 || art.PackageDBs[0].Packages[0].Layer.DiffID != "sha256:3" {
+		t.Fatalf("a database deleted and re-created must be attributed to the new layer: %+v", art.PackageDBs)
+	}
+	art = Layers([]*types.LayerResult{l1, l2})
+	if len(art.PackageDBs) != 0 {
+		t.Fatalf("whiteout of the directory left %+v", art.PackageDBs)
+	}
+	if art.OS.Detected() {
+		t.Errorf("os = %+v, want none", art.OS)
+	}
+}
+
+func TestLayersOpaqueDir(t *testing.T) {
+	l1 := layer("sha256:1")
+	l1.PackageDBs = []types.PackageDB{
+		{FilePath: "var/lib/dpkg/status.d/base-files", Type: "dpkg", Packages: []types.Package{pkg("base-files", "12.4")}},
+		{FilePath: "var/lib/dpkg/status.d/tzdata", Type: "dpkg", Packages: []types.Package{pkg("tzdata", "2024a")}},
+	}
+	l1.PackageFacts = []types.PackageFacts{{FilePath: "usr/share/doc/base-files/copyright", Type: "dpkg", Package: "base-files", Licenses: []string{"GPL"}}}
+	l2 := layer("sha256:2")
+	l2.OpaqueDirs = []string{"var/lib/dpkg/status.d"}
+	l2.PackageDBs = []types.PackageDB{{FilePath: "var/lib/dpkg/status.d/netbase", Type: "dpkg", Packages: []types.Package{pkg("netbase", "6.4")}}}
+	l2.PackageFacts = []types.PackageFacts{{FilePath: "var/lib/dpkg/info/netbase.list", Type: "dpkg", Package: "netbase", InstalledFiles: []string{"etc/services"}}}
+
+	art := Layers([]*types.LayerResult{l1, l2})
+	var names []string
+	for _, db := range art.PackageDBs {
+		for _, p := range db.Packages {
+			names = append(names, p.Name)
+			if !slices.Equal(p.InstalledFiles, []string{"etc/services"}) {
+				t.Errorf("%s files = %q", p.Name, p.InstalledFiles)
+			}
+		}
+	}
+	if !slices.Equal(names, []string{"netbase"}) {
+		t.Errorf("packages = %q, want netbase only", names)
+	}
+	// No release file, but dpkg's status.d: a distroless Debian.
+	if art.OS.Family != "debian" {
+		t.Errorf("os = %+v", art.OS)
+	}
+}
+
+func TestChooseOS(t *testing.T) {
+	rel := func(p, f, n string) types.OSRelease { return types.OSRelease{FilePath: p, Family: f, Name: n} }
+	tests := []struct {
+		name string
+		in   []types.OSRelease
+		want types.OS
+	}{
+		{"alpine file beats os-release", []types.OSRelease{rel("etc/os-release", "alpine", "3.20.3"), rel("etc/alpine-release", "alpine", "3.20.3")}, types.OS{Family: "alpine", Name: "3.20.3"}},
+		{"debian_version is more precise", []types.OSRelease{rel("etc/os-release", "debian", "12"), rel("etc/debian_version", "debian", "12.7")}, types.OS{Family: "debian", Name: "12.7"}},
+		{"ubuntu carries debian_version", []types.OSRelease{rel("etc/debian_version", "debian", "bookworm/sid"), rel("etc/os-release", "ubuntu", "24.04"), rel("etc/lsb-release", "ubuntu", "24.04")}, types.OS{Family: "ubuntu", Name: "24.04"}},
+		{"generic os-release", []types.OSRelease{rel("usr/lib/os-release", "redhat", "9.4")}, types.OS{Family: "redhat", Name: "9.4"}},
+	}
+	for _, tt := range tests {
+		m := map[string]types.OSRelease{}
+		for _, r := range tt.in {
+			m[r.FilePath] = r
+		}
+		if got := chooseOS(m, nil); got != tt.want {
+			t.Errorf("%s: got %+v, want %+v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestDebianPURL(t *testing.T) {
+	p := pkg("passwd", "4.13+dfsg1-1+b1")
+	p.Epoch, p.Arch = 1, "amd64"
+	got := osPURL("deb", p, types.OS{Family: "debian", Name: "12.7"})
+	want := "pkg:deb/debian/passwd@4.13%2Bdfsg1-1%2Bb1?arch=amd64&distro=debian-12.7&epoch=1"
+	if got != want {
+		t.Errorf("purl = %s, want %s", got, want)
+	}
+}

@@ -1,0 +1,51 @@
+package merge
+
+import (
+	"strconv"
+
+	"github.com/package-url/packageurl-go"
+
+	"github.com/docker-scan/docker-scan/engine/types"
+)
+
+// purlType maps package-database types to PURL types.
+var purlType = map[string]string{
+	"apk":  packageurl.TypeApk,
+	"dpkg": packageurl.TypeDebian,
+}
+
+// setPURLs names each OS package with a PURL; the distro qualifier needs the
+// OS, which only the merged image knows.
+func setPURLs(dbs []types.PackageDB, os types.OS) {
+	for _, db := range dbs {
+		typ, ok := purlType[db.Type]
+		if !ok {
+			continue
+		}
+		for i := range db.Packages {
+			db.Packages[i].Identifier.PURL = osPURL(typ, db.Packages[i], os)
+		}
+	}
+}
+
+func osPURL(typ string, p types.Package, os types.OS) string {
+	q := packageurl.Qualifiers{}
+	if p.Arch != "" {
+		q = append(q, packageurl.Qualifier{Key: "arch", Value: p.Arch})
+	}
+	distro := os.Name
+	if typ == packageurl.TypeDebian {
+		distro = os.Family + "-" + os.Name
+	}
+	if os.Name != "" {
+		q = append(q, packageurl.Qualifier{Key: "distro", Value: distro})
+	}
+	if p.Epoch > 0 {
+		q = append(q, packageurl.Qualifier{Key: "epoch", Value: strconv.Itoa(p.Epoch)})
+	}
+	namespace := os.Family
+	if namespace == "" {
+		namespace = typ
+	}
+	return packageurl.NewPackageURL(typ, namespace, p.Name, p.Version, q, "").ToString()
+}

@@ -1,0 +1,14 @@
+package report
+
+import (
+	"encoding/json"
+	"io"
+
+	"github.com/docker-scan/docker-scan/engine/types"
+)
+
+func writeJSON(w io.Writer, r *types.Report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}

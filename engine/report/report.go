@@ -1,0 +1,32 @@
+// Package report writes scan reports in the formats users ask for.
+package report
+
+import (
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/docker-scan/docker-scan/engine/types"
+)
+
+// Formats lists the supported --format values.
+var Formats = []string{"table", "json"}
+
+// Options tune the writers.
+type Options struct {
+	Format string
+}
+
+// Write renders r in the chosen format.
+func Write(w io.Writer, r *types.Report, opts Options) error {
+	switch opts.Format {
+	case "json":
+		return writeJSON(w, r)
+	case "table", "":
+		return writeTable(w, r)
+	}
+	return fmt.Errorf("unknown format %q (choose one of %v)", opts.Format, Formats)
+}
+
+// ValidFormat reports whether f is a known format.
+func ValidFormat(f string) bool { return slices.Contains(Formats, f) }

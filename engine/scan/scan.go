@@ -1,0 +1,119 @@
+// Package scan is the scanner pipeline as one function: analyze the layers
+// of an image, merge them, and build the report.
+package scan
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/docker-scan/docker-scan/engine/analyze"
+	"github.com/docker-scan/docker-scan/engine/merge"
+	"github.com/docker-scan/docker-scan/engine/types"
+)
+
+// Options choose what a scan does.
+type Options struct {
+	// Analyzers is the positive set of analyzers to run on every layer.
+	Analyzers []analyze.Analyzer
+	// ListAllPackages puts every package in the report, not only the
+	// vulnerable ones.
+	ListAllPackages bool
+	// Now stamps the report; zero means time.Now.
+	Now time.Time
+}
+
+// DefaultOptions scan for the OS and its packages and list them all.
+func DefaultOptions() Options {
+	return Options{Analyzers: analyze.OSAnalyzers(), ListAllPackages: true}
+}
+
+// Image scans one image.
+func Image(ctx context.Context, img *types.Image, opts Options) (*types.Report, error) {
+	var total int64
+	for _, l := range img.Layers {
+		total += l.Size
+	}
+	slog.Info("analyzing image", "image", img.Name, "layers", len(img.Layers), "size", humanBytes(total))
+	start := time.Now()
+	layers, err := analyze.Image(ctx, img, opts.Analyzers)
+	if err != nil {
+		return nil, err
+	}
+	slog.Debug("layers analyzed", "duration", time.Since(start).Round(time.Millisecond))
+	art := merge.Layers(layers)
+	if !art.OS.Detected() {
+		slog.Warn("no OS detected in the image; OS packages are not reported")
+	}
+	return buildReport(img, art, opts), nil
+}
+
+func buildReport(img *types.Image, art types.Artifact, opts Options) *types.Report {
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	r := &types.Report{
+		SchemaVersion: types.SchemaVersion,
+		CreatedAt:     now,
+		ArtifactName:  img.Name,
+		ArtifactType:  types.ArtifactTypeContainerImage,
+		Metadata: types.Metadata{
+			ImageID:     img.ID,
+			RepoTags:    img.RepoTags,
+			RepoDigests: img.RepoDigests,
+		},
+	}
+	if img.Config != nil {
+		r.Metadata.ImageConfig = *img.Config
+	}
+	for _, l := range img.Layers {
+		r.Metadata.DiffIDs = append(r.Metadata.DiffIDs, l.DiffID)
+		r.Metadata.Layers = append(r.Metadata.Layers, types.ReportLayer{Size: l.Size, Digest: l.Digest, DiffID: l.DiffID})
+	}
+	if art.OS.Detected() {
+		os := art.OS
+		r.Metadata.OS = &os
+		r.Results = append(r.Results, osResult(img.Name, art, opts))
+	}
+	return r
+}
+
+// osResult gathers the packages of every OS package database into one
+// result, as one OS has one set of packages whatever files list them.
+func osResult(name string, art types.Artifact, opts Options) types.Result {
+	res := types.Result{
+		Target: fmt.Sprintf("%s (%s %s)", name, art.OS.Family, art.OS.Name),
+		Class:  types.ClassOSPkg,
+		Type:   art.OS.Family,
+	}
+	if !opts.ListAllPackages {
+		return res
+	}
+	for _, db := range art.PackageDBs {
+		for _, p := range db.Packages {
+			p.InstalledFiles = nil // kept for analysis, too bulky for reports
+			res.Packages = append(res.Packages, p)
+		}
+	}
+	slices.SortFunc(res.Packages, func(a, b types.Package) int {
+		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Version, b.Version), cmp.Compare(a.Arch, b.Arch))
+	})
+	return res
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

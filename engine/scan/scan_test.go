@@ -1,0 +1,113 @@
+package scan
+
+import (
+	"context"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/docker-scan/docker-scan/engine/imagebuild"
+	"github.com/docker-scan/docker-scan/engine/types"
+)
+
+// multiLayerImage is built like a real Dockerfile would: an Alpine base,
+// an `apk upgrade`/`apk del`/`apk add` step that rewrites the database and
+// removes a file, then a step that resets a directory and adds a package
+// database of its own.
+func multiLayerImage(t testing.TB) (v1.Image, []string) {
+	t.Helper()
+	base, err := imagebuild.Layer(
+		imagebuild.File{Path: "etc/alpine-release", Body: "3.19.1\n"},
+		imagebuild.File{Path: "etc/os-release", Body: "ID=alpine\nVERSION_ID=3.19.1\n"},
+		imagebuild.File{Path: "lib/apk/db/installed", Body: "P:musl\nV:1.2.4_git20230717-r4\nA:x86_64\no:musl\nL:MIT\n\nP:busybox\nV:1.36.1-r15\nA:x86_64\nL:GPL-2.0-only\n\nP:zlib\nV:1.3.1-r0\nA:x86_64\nL:Zlib\n\n"},
+		imagebuild.File{Path: "var/lib/dpkg/status.d/base-files", Body: "Package: base-files\nVersion: 12.4+deb12u5\nArchitecture: amd64\n"},
+		imagebuild.File{Path: "var/lib/dpkg/status.d/tzdata", Body: "Package: tzdata\nVersion: 2024a-0+deb12u1\nArchitecture: all\n"},
+		imagebuild.File{Path: "var/lib/dpkg/status.d/netbase", Body: "Package: netbase\nVersion: 6.4\nArchitecture: all\n"},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	upgrade, err := imagebuild.Layer(
+		imagebuild.File{Path: "lib/apk/db/installed", Body: "P:musl\nV:1.2.4_git20230717-r4\nA:x86_64\no:musl\nL:MIT\n\nP:busybox\nV:1.36.1-r16\nA:x86_64\nL:GPL-2.0-only\n\nP:curl\nV:8.5.0-r0\nA:x86_64\nL:curl\n\n"},
+		imagebuild.File{Path: "var/lib/dpkg/status.d/.wh.tzdata"},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reset, err := imagebuild.Layer(
+		imagebuild.File{Path: "var/lib/dpkg/status.d/.wh..wh..opq"},
+		imagebuild.File{Path: "var/lib/dpkg/status.d/libssl3", Body: "Package: libssl3\nSource: openssl\nVersion: 3.0.13-1~deb12u1\nArchitecture: amd64\n"},
+		imagebuild.File{Path: "usr/share/doc/libssl3/copyright", Body: "Files: *\nLicense: Apache-2.0\n"},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := imagebuild.Image("amd64", base, upgrade, reset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var diffIDs []string
+	for _, l := range []v1.Layer{base, upgrade, reset} {
+		d, _ := l.DiffID()
+		diffIDs = append(diffIDs, d.String())
+	}
+	return img, diffIDs
+}
+
+func TestImageMultiLayer(t *testing.T) {
+	v1img, diffIDs := multiLayerImage(t)
+	img, err := imagebuild.EngineImage("multi:layer", v1img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Image(context.Background(), img, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Metadata.OS == nil || *rep.Metadata.OS != (types.OS{Family: "alpine", Name: "3.19.1"}) {
+		t.Fatalf("os = %+v", rep.Metadata.OS)
+	}
+	if len(rep.Results) != 1 || rep.Results[0].Target != "multi:layer (alpine 3.19.1)" || rep.Results[0].Class != "os-pkgs" {
+		t.Fatalf("results = %+v", rep.Results)
+	}
+	want := map[string]string{
+		"busybox@1.36.1-r16":        diffIDs[1], // upgraded in layer 2
+		"curl@8.5.0-r0":             diffIDs[1], // added in layer 2
+		"musl@1.2.4_git20230717-r4": diffIDs[0], // kept from the base through the rewrite
+		"libssl3@3.0.13-1~deb12u1":  diffIDs[2], // the only package left in the reset status.d
+	}
+	got := map[string]types.Package{}
+	for _, p := range rep.Results[0].Packages {
+		got[p.ID] = p
+	}
+	if len(got) != len(want) {
+		t.Errorf("packages %v, want %v", keys(got), keys(want))
+	}
+	for id, diffID := range want {
+		p, ok := got[id]
+		if !ok {
+			t.Errorf("%s missing", id)
+			continue
+		}
+		if p.Layer.DiffID != diffID || p.Layer.Digest == "" {
+			t.Errorf("%s layer = %+v, want diffID %s", id, p.Layer, diffID)
+		}
+		if p.InstalledFiles != nil {
+			t.Errorf("%s: installed files leak into the report", id)
+		}
+	}
+	if l := got["libssl3@3.0.13-1~deb12u1"]; l.SrcName != "openssl" || len(l.Licenses) != 1 || l.Licenses[0] != "Apache-2.0" {
+		t.Errorf("libssl3 = %+v", l)
+	}
+	if len(rep.Metadata.DiffIDs) != 3 || rep.Metadata.ImageID != img.ID {
+		t.Errorf("metadata = %+v", rep.Metadata)
+	}
+}
+
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}

@@ -1,0 +1,46 @@
+// Package types is the one domain model of the scanner: images and layers as
+// the engine sees them, packages and the other findings, per-layer analysis
+// results, and the report. The cache, the server wire format and the report
+// writers all use these types; there are no parallel copies.
+package types
+
+import (
+	"io"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// Image is a container image as any runtime source hands it to the engine:
+// already-parsed metadata plus layers that can be opened as streams. Sources
+// fill it without reading layer contents.
+type Image struct {
+	// Name is what the user asked for (a reference, a file, a layout).
+	Name string
+	// ID is the digest of the image config, as `docker images` shows it.
+	ID string
+	// Config is the parsed image config (history, diffIDs, env, ...).
+	Config *v1.ConfigFile
+	// Layers in order from the base up; one per diffID in Config.
+	Layers      []Layer
+	RepoTags    []string
+	RepoDigests []string
+	// Source names the runtime the image came from (tar, oci-layout, registry, ...).
+	Source string
+	// Close releases what the source holds (temp files, open archives).
+	Close func() error
+}
+
+// Layer is one filesystem layer of an image.
+type Layer struct {
+	// Digest is the digest of the blob as stored by the source (compressed
+	// for registries and OCI layouts); empty when the source does not know it
+	// without recompressing.
+	Digest string
+	// DiffID is the digest of the uncompressed tar.
+	DiffID string
+	// Size of the stored blob in bytes, when known.
+	Size int64
+	// Open returns the blob as stored: a gzip, zstd or plain tar stream. The
+	// analyzer detects the compression from the first bytes.
+	Open func() (io.ReadCloser, error) `json:"-"`
+}

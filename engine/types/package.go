@@ -1,0 +1,75 @@
+package types
+
+// OS is the operating system found in an image.
+type OS struct {
+	Family string
+	Name   string
+	// EOSL is true when the distribution no longer supports this version.
+	EOSL bool `json:",omitempty"`
+}
+
+// Detected reports whether an OS family was found.
+func (o OS) Detected() bool { return o.Family != "" }
+
+// LayerRef names the layer that introduced a finding.
+type LayerRef struct {
+	Digest string `json:",omitempty"`
+	DiffID string `json:",omitempty"`
+}
+
+// Identifier carries the package's globally meaningful names.
+type Identifier struct {
+	PURL string `json:",omitempty"`
+}
+
+// Package is one installed package, OS or language.
+type Package struct {
+	ID         string `json:",omitempty"`
+	Name       string `json:",omitempty"`
+	Identifier Identifier
+	Version    string   `json:",omitempty"`
+	Epoch      int      `json:",omitempty"`
+	Arch       string   `json:",omitempty"`
+	SrcName    string   `json:",omitempty"`
+	SrcVersion string   `json:",omitempty"`
+	SrcEpoch   int      `json:",omitempty"`
+	Licenses   []string `json:",omitempty"`
+	Maintainer string   `json:",omitempty"`
+	DependsOn  []string `json:",omitempty"`
+	Layer      LayerRef `json:",omitzero"`
+	// InstalledFiles are the paths the package owns. The merge step uses them
+	// (and later the language analyzers, to skip files an OS package owns);
+	// reports leave them out.
+	InstalledFiles []string `json:",omitempty"`
+}
+
+// PackageDB is the set of packages read from one package database file.
+// Layers are merged per FilePath: a later layer's database replaces an
+// earlier one at the same path.
+type PackageDB struct {
+	// FilePath is the database file, relative to the image root.
+	FilePath string
+	// Type is the package manager: apk, dpkg.
+	Type     string
+	Packages []Package
+}
+
+// OSRelease is one OS fact read from one file (e.g. etc/alpine-release).
+type OSRelease struct {
+	FilePath string
+	Family   string
+	Name     string
+}
+
+// PackageFacts are facts about one package read from a file of its own
+// rather than from the package database: dpkg keeps a package's file list in
+// var/lib/dpkg/info/<pkg>.list and its licenses in
+// usr/share/doc/<pkg>/copyright. Such files may come from other layers than
+// the database, so the merge step attaches them to the package by name.
+type PackageFacts struct {
+	FilePath       string
+	Type           string
+	Package        string
+	Licenses       []string `json:",omitempty"`
+	InstalledFiles []string `json:",omitempty"`
+}

@@ -1,0 +1,56 @@
+package types
+
+import (
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// SchemaVersion of the JSON report; the same as Trivy's so that existing
+// consumers read it unchanged.
+const SchemaVersion = 2
+
+// ArtifactTypeContainerImage is the only artifact type so far.
+const ArtifactTypeContainerImage = "container_image"
+
+// Result classes.
+const (
+	ClassOSPkg = "os-pkgs"
+)
+
+// Report is the whole output of one scan.
+type Report struct {
+	SchemaVersion int
+	CreatedAt     time.Time `json:",omitzero"`
+	ArtifactName  string
+	ArtifactType  string
+	Metadata      Metadata
+	Results       []Result `json:",omitempty"`
+}
+
+// Metadata describes the scanned image.
+type Metadata struct {
+	Size        int64         `json:",omitempty"`
+	OS          *OS           `json:",omitempty"`
+	ImageID     string        `json:",omitempty"`
+	DiffIDs     []string      `json:",omitempty"`
+	RepoTags    []string      `json:",omitempty"`
+	RepoDigests []string      `json:",omitempty"`
+	ImageConfig v1.ConfigFile `json:",omitzero"`
+	Layers      []ReportLayer `json:",omitempty"`
+}
+
+// ReportLayer is one layer in the report metadata.
+type ReportLayer struct {
+	Size   int64  `json:",omitempty"`
+	Digest string `json:",omitempty"`
+	DiffID string `json:",omitempty"`
+}
+
+// Result groups findings for one target (the OS, a lock file, ...).
+type Result struct {
+	Target   string
+	Class    string
+	Type     string    `json:",omitempty"`
+	Packages []Package `json:",omitempty"`
+}

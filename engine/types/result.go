@@ -1,0 +1,36 @@
+package types
+
+// LayerResult is what analysis found in one layer, independent of every other
+// layer. It is plain data so that it can be cached under the layer's diffID.
+type LayerResult struct {
+	Digest string
+	DiffID string
+	// SchemaVersion changes whenever the shape or meaning of a LayerResult
+	// changes, so that cached results from older versions are not reused.
+	SchemaVersion int
+
+	OSReleases   []OSRelease    `json:",omitempty"`
+	PackageDBs   []PackageDB    `json:",omitempty"`
+	PackageFacts []PackageFacts `json:",omitempty"`
+	// Symlinks are the links whose paths an analyzer asked for; they are
+	// recorded, never followed.
+	Symlinks []Symlink `json:",omitempty"`
+
+	// WhiteoutFiles are paths this layer deletes from the layers below it.
+	WhiteoutFiles []string `json:",omitempty"`
+	// OpaqueDirs are directories whose content from lower layers this layer hides.
+	OpaqueDirs []string `json:",omitempty"`
+}
+
+// Artifact is the merged view of an image: what is visible in its final
+// filesystem, each finding attributed to the layer that introduced it.
+type Artifact struct {
+	OS         OS
+	PackageDBs []PackageDB
+}
+
+// Symlink is a symbolic link in a layer.
+type Symlink struct {
+	Path   string
+	Target string
+}

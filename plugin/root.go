@@ -1,0 +1,63 @@
+// Package plugin holds the commands and flags of docker scan. It turns
+// flags into engine options and prints results; it does no scanning itself.
+package plugin
+
+import (
+	"github.com/spf13/cobra"
+)
+
+// Version is set at build time (-ldflags "-X .../plugin.Version=...").
+var Version = "0.1.0-dev"
+
+// Hooks connect the commands to the way the binary was started.
+type Hooks struct {
+	// PreRun runs before every command; as a Docker CLI plugin it is the
+	// plugin framework's own initialisation, which must not be skipped.
+	PreRun func(cmd *cobra.Command, args []string) error
+}
+
+// NewRootCommand builds the command tree. use is "scan" when run as a Docker
+// CLI plugin and "docker-scan" when run directly.
+func NewRootCommand(use string, hooks Hooks) *cobra.Command {
+	g := &globalOptions{}
+	root := &cobra.Command{
+		Use:   use + " [OPTIONS] IMAGE",
+		Short: "Scan container images for vulnerabilities and other risks",
+		Long: `Scan container images for known vulnerabilities in their OS and language
+packages, and list what they contain.
+
+Images are read from a registry or, with --input, from a docker save tarball,
+an OCI archive or an OCI image layout directory. "docker scan IMAGE" is short
+for "docker scan image IMAGE".
+
+Every flag can also be set with an environment variable DOCKER_SCAN_<FLAG>
+(upper case, dashes as underscores, e.g. DOCKER_SCAN_TIMEOUT=10m) or in a
+config file (docker-scan.yaml in the working directory, or --config FILE).
+A flag beats the environment, which beats the file.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.MaximumNArgs(1),
+	}
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if hooks.PreRun != nil {
+			if err := hooks.PreRun(cmd, args); err != nil {
+				return err
+			}
+		}
+		return g.apply(cmd)
+	}
+	g.register(root)
+
+	image := newImageCommand(g)
+	// "docker scan REF" scans REF like "docker scan image REF" does.
+	rootImage := &imageOptions{}
+	rootImage.register(root)
+	root.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 && rootImage.input == "" {
+			return cmd.Help()
+		}
+		return runImage(cmd, g, rootImage, args)
+	}
+	root.AddCommand(image, newVersionCommand())
+	return root
+}

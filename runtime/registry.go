@@ -1,0 +1,106 @@
+package runtime
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/docker-scan/docker-scan/engine/types"
+)
+
+// openRegistry reads an image from a registry. Credentials come from the
+// default keychain, so `docker login` works; layers are streamed when the
+// engine reads them, never downloaded in full first.
+func openRegistry(ctx context.Context, ref string, opts Options) (*types.Image, error) {
+	var nameOpts []name.Option
+	transport := remote.DefaultTransport
+	if opts.Insecure {
+		nameOpts = append(nameOpts, name.Insecure)
+		t := remote.DefaultTransport.(*http.Transport).Clone()
+		t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked for --insecure
+		transport = t
+	}
+	r, err := name.ParseReference(ref, nameOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("not an image reference: %w", err)
+	}
+	remoteOpts := []remote.Option{
+		remote.WithContext(ctx),
+		remote.WithAuthFromKeychain(authn.DefaultKeychain),
+		remote.WithTransport(transport),
+		remote.WithPlatform(opts.Platform),
+		remote.WithUserAgent("docker-scan"),
+	}
+	desc, err := remote.Get(r, remoteOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("registry: %w", err)
+	}
+	if !desc.MediaType.IsImage() && !desc.MediaType.IsIndex() && !desc.MediaType.IsSchema1() {
+		return nil, fmt.Errorf("not a container image: %s has media type %q", ref, desc.MediaType)
+	}
+	rimg, err := desc.Image()
+	if err != nil {
+		return nil, fmt.Errorf("registry: %w", err)
+	}
+	m, err := rimg.Manifest()
+	if err != nil {
+		return nil, fmt.Errorf("registry: manifest: %w", err)
+	}
+	if err := checkImageManifest(m); err != nil {
+		return nil, err
+	}
+	rawConfig, err := rimg.RawConfigFile()
+	if err != nil {
+		return nil, fmt.Errorf("registry: config: %w", err)
+	}
+	cfg, err := parseConfig(rawConfig)
+	if err != nil {
+		return nil, err
+	}
+	if len(cfg.RootFS.DiffIDs) != len(m.Layers) {
+		return nil, fmt.Errorf("image config lists %d layers but the manifest has %d", len(cfg.RootFS.DiffIDs), len(m.Layers))
+	}
+	if opts.PlatformSet {
+		if err := checkPlatform(cfg, selector{Platform: opts.Platform, PlatformSet: true}); err != nil {
+			return nil, err
+		}
+	}
+	manifestDigest, err := rimg.Digest()
+	if err != nil {
+		return nil, err
+	}
+	img := &types.Image{
+		Name:        ref,
+		ID:          digestOf(rawConfig),
+		Config:      cfg,
+		Source:      "registry",
+		RepoDigests: []string{r.Context().Name() + "@" + manifestDigest.String()},
+	}
+	if tag, ok := r.(name.Tag); ok {
+		img.RepoTags = []string{tag.Name()}
+	}
+	repo := r.Context()
+	for i, l := range m.Layers {
+		digest := l.Digest
+		img.Layers = append(img.Layers, types.Layer{
+			Digest: digest.String(),
+			DiffID: cfg.RootFS.DiffIDs[i].String(),
+			Size:   l.Size,
+			Open: func() (io.ReadCloser, error) {
+				layer, err := remote.Layer(repo.Digest(digest.String()), remoteOpts...)
+				if err != nil {
+					return nil, err
+				}
+				return layer.Compressed()
+			},
+		})
+	}
+	return img, nil
+}
+
