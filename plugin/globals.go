@@ -114,15 +114,7 @@ func (g *globalOptions) setupLogging(cmd *cobra.Command) {
 	case g.quiet:
 		level = slog.LevelError
 	}
-	h := slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{
-		Level: level,
-		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
-			if a.Key == slog.TimeKey && len(groups) == 0 && level != slog.LevelDebug {
-				return slog.Attr{}
-			}
-			return a
-		},
-	})
+	h := newLogHandler(cmd.ErrOrStderr(), level)
 	slog.SetDefault(slog.New(h))
 }
 

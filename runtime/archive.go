@@ -45,7 +45,7 @@ func openArchive(f *os.File) (*archiveFS, error) {
 		if len(a.entries) >= maxArchiveEntries {
 			return nil, fmt.Errorf("tar archive has more than %d entries", maxArchiveEntries)
 		}
-		if hdr.Typeflag != tar.TypeReg && hdr.Typeflag != tar.TypeRegA {
+		if hdr.Typeflag != tar.TypeReg {
 			continue
 		}
 		// archive/tar reads headers a block at a time and seeks past

@@ -22,10 +22,10 @@ type dockerManifestEntry struct {
 
 // blobFileDigest recognises layer files named after their digest:
 // blobs/sha256/<hex> (docker save since 25.0, where the blob is the
-// uncompressed tar) and <hex>.tar.gz (archives written by
+// uncompressed tar) and <hex>.tar[.gz|.zst] (archives written by
 // go-containerregistry). Older `docker save` names layers <id>/layer.tar,
 // where the id is not a digest; those layers get no digest.
-var blobFileDigest = regexp.MustCompile(`^(?:blobs/sha256/([a-f0-9]{64})|(?:sha256:)?([a-f0-9]{64})\.tar(?:\.gz)?)$`)
+var blobFileDigest = regexp.MustCompile(`^(?:blobs/sha256/([a-f0-9]{64})|(?:sha256:)?([a-f0-9]{64})\.tar(?:\.gz|\.zst)?)$`)
 
 // openDockerArchive reads a `docker save` archive (or such an archive
 // extracted into a directory) through its manifest.json.

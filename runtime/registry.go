@@ -103,4 +103,3 @@ func openRegistry(ctx context.Context, ref string, opts Options) (*types.Image, 
 	}
 	return img, nil
 }
-

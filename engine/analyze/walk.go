@@ -79,7 +79,7 @@ func Walk(ctx context.Context, stream io.Reader, analyzers []Analyzer, res *type
 		}
 
 		switch hdr.Typeflag {
-		case tar.TypeReg, tar.TypeRegA:
+		case tar.TypeReg:
 		case tar.TypeSymlink:
 			for _, a := range analyzers {
 				if a.Wants(name, 0) {

@@ -7,6 +7,7 @@ package imagebuild
 import (
 	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"fmt"
 	"io"
 	"io/fs"
@@ -75,9 +76,10 @@ func Layer(files ...File) (v1.Layer, error) {
 }
 
 // LayerFromFile makes a layer of a tar or tar.gz file (an Alpine
-// minirootfs, say).
+// minirootfs, say). A plain tar is compressed at the fastest gzip level
+// when the layer is written.
 func LayerFromFile(path string) (v1.Layer, error) {
-	return tarball.LayerFromFile(path)
+	return tarball.LayerFromFile(path, tarball.WithCompressionLevel(gzip.BestSpeed))
 }
 
 // DirTar writes the tree under dir as a tar file at dst: regular files,

@@ -10,5 +10,6 @@ import (
 func writeJSON(w io.Writer, r *types.Report) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	return enc.Encode(r)
 }

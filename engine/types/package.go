@@ -24,19 +24,19 @@ type Identifier struct {
 
 // Package is one installed package, OS or language.
 type Package struct {
-	ID         string `json:",omitempty"`
-	Name       string `json:",omitempty"`
-	Identifier Identifier
-	Version    string   `json:",omitempty"`
-	Epoch      int      `json:",omitempty"`
-	Arch       string   `json:",omitempty"`
-	SrcName    string   `json:",omitempty"`
-	SrcVersion string   `json:",omitempty"`
-	SrcEpoch   int      `json:",omitempty"`
-	Licenses   []string `json:",omitempty"`
-	Maintainer string   `json:",omitempty"`
-	DependsOn  []string `json:",omitempty"`
-	Layer      LayerRef `json:",omitzero"`
+	ID         string     `json:",omitempty"`
+	Name       string     `json:",omitempty"`
+	Identifier Identifier `json:",omitzero"`
+	Version    string     `json:",omitempty"`
+	Epoch      int        `json:",omitempty"`
+	Arch       string     `json:",omitempty"`
+	SrcName    string     `json:",omitempty"`
+	SrcVersion string     `json:",omitempty"`
+	SrcEpoch   int        `json:",omitempty"`
+	Licenses   []string   `json:",omitempty"`
+	Maintainer string     `json:",omitempty"`
+	DependsOn  []string   `json:",omitempty"`
+	Layer      LayerRef   `json:",omitzero"`
 	// InstalledFiles are the paths the package owns. The merge step uses them
 	// (and later the language analyzers, to skip files an OS package owns);
 	// reports leave them out.

@@ -1,0 +1,61 @@
+package plugin
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+)
+
+// logHandler prints log records as one readable line each on stderr:
+// "2026-01-02T15:04:05Z INFO analyzing image image=alpine:3.20 layers=1".
+// The timestamp is shown in debug mode only.
+type logHandler struct {
+	mu    *sync.Mutex
+	w     io.Writer
+	level slog.Level
+	attrs []slog.Attr
+}
+
+func newLogHandler(w io.Writer, level slog.Level) *logHandler {
+	return &logHandler{mu: &sync.Mutex{}, w: w, level: level}
+}
+
+func (h *logHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.level }
+
+func (h *logHandler) Handle(_ context.Context, r slog.Record) error {
+	var b strings.Builder
+	if h.level <= slog.LevelDebug {
+		b.WriteString(r.Time.UTC().Format(time.RFC3339) + " ")
+	}
+	fmt.Fprintf(&b, "%-5s %s", r.Level.String(), r.Message)
+	write := func(a slog.Attr) bool {
+		v := a.Value.String()
+		if strings.ContainsAny(v, " \t\"") {
+			v = fmt.Sprintf("%q", v)
+		}
+		b.WriteString(" " + a.Key + "=" + v)
+		return true
+	}
+	for _, a := range h.attrs {
+		write(a)
+	}
+	r.Attrs(write)
+	b.WriteString("\n")
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, err := io.WriteString(h.w, b.String())
+	return err
+}
+
+func (h *logHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	c := *h
+	c.attrs = append(append([]slog.Attr{}, h.attrs...), attrs...)
+	return &c
+}
+
+// WithGroup is not used by this program; groups are flattened.
+func (h *logHandler) WithGroup(string) slog.Handler { return h }
