@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	goruntime "runtime"
 	"strings"
+	"syscall"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
@@ -80,7 +82,11 @@ func runImage(cmd *cobra.Command, g *globalOptions, o *imageOptions, args []stri
 		platform = *p
 	}
 
-	ctx, cancel := context.WithTimeout(cmd.Context(), g.timeout)
+	// Ctrl-C and SIGTERM cancel the scan like a timeout does, so that every
+	// deferred cleanup (temp files) runs before the process exits.
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, g.timeout)
 	defer cancel()
 	err := func() error {
 		img, err := runtime.Open(ctx, ref, runtime.Options{
@@ -107,8 +113,13 @@ func runImage(cmd *cobra.Command, g *globalOptions, o *imageOptions, args []stri
 			return report.Write(w, rep, report.Options{Format: o.format})
 		})
 	}()
-	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return fmt.Errorf("scan timed out after %s (raise the limit with --timeout)", g.timeout)
+	case errors.Is(ctx.Err(), context.Canceled):
+		return errors.New("scan interrupted")
 	}
 	return err
 }

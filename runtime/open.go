@@ -38,7 +38,7 @@ type Options struct {
 // analysis. The caller must call img.Close.
 func Open(ctx context.Context, ref string, opts Options) (*types.Image, error) {
 	if opts.Input != "" {
-		return openInput(opts)
+		return openInput(ctx, opts)
 	}
 	if ref == "" {
 		return nil, errors.New("no image given: name an image reference or use --input FILE|DIR")
@@ -52,7 +52,7 @@ func Open(ctx context.Context, ref string, opts Options) (*types.Image, error) {
 }
 
 // openInput opens an archive file or a layout directory.
-func openInput(opts Options) (*types.Image, error) {
+func openInput(ctx context.Context, opts Options) (*types.Image, error) {
 	p, sel, err := splitInput(opts.Input)
 	if err != nil {
 		return nil, err
@@ -70,7 +70,7 @@ func openInput(opts Options) (*types.Image, error) {
 		img.Close = func() error { return nil }
 		return img, nil
 	}
-	f, cleanup, err := openTarFile(p, opts.TempDir)
+	f, cleanup, err := openTarFile(ctx, p, opts.TempDir)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", p, err)
 	}
@@ -107,7 +107,7 @@ func openFS(fsys fs.FS, name, layoutSource string, sel selector) (*types.Image, 
 
 // openTarFile opens an uncompressed tar file. A gzipped one is first
 // decompressed into a temp file, since archives are read by seeking.
-func openTarFile(p, tempDir string) (*os.File, func(), error) {
+func openTarFile(ctx context.Context, p, tempDir string) (*os.File, func(), error) {
 	f, err := os.Open(p)
 	if err != nil {
 		return nil, nil, err
@@ -139,7 +139,7 @@ func openTarFile(p, tempDir string) (*os.File, func(), error) {
 		return nil, nil, err
 	}
 	cleanup := func() { tmp.Close(); os.Remove(tmp.Name()) }
-	if _, err := io.Copy(tmp, zr); err != nil {
+	if _, err := io.Copy(tmp, ctxReader{ctx, zr}); err != nil {
 		cleanup()
 		return nil, nil, fmt.Errorf("decompress: %w", err)
 	}
@@ -170,4 +170,17 @@ func splitInput(input string) (string, selector, error) {
 		}
 	}
 	return input, selector{}, nil
+}
+
+// ctxReader stops a long copy when the scan is cancelled.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
