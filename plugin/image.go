@@ -9,78 +9,125 @@ import (
 	"os/signal"
 	"path/filepath"
 	goruntime "runtime"
+	"slices"
 	"strings"
 	"syscall"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
+	"github.com/docker-scan/docker-scan/engine/policy"
 	"github.com/docker-scan/docker-scan/engine/report"
 	"github.com/docker-scan/docker-scan/engine/scan"
+	"github.com/docker-scan/docker-scan/engine/types"
 	"github.com/docker-scan/docker-scan/runtime"
 )
+
+// scannerNames are the valid --scanners values; "none" lists packages
+// without matching them.
+var scannerNames = []string{scan.ScannerVuln, "none"}
 
 // imageOptions are the flags of an image scan.
 type imageOptions struct {
 	input       string
 	platform    string
-	insecure    bool
 	format      string
 	output      string
 	listAllPkgs bool
+	scanners    []string
+	skipFiles   []string
+	skipDirs    []string
+
+	severities     []string
+	ignoreUnfixed  bool
+	ignoreStatuses []string
+	ignoreFile     string
+	exitCode       int
+	exitOnEOL      int
+
+	db dbOptions
 }
 
 func (o *imageOptions) register(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.input, "input", "", "read the image from a docker save tarball or OCI archive (plain or gzipped), or an OCI layout directory; select one image with FILE:TAG or DIR@sha256:DIGEST")
 	f.StringVar(&o.platform, "platform", "", "platform of a multi-platform image, as OS/ARCH[/VARIANT] (default linux/"+goruntime.GOARCH+")")
-	f.BoolVar(&o.insecure, "insecure", false, "allow plain-HTTP and unverified-TLS registries")
 	f.StringVarP(&o.format, "format", "f", "table", "report format: "+strings.Join(report.Formats, ", "))
 	f.StringVarP(&o.output, "output", "o", "", "write the report to this file instead of standard output")
 	f.BoolVar(&o.listAllPkgs, "list-all-pkgs", true, "list every package in JSON reports, not only the vulnerable ones")
+	f.StringSliceVar(&o.scanners, "scanners", []string{scan.ScannerVuln}, "what to look for: vuln, or none to list packages only")
+	f.StringSliceVar(&o.skipFiles, "skip-files", nil, "files no analyzer reads (globs, ** allowed; repeatable)")
+	f.StringSliceVar(&o.skipDirs, "skip-dirs", nil, "directories no analyzer reads (globs, ** allowed; repeatable)")
+	f.StringSliceVarP(&o.severities, "severity", "s", types.SeverityNames, "severities to report (comma list)")
+	f.BoolVar(&o.ignoreUnfixed, "ignore-unfixed", false, "report only vulnerabilities that have a fix")
+	f.StringSliceVar(&o.ignoreStatuses, "ignore-status", nil, "statuses not to report: "+strings.Join(types.StatusNames, ", "))
+	f.StringVar(&o.ignoreFile, "ignorefile", policy.DefaultIgnoreFile, "file of vulnerability IDs to ignore (plain, or YAML when it ends in .yaml)")
+	f.IntVar(&o.exitCode, "exit-code", 0, "exit with this code when any vulnerability remains after filtering")
+	f.IntVar(&o.exitOnEOL, "exit-on-eol", 0, "exit with this code when the image's OS is past its end of support")
+	o.db.register(cmd)
 }
 
-func newImageCommand(g *globalOptions) *cobra.Command {
+func newImageCommand(g *globalOptions, hooks Hooks) *cobra.Command {
 	o := &imageOptions{}
 	cmd := &cobra.Command{
 		Use:   "image [OPTIONS] IMAGE",
 		Short: "Scan a container image",
-		Long: `Scan a container image: detect its OS and list its OS packages.
+		Long: `Scan a container image for known vulnerabilities in its OS packages.
 
 IMAGE is a registry reference (alpine:3.20, registry.example.com/app@sha256:...).
 With --input the image is read from a file or directory instead, and IMAGE
-may be omitted.`,
+may be omitted.
+
+The vulnerability DB is downloaded into the cache dir on first use and
+refreshed when the publisher's next update is due; see "db --help".`,
 		Example: `  docker scan image alpine:3.20
   docker scan image --input image.tar --format json --output report.json
+  docker scan image --severity HIGH,CRITICAL --ignore-unfixed --exit-code 1 app:latest
   docker scan image --input ./oci-layout:v1.2 --platform linux/arm64`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runImage(cmd, g, o, args)
+			return runImage(cmd, g, o, args, hooks)
 		},
 	}
 	o.register(cmd)
 	return cmd
 }
 
-func runImage(cmd *cobra.Command, g *globalOptions, o *imageOptions, args []string) error {
-	if !report.ValidFormat(o.format) {
-		return fmt.Errorf("unknown --format %q (choose one of %s)", o.format, strings.Join(report.Formats, ", "))
+// exitCodeError ends the process with a code and no message: the report
+// already says why.
+type exitCodeError int
+
+func (e exitCodeError) Error() string { return fmt.Sprintf("exit code %d", int(e)) }
+
+func runImage(cmd *cobra.Command, g *globalOptions, o *imageOptions, args []string, hooks Hooks) error {
+	code, err := scanImage(cmd, g, o, args)
+	if err != nil {
+		return err
 	}
+	if code != 0 {
+		hooks.exit(code)
+	}
+	return nil
+}
+
+func scanImage(cmd *cobra.Command, g *globalOptions, o *imageOptions, args []string) (int, error) {
 	ref := ""
 	if len(args) > 0 {
 		ref = args[0]
 	}
 	if ref == "" && o.input == "" {
-		return errors.New("no image given: name an image reference or use --input FILE|DIR")
+		return 0, errors.New("no image given: name an image reference or use --input FILE|DIR")
 	}
-	platform := v1.Platform{OS: "linux", Architecture: goruntime.GOARCH}
-	if o.platform != "" {
-		p, err := v1.ParsePlatform(o.platform)
-		if err != nil || p.OS == "" || p.Architecture == "" {
-			return fmt.Errorf("bad --platform %q: want OS/ARCH[/VARIANT], e.g. linux/amd64", o.platform)
-		}
-		platform = *p
+	settings, err := o.validate()
+	if err != nil {
+		return 0, err
 	}
+	ignore, err := policy.LoadIgnoreFile(o.ignoreFile, cmd.Flags().Changed("ignorefile"))
+	if err != nil {
+		return 0, err
+	}
+	settings.scan.Policy.Ignore = ignore
 
 	// Ctrl-C and SIGTERM cancel the scan like a timeout does, so that every
 	// deferred cleanup (temp files) runs before the process exits.
@@ -88,40 +135,112 @@ func runImage(cmd *cobra.Command, g *globalOptions, o *imageOptions, args []stri
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, g.timeout)
 	defer cancel()
-	err := func() error {
+	code, err := func() (int, error) {
 		img, err := runtime.Open(ctx, ref, runtime.Options{
 			Input:       o.input,
-			Platform:    platform,
+			Platform:    settings.platform,
 			PlatformSet: o.platform != "",
-			Insecure:    o.insecure,
+			Insecure:    o.db.insecure,
 			TempDir:     g.tempDir(),
 		})
 		if err != nil {
-			return err
+			return 0, err
 		}
 		defer img.Close()
 		if ref != "" && o.input != "" {
 			img.Name = ref
 		}
-		opts := scan.DefaultOptions()
-		opts.ListAllPackages = o.listAllPkgs
-		rep, err := scan.Image(ctx, img, opts)
-		if err != nil {
-			return err
+		// The image is found first, so that a typo does not cost a DB download.
+		if slices.Contains(settings.scan.Scanners, scan.ScannerVuln) {
+			vulnDB, err := o.db.open(ctx, g, cmd.ErrOrStderr())
+			if err != nil {
+				return 0, err
+			}
+			defer vulnDB.Close()
+			settings.scan.DB = vulnDB
 		}
-		return writeOutput(cmd.OutOrStdout(), o.output, func(w io.Writer) error {
-			return report.Write(w, rep, report.Options{Format: o.format})
+		rep, err := scan.Image(ctx, img, settings.scan)
+		if err != nil {
+			return 0, err
+		}
+		err = writeOutput(cmd.OutOrStdout(), o.output, func(w io.Writer) error {
+			return report.Write(w, rep, report.Options{
+				Format:       o.format,
+				Color:        o.output == "" && isTerminal(cmd.OutOrStdout()) && os.Getenv("NO_COLOR") == "",
+				PackagesOnly: len(settings.scan.Scanners) == 0,
+			})
 		})
+		if err != nil {
+			return 0, err
+		}
+		return policy.ExitCode(rep, policy.ExitOptions{ExitCode: o.exitCode, ExitOnEOL: o.exitOnEOL}), nil
 	}()
 	switch {
 	case err == nil:
-		return nil
+		return code, nil
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return fmt.Errorf("scan timed out after %s (raise the limit with --timeout)", g.timeout)
+		return 0, fmt.Errorf("scan timed out after %s (raise the limit with --timeout)", g.timeout)
 	case errors.Is(ctx.Err(), context.Canceled):
-		return errors.New("scan interrupted")
+		return 0, errors.New("scan interrupted")
 	}
-	return err
+	return 0, err
+}
+
+type imageSettings struct {
+	platform v1.Platform
+	scan     scan.Options
+}
+
+// validate checks every flag before any work starts and turns them into
+// engine options.
+func (o *imageOptions) validate() (imageSettings, error) {
+	var s imageSettings
+	if !report.ValidFormat(o.format) {
+		return s, fmt.Errorf("unknown --format %q (choose one of %s)", o.format, strings.Join(report.Formats, ", "))
+	}
+	s.platform = v1.Platform{OS: "linux", Architecture: goruntime.GOARCH}
+	if o.platform != "" {
+		p, err := v1.ParsePlatform(o.platform)
+		if err != nil || p.OS == "" || p.Architecture == "" {
+			return s, fmt.Errorf("bad --platform %q: want OS/ARCH[/VARIANT], e.g. linux/amd64", o.platform)
+		}
+		s.platform = *p
+	}
+	s.scan = scan.DefaultOptions()
+	s.scan.ListAllPackages = o.listAllPkgs
+	s.scan.Analysis.SkipFiles, s.scan.Analysis.SkipDirs = o.skipFiles, o.skipDirs
+	if err := s.scan.Analysis.ValidatePatterns(); err != nil {
+		return s, fmt.Errorf("--skip-files/--skip-dirs: %w", err)
+	}
+	for _, name := range o.scanners {
+		if !slices.Contains(scannerNames, name) {
+			return s, fmt.Errorf("unknown scanner %q in --scanners (choose from %s)", name, strings.Join(scannerNames, ", "))
+		}
+		if name != "none" {
+			s.scan.Scanners = append(s.scan.Scanners, name)
+		}
+	}
+	for _, name := range o.severities {
+		sev, err := types.ParseSeverity(name)
+		if err != nil {
+			return s, fmt.Errorf("--severity: %w", err)
+		}
+		s.scan.Policy.Severities = append(s.scan.Policy.Severities, sev)
+	}
+	for _, name := range o.ignoreStatuses {
+		st, err := types.ParseStatus(name)
+		if err != nil {
+			return s, fmt.Errorf("--ignore-status: %w", err)
+		}
+		s.scan.Policy.IgnoreStatuses = append(s.scan.Policy.IgnoreStatuses, st)
+	}
+	s.scan.Policy.IgnoreUnfixed = o.ignoreUnfixed
+	return s, nil
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // writeOutput writes to stdout, or to a file that appears whole or not at
@@ -150,3 +269,4 @@ func writeOutput(stdout io.Writer, path string, write func(io.Writer) error) err
 	}
 	return nil
 }
+

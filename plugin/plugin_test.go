@@ -16,7 +16,7 @@ import (
 // run executes the standalone command tree in-process.
 func run(t *testing.T, args ...string) (string, string, error) {
 	t.Helper()
-	root := NewRootCommand("docker-scan", Hooks{})
+	root := NewRootCommand("docker-scan", Hooks{Exit: func(code int) { t.Fatalf("unexpected exit %d", code) }})
 	var stdout, stderr bytes.Buffer
 	root.SetOut(&stdout)
 	root.SetErr(&stderr)
@@ -48,7 +48,7 @@ func demoArchive(t *testing.T) string {
 func TestImageJSONToFile(t *testing.T) {
 	archive := demoArchive(t)
 	out := filepath.Join(t.TempDir(), "report.json")
-	stdout, _, err := run(t, "image", "--input", archive, "--format", "json", "--output", out, "--cache-dir", t.TempDir())
+	stdout, _, err := run(t, "image", "--scanners", "none", "--input", archive, "--format", "json", "--output", out, "--cache-dir", t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestImageJSONToFile(t *testing.T) {
 
 func TestShortFormAndListAllPkgs(t *testing.T) {
 	archive := demoArchive(t)
-	stdout, _, err := run(t, "--input", archive, "--format", "json", "--list-all-pkgs=false", "--cache-dir", t.TempDir())
+	stdout, _, err := run(t, "--scanners", "none", "--input", archive, "--format", "json", "--list-all-pkgs=false", "--cache-dir", t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestShortFormAndListAllPkgs(t *testing.T) {
 	if len(rep.Results) != 1 || len(rep.Results[0].Packages) != 0 {
 		t.Errorf("--list-all-pkgs=false still lists packages: %+v", rep.Results)
 	}
-	table, _, err := run(t, "image", "--input", archive, "--cache-dir", t.TempDir())
+	table, _, err := run(t, "image", "--scanners", "none", "--input", archive, "--cache-dir", t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestSettingsPrecedence(t *testing.T) {
 	archive := demoArchive(t)
 	dir := t.TempDir()
 	t.Chdir(dir)
-	if err := os.WriteFile("docker-scan.yaml", []byte("format: json\nlist-all-pkgs: false\ncache:\n  dir: "+filepath.Join(dir, "cache")+"\n"), 0o644); err != nil {
+	if err := os.WriteFile("docker-scan.yaml", []byte("scanners: [none]\nformat: json\nlist-all-pkgs: false\ncache:\n  dir: "+filepath.Join(dir, "cache")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	format := func(args ...string) string {

@@ -3,6 +3,8 @@
 package plugin
 
 import (
+	"os"
+
 	"github.com/spf13/cobra"
 )
 
@@ -14,6 +16,17 @@ type Hooks struct {
 	// PreRun runs before every command; as a Docker CLI plugin it is the
 	// plugin framework's own initialisation, which must not be skipped.
 	PreRun func(cmd *cobra.Command, args []string) error
+	// Exit ends the process with a policy exit code (--exit-code,
+	// --exit-on-eol) after the report is written; nil means os.Exit.
+	Exit func(code int)
+}
+
+func (h Hooks) exit(code int) {
+	if h.Exit != nil {
+		h.Exit(code)
+		return
+	}
+	os.Exit(code)
 }
 
 // NewRootCommand builds the command tree. use is "scan" when run as a Docker
@@ -48,7 +61,7 @@ A flag beats the environment, which beats the file.`,
 	}
 	g.register(root)
 
-	image := newImageCommand(g)
+	image := newImageCommand(g, hooks)
 	// "docker scan REF" scans REF like "docker scan image REF" does.
 	rootImage := &imageOptions{}
 	rootImage.register(root)
@@ -56,8 +69,8 @@ A flag beats the environment, which beats the file.`,
 		if len(args) == 0 && rootImage.input == "" {
 			return cmd.Help()
 		}
-		return runImage(cmd, g, rootImage, args)
+		return runImage(cmd, g, rootImage, args, hooks)
 	}
-	root.AddCommand(image, newVersionCommand())
+	root.AddCommand(image, newDBCommand(g), newVersionCommand())
 	return root
 }

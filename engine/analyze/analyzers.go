@@ -7,6 +7,7 @@ func OSAnalyzers() []Analyzer {
 	return []Analyzer{
 		ospkg.Release{},
 		ospkg.Apk{},
+		ospkg.ApkRepositories{},
 		ospkg.Dpkg{},
 		ospkg.DpkgFacts{},
 	}

@@ -237,7 +237,7 @@ func BenchmarkLayerAnalysis(b *testing.B) {
 	}
 	b.Run("image-parallel", func(b *testing.B) {
 		run(b, func() error {
-			res, err := Image(context.Background(), img, OSAnalyzers())
+			res, err := Image(context.Background(), img, Config{Analyzers: OSAnalyzers()})
 			if err == nil && len(res[0].PackageDBs) != 1 {
 				err = fmt.Errorf("the bench image's apk database was not found")
 			}
@@ -247,7 +247,7 @@ func BenchmarkLayerAnalysis(b *testing.B) {
 	b.Run("image-sequential", func(b *testing.B) {
 		run(b, func() error {
 			for _, l := range layers {
-				if _, err := Layer(context.Background(), l, OSAnalyzers()); err != nil {
+				if _, err := Layer(context.Background(), l, Config{Analyzers: OSAnalyzers()}); err != nil {
 					return err
 				}
 			}
@@ -257,7 +257,7 @@ func BenchmarkLayerAnalysis(b *testing.B) {
 	b.Run("one-layer", func(b *testing.B) {
 		one := layers[1:2]
 		run(b, func() error {
-			_, err := Layer(context.Background(), one[0], OSAnalyzers())
+			_, err := Layer(context.Background(), one[0], Config{Analyzers: OSAnalyzers()})
 			return err
 		}, size/int64(len(layers)), gzipSeconds(b, one))
 	})

@@ -12,13 +12,13 @@ import (
 
 // Image analyzes every layer of img, several at once, and returns the
 // results in layer order.
-func Image(ctx context.Context, img *types.Image, analyzers []Analyzer) ([]*types.LayerResult, error) {
+func Image(ctx context.Context, img *types.Image, cfg Config) ([]*types.LayerResult, error) {
 	results := make([]*types.LayerResult, len(img.Layers))
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i, layer := range img.Layers {
 		g.Go(func() error {
-			res, err := Layer(ctx, layer, analyzers)
+			res, err := Layer(ctx, layer, cfg)
 			if err != nil {
 				return fmt.Errorf("analyze layer %s: %w", layerName(layer), err)
 			}

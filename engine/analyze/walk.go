@@ -28,7 +28,7 @@ const resultSchemaVersion = 1
 // Layer reads one layer blob (gzip, zstd or plain tar) once and returns what
 // the analyzers found in it, with the layer's whiteouts and opaque
 // directories.
-func Layer(ctx context.Context, layer types.Layer, analyzers []Analyzer) (*types.LayerResult, error) {
+func Layer(ctx context.Context, layer types.Layer, cfg Config) (*types.LayerResult, error) {
 	blob, err := layer.Open()
 	if err != nil {
 		return nil, err
@@ -41,7 +41,7 @@ func Layer(ctx context.Context, layer types.Layer, analyzers []Analyzer) (*types
 	defer stream.Close()
 
 	res := &types.LayerResult{Digest: layer.Digest, DiffID: layer.DiffID, SchemaVersion: resultSchemaVersion}
-	if err := Walk(ctx, stream, analyzers, res); err != nil {
+	if err := Walk(ctx, stream, cfg, res); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -49,7 +49,8 @@ func Layer(ctx context.Context, layer types.Layer, analyzers []Analyzer) (*types
 
 // Walk reads a tar stream and fills res. It is exported for the layer
 // fuzzer and the benchmarks.
-func Walk(ctx context.Context, stream io.Reader, analyzers []Analyzer, res *types.LayerResult) error {
+func Walk(ctx context.Context, stream io.Reader, cfg Config, res *types.LayerResult) error {
+	analyzers := cfg.Analyzers
 	tr := tar.NewReader(stream)
 	wanting := make([]Analyzer, 0, len(analyzers))
 	for {
@@ -78,6 +79,9 @@ func Walk(ctx context.Context, stream io.Reader, analyzers []Analyzer, res *type
 			continue
 		}
 
+		if cfg.skipped(name) {
+			continue
+		}
 		switch hdr.Typeflag {
 		case tar.TypeReg:
 		case tar.TypeSymlink:

@@ -36,7 +36,7 @@ func walkFiles(t *testing.T, files ...imagebuild.File) ([]string, *types.LayerRe
 	}
 	var seen []string
 	res := &types.LayerResult{}
-	err = Walk(context.Background(), bytes.NewReader(b), []Analyzer{recorder{&seen}}, res)
+	err = Walk(context.Background(), bytes.NewReader(b), Config{Analyzers: []Analyzer{recorder{&seen}}}, res)
 	return seen, res, err
 }
 
@@ -100,7 +100,7 @@ func TestWalkBrokenTar(t *testing.T) {
 
 	for name, data := range tests {
 		t.Run(name, func(t *testing.T) {
-			err := Walk(context.Background(), bytes.NewReader(data), OSAnalyzers(), &types.LayerResult{})
+			err := Walk(context.Background(), bytes.NewReader(data), Config{Analyzers: OSAnalyzers()}, &types.LayerResult{})
 			if err == nil {
 				t.Fatal("no error for a broken layer")
 			}
@@ -126,7 +126,7 @@ func TestLayerCompressions(t *testing.T) {
 	for name, blob := range map[string][]byte{"plain": plain, "gzip": gz.Bytes(), "zstd": zs.Bytes()} {
 		t.Run(name, func(t *testing.T) {
 			layer := types.Layer{DiffID: "sha256:x", Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(blob)), nil }}
-			res, err := Layer(context.Background(), layer, OSAnalyzers())
+			res, err := Layer(context.Background(), layer, Config{Analyzers: OSAnalyzers()})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -142,7 +142,7 @@ func TestLayerCompressions(t *testing.T) {
 
 func TestWalkMalformedPackageDB(t *testing.T) {
 	b, _ := imagebuild.TarBytes([]imagebuild.File{{Path: "var/lib/dpkg/status", Body: "Package: a\nnot a field\n"}})
-	err := Walk(context.Background(), bytes.NewReader(b), OSAnalyzers(), &types.LayerResult{})
+	err := Walk(context.Background(), bytes.NewReader(b), Config{Analyzers: OSAnalyzers()}, &types.LayerResult{})
 	if err == nil || !strings.Contains(err.Error(), "var/lib/dpkg/status") || !strings.Contains(err.Error(), "line 2") {
 		t.Fatalf("error %v should name the file and the line", err)
 	}
@@ -152,7 +152,7 @@ func TestWalkCancelled(t *testing.T) {
 	b, _ := imagebuild.TarBytes([]imagebuild.File{{Path: "a", Body: "x"}})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := Walk(ctx, bytes.NewReader(b), OSAnalyzers(), &types.LayerResult{}); err == nil {
+	if err := Walk(ctx, bytes.NewReader(b), Config{Analyzers: OSAnalyzers()}, &types.LayerResult{}); err == nil {
 		t.Fatal("a cancelled walk returned no error")
 	}
 }
@@ -173,7 +173,7 @@ func FuzzWalk(f *testing.F) {
 	f.Add(gz.Bytes())
 	f.Fuzz(func(t *testing.T, data []byte) {
 		layer := types.Layer{Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }}
-		res, err := Layer(context.Background(), layer, OSAnalyzers())
+		res, err := Layer(context.Background(), layer, Config{Analyzers: OSAnalyzers()})
 		if err != nil {
 			return
 		}

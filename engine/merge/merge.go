@@ -13,6 +13,7 @@ import (
 // the file each finding came from.
 type state struct {
 	releases map[string]types.OSRelease
+	repos    map[string]types.Repository
 	dbs      map[string]types.PackageDB
 	facts    map[string]types.PackageFacts
 }
@@ -21,6 +22,7 @@ type state struct {
 func Layers(layers []*types.LayerResult) types.Artifact {
 	s := state{
 		releases: map[string]types.OSRelease{},
+		repos:    map[string]types.Repository{},
 		dbs:      map[string]types.PackageDB{},
 		facts:    map[string]types.PackageFacts{},
 	}
@@ -37,6 +39,9 @@ func Layers(layers []*types.LayerResult) types.Artifact {
 		for _, r := range l.OSReleases {
 			s.releases[r.FilePath] = r
 		}
+		for _, r := range l.Repositories {
+			s.repos[r.FilePath] = r
+		}
 		for _, f := range l.PackageFacts {
 			s.facts[f.FilePath] = f
 		}
@@ -46,6 +51,10 @@ func Layers(layers []*types.LayerResult) types.Artifact {
 	}
 
 	art := types.Artifact{OS: chooseOS(s.releases, s.dbs)}
+	for _, p := range sortedKeys(s.repos) {
+		r := s.repos[p]
+		art.Repository = &r
+	}
 	for _, p := range sortedKeys(s.dbs) {
 		art.PackageDBs = append(art.PackageDBs, s.dbs[p])
 	}
@@ -56,6 +65,7 @@ func Layers(layers []*types.LayerResult) types.Artifact {
 
 func (s state) remove(hidden func(string) bool) {
 	deleteKeys(s.releases, hidden)
+	deleteKeys(s.repos, hidden)
 	deleteKeys(s.dbs, hidden)
 	deleteKeys(s.facts, hidden)
 }

@@ -6,47 +6,120 @@ import (
 	"unicode/utf8"
 )
 
-// table draws a box table with Unicode borders, as Trivy users are used to.
-// It is small enough to keep here rather than adapt a general table
-// library's layout rules to that exact look.
+// table draws a box table with Unicode borders, as Trivy users are used to:
+// cells may span several lines, and equal cells of consecutive rows in the
+// same group are merged (drawn once, with no line between them). It is
+// small enough to keep here rather than bend a general table library to
+// that exact look.
 type table struct {
 	header []string
 	rows   [][]string
+	// groups[i] is row i's group; cells only merge within a group.
+	groups []string
+	// mergeable columns.
+	mergeable map[int]bool
+	// paint colours a cell's line of text (after padding is computed).
+	paint func(col int, text string) string
+}
+
+func (t table) merged(row, col int) bool {
+	return row > 0 && t.mergeable[col] && t.groups != nil &&
+		t.groups[row] == t.groups[row-1] && t.rows[row][col] == t.rows[row-1][col]
 }
 
 func (t table) write(w io.Writer) error {
 	widths := make([]int, len(t.header))
 	for _, row := range append([][]string{t.header}, t.rows...) {
 		for i, cell := range row {
-			widths[i] = max(widths[i], utf8.RuneCountInString(cell))
+			for _, line := range strings.Split(cell, "\n") {
+				widths[i] = max(widths[i], utf8.RuneCountInString(line))
+			}
 		}
 	}
 	var b strings.Builder
-	line := func(left, mid, right string) {
-		b.WriteString(left)
+	// rule draws a horizontal line; drawn[i] says whether column i gets a
+	// segment (merged cells get none).
+	rule := func(left, mid, right string, drawn []bool) {
 		for i, wd := range widths {
-			if i > 0 {
-				b.WriteString(mid)
+			switch {
+			case i == 0 && drawn[0]:
+				b.WriteString(left)
+			case i == 0:
+				b.WriteString("│")
+			default:
+				b.WriteString(junction(mid, drawn[i-1], drawn[i]))
 			}
-			b.WriteString(strings.Repeat("─", wd+2))
+			if drawn[i] {
+				b.WriteString(strings.Repeat("─", wd+2))
+			} else {
+				b.WriteString(strings.Repeat(" ", wd+2))
+			}
 		}
-		b.WriteString(right + "\n")
-	}
-	row := func(cells []string) {
-		b.WriteString("│")
-		for i, wd := range widths {
-			cell := cells[i]
-			b.WriteString(" " + cell + strings.Repeat(" ", wd-utf8.RuneCountInString(cell)) + " │")
+		if drawn[len(drawn)-1] {
+			b.WriteString(right + "\n")
+		} else {
+			b.WriteString("│\n")
 		}
-		b.WriteString("\n")
 	}
-	line("┌", "┬", "┐")
-	row(t.header)
-	line("├", "┼", "┤")
-	for _, r := range t.rows {
-		row(r)
+	line := func(cells []string, center bool, row int) {
+		lines := make([][]string, len(cells))
+		height := 1
+		for i, c := range cells {
+			lines[i] = strings.Split(c, "\n")
+			height = max(height, len(lines[i]))
+		}
+		for l := range height {
+			b.WriteString("│")
+			for i, wd := range widths {
+				text := ""
+				if l < len(lines[i]) && (row < 0 || !t.merged(row, i)) {
+					text = lines[i][l]
+				}
+				pad := wd - utf8.RuneCountInString(text)
+				left := 0
+				if center {
+					left = pad / 2
+				}
+				if t.paint != nil && row >= 0 && text != "" {
+					text = t.paint(i, text)
+				}
+				b.WriteString(" " + strings.Repeat(" ", left) + text + strings.Repeat(" ", pad-left) + " │")
+			}
+			b.WriteString("\n")
+		}
 	}
-	line("└", "┴", "┘")
+	all := make([]bool, len(widths))
+	for i := range all {
+		all[i] = true
+	}
+	rule("┌", "┬", "┐", all)
+	line(t.header, true, -1)
+	rule("├", "┼", "┤", all)
+	for r, row := range t.rows {
+		if r > 0 {
+			drawn := make([]bool, len(widths))
+			for i := range drawn {
+				drawn[i] = !t.merged(r, i)
+			}
+			rule("├", "┼", "┤", drawn)
+		}
+		line(row, false, r)
+	}
+	rule("└", "┴", "┘", all)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// junction is the character between two columns of a horizontal rule,
+// where the vertical border always continues above and below.
+func junction(mid string, left, right bool) string {
+	switch {
+	case left && right:
+		return mid
+	case left:
+		return "┤"
+	case right:
+		return "├"
+	}
+	return "│"
 }

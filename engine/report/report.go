@@ -15,6 +15,10 @@ var Formats = []string{"table", "json"}
 // Options tune the writers.
 type Options struct {
 	Format string
+	// Color paints severities (for terminals).
+	Color bool
+	// PackagesOnly: no vulnerability scan ran, so the table lists packages.
+	PackagesOnly bool
 }
 
 // Write renders r in the chosen format.
@@ -23,7 +27,7 @@ func Write(w io.Writer, r *types.Report, opts Options) error {
 	case "json":
 		return writeJSON(w, r)
 	case "table", "":
-		return writeTable(w, r)
+		return writeTable(w, r, opts)
 	}
 	return fmt.Errorf("unknown format %q (choose one of %v)", opts.Format, Formats)
 }

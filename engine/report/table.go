@@ -8,35 +8,133 @@ import (
 	"github.com/docker-scan/docker-scan/engine/types"
 )
 
-// writeTable prints, for each result, the target underlined and its
-// packages in a box table.
-func writeTable(w io.Writer, r *types.Report) error {
+// writeTable prints, for each result, the target underlined, and then its
+// vulnerabilities (or, when no vulnerability scan ran, its packages) in a
+// box table.
+func writeTable(w io.Writer, r *types.Report, opts Options) error {
 	if len(r.Results) == 0 {
 		_, err := fmt.Fprintf(w, "%s: no OS or packages detected\n", r.ArtifactName)
 		return err
 	}
-	for i, res := range r.Results {
-		if i > 0 {
-			fmt.Fprintln(w)
-		}
+	for _, res := range r.Results {
 		fmt.Fprintf(w, "\n%s\n%s\n", res.Target, strings.Repeat("=", len([]rune(res.Target))))
-		fmt.Fprintf(w, "Packages: %d\n\n", len(res.Packages))
-		if len(res.Packages) == 0 {
-			continue
+		if r.Metadata.OS != nil && r.Metadata.OS.EOSL && res.Class == types.ClassOSPkg {
+			fmt.Fprintf(w, "WARNING: %s %s is no longer supported by the distribution; its vulnerabilities may go unfixed and unlisted\n", r.Metadata.OS.Family, r.Metadata.OS.Name)
 		}
-		t := table{header: []string{"Package", "Installed Version", "Source Package", "Licenses"}}
-		for _, p := range res.Packages {
-			src := ""
-			if p.SrcName != p.Name {
-				src = p.SrcName
-			}
-			t.rows = append(t.rows, []string{p.Name, installedVersion(p), src, strings.Join(p.Licenses, ", ")})
+		var err error
+		if opts.PackagesOnly {
+			err = packageTable(w, res)
+		} else {
+			err = vulnerabilityTable(w, res, opts)
 		}
-		if err := t.write(w); err != nil {
+		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+func packageTable(w io.Writer, res types.Result) error {
+	fmt.Fprintf(w, "Packages: %d\n\n", len(res.Packages))
+	if len(res.Packages) == 0 {
+		return nil
+	}
+	t := table{header: []string{"Package", "Installed Version", "Source Package", "Licenses"}}
+	for _, p := range res.Packages {
+		src := ""
+		if p.SrcName != p.Name {
+			src = p.SrcName
+		}
+		t.rows = append(t.rows, []string{p.Name, installedVersion(p), src, strings.Join(p.Licenses, ", ")})
+	}
+	return t.write(w)
+}
+
+func vulnerabilityTable(w io.Writer, res types.Result, opts Options) error {
+	counts := make([]int, len(types.SeverityNames))
+	for _, v := range res.Vulnerabilities {
+		s, _ := types.ParseSeverity(v.Severity)
+		counts[s]++
+	}
+	var parts []string
+	for i, n := range types.SeverityNames {
+		parts = append(parts, fmt.Sprintf("%s: %d", n, counts[i]))
+	}
+	fmt.Fprintf(w, "Total: %d (%s)\n\n", len(res.Vulnerabilities), strings.Join(parts, ", "))
+	if len(res.Vulnerabilities) == 0 {
+		return nil
+	}
+	t := table{
+		header:    []string{"Library", "Vulnerability", "Severity", "Status", "Installed Version", "Fixed Version", "Title"},
+		mergeable: map[int]bool{0: true, 2: true, 3: true, 4: true, 5: true},
+	}
+	if opts.Color {
+		t.paint = func(col int, text string) string {
+			if col == 2 {
+				return colorSeverity(text)
+			}
+			return text
+		}
+	}
+	for _, v := range res.Vulnerabilities {
+		t.rows = append(t.rows, []string{v.PkgName, v.VulnerabilityID, v.Severity, v.Status.String(), v.InstalledVersion, v.FixedVersion, title(v)})
+		t.groups = append(t.groups, v.PkgName+"@"+v.InstalledVersion+"@"+v.PkgPath)
+	}
+	return t.write(w)
+}
+
+// title is the vulnerability's title cut to its first twelve words,
+// wrapped, with the primary URL on a line of its own.
+func title(v types.DetectedVulnerability) string {
+	text := v.Title
+	if text == "" {
+		text = v.Description
+	}
+	words := strings.Fields(text)
+	if len(words) > 12 {
+		words = append(words[:12:12], "...")
+	}
+	lines := wrap(words, 60)
+	if v.PrimaryURL != "" {
+		lines = append(lines, v.PrimaryURL)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func wrap(words []string, width int) []string {
+	var lines []string
+	cur := ""
+	for _, w := range words {
+		switch {
+		case cur == "":
+			cur = w
+		case len(cur)+1+len(w) > width:
+			lines = append(lines, cur)
+			cur = w
+		case w == "...":
+			cur += w
+		default:
+			cur += " " + w
+		}
+	}
+	if cur != "" {
+		lines = append(lines, cur)
+	}
+	return lines
+}
+
+var severityColors = map[string]string{
+	"CRITICAL": "\x1b[31m", // red
+	"HIGH":     "\x1b[91m", // bright red
+	"MEDIUM":   "\x1b[33m", // yellow
+	"LOW":      "\x1b[34m", // blue
+}
+
+func colorSeverity(s string) string {
+	if c, ok := severityColors[s]; ok {
+		return c + s + "\x1b[0m"
+	}
+	return s
 }
 
 // installedVersion is the version as the package manager prints it, with

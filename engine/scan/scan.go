@@ -11,14 +11,29 @@ import (
 	"time"
 
 	"github.com/docker-scan/docker-scan/engine/analyze"
+	"github.com/docker-scan/docker-scan/engine/db"
+	"github.com/docker-scan/docker-scan/engine/detect"
 	"github.com/docker-scan/docker-scan/engine/merge"
+	"github.com/docker-scan/docker-scan/engine/policy"
 	"github.com/docker-scan/docker-scan/engine/types"
+)
+
+// Scanners a scan can run.
+const (
+	ScannerVuln = "vuln"
 )
 
 // Options choose what a scan does.
 type Options struct {
-	// Analyzers is the positive set of analyzers to run on every layer.
-	Analyzers []analyze.Analyzer
+	// Analysis is the positive set of analyzers to run on every layer, and
+	// the files they must not see.
+	Analysis analyze.Config
+	// Scanners is the positive set of scanners; empty lists packages only.
+	Scanners []string
+	// DB is the vulnerability DB; needed by the vuln scanner.
+	DB *db.DB
+	// Policy filters the findings.
+	Policy policy.Options
 	// ListAllPackages puts every package in the report, not only the
 	// vulnerable ones.
 	ListAllPackages bool
@@ -26,9 +41,10 @@ type Options struct {
 	Now time.Time
 }
 
-// DefaultOptions scan for the OS and its packages and list them all.
+// DefaultOptions scan for the OS and its packages and list them all,
+// without matching them against a DB.
 func DefaultOptions() Options {
-	return Options{Analyzers: analyze.OSAnalyzers(), ListAllPackages: true}
+	return Options{Analysis: analyze.Config{Analyzers: analyze.OSAnalyzers()}, ListAllPackages: true}
 }
 
 // Image scans one image.
@@ -39,7 +55,7 @@ func Image(ctx context.Context, img *types.Image, opts Options) (*types.Report, 
 	}
 	slog.Info("analyzing image", "image", img.Name, "layers", len(img.Layers), "size", humanBytes(total))
 	start := time.Now()
-	layers, err := analyze.Image(ctx, img, opts.Analyzers)
+	layers, err := analyze.Image(ctx, img, opts.Analysis)
 	if err != nil {
 		return nil, err
 	}
@@ -48,17 +64,36 @@ func Image(ctx context.Context, img *types.Image, opts Options) (*types.Report, 
 	if !art.OS.Detected() {
 		slog.Warn("no OS detected in the image; OS packages are not reported")
 	}
-	return buildReport(img, art, opts), nil
-}
-
-func buildReport(img *types.Image, art types.Artifact, opts Options) *types.Report {
 	now := opts.Now
 	if now.IsZero() {
 		now = time.Now()
 	}
+	opts.Now = now
+	if art.OS.Detected() && detect.EndOfLife(art.OS.Family, art.OS.Name, now) {
+		art.OS.EOSL = true
+		slog.Warn("This OS version is no longer supported by the distribution; security updates are not provided", "family", art.OS.Family, "version", art.OS.Name)
+	}
+	var vulns []types.DetectedVulnerability
+	if slices.Contains(opts.Scanners, ScannerVuln) && art.OS.Detected() {
+		if opts.DB == nil {
+			return nil, fmt.Errorf("the vuln scanner needs a vulnerability DB")
+		}
+		if vulns, err = detect.OSPackages(opts.DB, art); err != nil {
+			return nil, fmt.Errorf("detect vulnerabilities: %w", err)
+		}
+	}
+	rep := buildReport(img, art, vulns, opts)
+	if opts.Policy.Now.IsZero() {
+		opts.Policy.Now = now
+	}
+	policy.Filter(rep, opts.Policy)
+	return rep, nil
+}
+
+func buildReport(img *types.Image, art types.Artifact, vulns []types.DetectedVulnerability, opts Options) *types.Report {
 	r := &types.Report{
 		SchemaVersion: types.SchemaVersion,
-		CreatedAt:     now,
+		CreatedAt:     opts.Now,
 		ArtifactName:  img.Name,
 		ArtifactType:  types.ArtifactTypeContainerImage,
 		Metadata: types.Metadata{
@@ -77,7 +112,9 @@ func buildReport(img *types.Image, art types.Artifact, opts Options) *types.Repo
 	if art.OS.Detected() {
 		os := art.OS
 		r.Metadata.OS = &os
-		r.Results = append(r.Results, osResult(img.Name, art, opts))
+		res := osResult(img.Name, art, opts)
+		res.Vulnerabilities = vulns
+		r.Results = append(r.Results, res)
 	}
 	return r
 }

@@ -3,6 +3,7 @@ package scan
 import (
 	"context"
 	"testing"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -60,7 +61,9 @@ func TestImageMultiLayer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := Image(context.Background(), img, DefaultOptions())
+	opts := DefaultOptions()
+	opts.Now = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC) // before Alpine 3.19's end of life
+	rep, err := Image(context.Background(), img, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

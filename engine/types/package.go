@@ -61,6 +61,14 @@ type OSRelease struct {
 	Name     string
 }
 
+// Repository is the OS release a package manager is configured to install
+// from, read from one file.
+type Repository struct {
+	FilePath string
+	Family   string
+	Release  string
+}
+
 // PackageFacts are facts about one package read from a file of its own
 // rather than from the package database: dpkg keeps a package's file list in
 // var/lib/dpkg/info/<pkg>.list and its licenses in

@@ -49,8 +49,9 @@ type ReportLayer struct {
 
 // Result groups findings for one target (the OS, a lock file, ...).
 type Result struct {
-	Target   string
-	Class    string
-	Type     string    `json:",omitempty"`
-	Packages []Package `json:",omitempty"`
+	Target          string
+	Class           string
+	Type            string                  `json:",omitempty"`
+	Packages        []Package               `json:",omitempty"`
+	Vulnerabilities []DetectedVulnerability `json:",omitempty"`
 }

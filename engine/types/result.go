@@ -10,6 +10,7 @@ type LayerResult struct {
 	SchemaVersion int
 
 	OSReleases   []OSRelease    `json:",omitempty"`
+	Repositories []Repository   `json:",omitempty"`
 	PackageDBs   []PackageDB    `json:",omitempty"`
 	PackageFacts []PackageFacts `json:",omitempty"`
 	// Symlinks are the links whose paths an analyzer asked for; they are
@@ -25,7 +26,10 @@ type LayerResult struct {
 // Artifact is the merged view of an image: what is visible in its final
 // filesystem, each finding attributed to the layer that introduced it.
 type Artifact struct {
-	OS         OS
+	OS OS
+	// Repository is the release the package manager installs from, when
+	// the image says (etc/apk/repositories).
+	Repository *Repository
 	PackageDBs []PackageDB
 }
 

@@ -1,0 +1,202 @@
+package detect
+
+import (
+	"cmp"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+
+	"github.com/docker-scan/docker-scan/engine/db"
+	"github.com/docker-scan/docker-scan/engine/types"
+)
+
+// OSPackages finds the vulnerabilities of the OS packages of an artifact.
+// An OS family the table does not know, or a release the DB has no
+// advisories for, is logged and yields nothing.
+func OSPackages(d *db.DB, art types.Artifact) ([]types.DetectedVulnerability, error) {
+	family, ok := Families[art.OS.Family]
+	if !ok {
+		slog.Warn("OS packages of this family are not matched against the vulnerability DB", "family", art.OS.Family)
+		return nil, nil
+	}
+	version := art.OS.Name
+	if r := art.Repository; r != nil && r.Family == art.OS.Family && r.Release != "" && r.Release != family.Release(version) {
+		// apk installs from the repositories' release: an image whose
+		// packages come from a newer branch is matched against that branch.
+		slog.Debug("using the package repository's release", "release", r.Release)
+		version = r.Release
+	}
+	bucket := family.BucketFor(version)
+	if !d.HasPlatform(bucket) {
+		slog.Warn("the vulnerability DB has no advisories for this OS release", "platform", bucket)
+		return nil, nil
+	}
+	m := matcher{db: d, family: family, bucket: bucket, advisories: map[string][]db.Advisory{}, details: map[string]types.Vulnerability{}}
+	var out []types.DetectedVulnerability
+	for _, pdb := range art.PackageDBs {
+		for _, p := range pdb.Packages {
+			found, err := m.match(p)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, found...)
+		}
+	}
+	Sort(out)
+	return out, nil
+}
+
+type matcher struct {
+	db         *db.DB
+	family     Family
+	bucket     string
+	advisories map[string][]db.Advisory
+	details    map[string]types.Vulnerability
+}
+
+// match returns the vulnerabilities of one package.
+func (m *matcher) match(p types.Package) ([]types.DetectedVulnerability, error) {
+	name, version := p.Name, versionString(p.Epoch, p.Version)
+	if m.family.SourceNames && p.SrcName != "" {
+		name, version = p.SrcName, versionString(p.SrcEpoch, p.SrcVersion)
+	}
+	advs, ok := m.advisories[name]
+	if !ok {
+		var err error
+		if advs, err = m.db.Advisories(m.bucket, name); err != nil {
+			return nil, err
+		}
+		m.advisories[name] = advs
+	}
+	var out []types.DetectedVulnerability
+	for _, adv := range advs {
+		if len(adv.Arches) > 0 && !slices.Contains(adv.Arches, p.Arch) {
+			continue
+		}
+		if adv.Status == types.StatusNotAffected {
+			continue
+		}
+		status := adv.Status
+		if adv.FixedVersion != "" {
+			c, err := m.family.Compare(version, adv.FixedVersion)
+			if err != nil {
+				slog.Debug("version not comparable; advisory skipped", "package", p.Name, "vulnerability", adv.VulnerabilityID, "error", err)
+				continue
+			}
+			if c >= 0 {
+				continue
+			}
+			status = types.StatusFixed
+		} else if status == types.StatusUnknown {
+			status = types.StatusAffected
+		}
+		v, err := m.vulnerability(p, adv, status)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func (m *matcher) vulnerability(p types.Package, adv db.Advisory, status types.Status) (types.DetectedVulnerability, error) {
+	details, ok := m.details[adv.VulnerabilityID]
+	if !ok {
+		var err error
+		if details, _, err = m.db.Vulnerability(adv.VulnerabilityID); err != nil {
+			return types.DetectedVulnerability{}, err
+		}
+		m.details[adv.VulnerabilityID] = details
+	}
+	v := types.DetectedVulnerability{
+		VulnerabilityID:  adv.VulnerabilityID,
+		VendorIDs:        adv.VendorIDs,
+		PkgID:            p.ID,
+		PkgName:          p.Name,
+		PkgIdentifier:    p.Identifier,
+		InstalledVersion: versionString(p.Epoch, p.Version),
+		FixedVersion:     adv.FixedVersion,
+		Status:           status,
+		Layer:            p.Layer,
+		DataSource:       adv.DataSource,
+		Vulnerability:    details,
+	}
+	v.Severity, v.SeveritySource = Severity(adv, details)
+	v.PrimaryURL = primaryURL(adv.VulnerabilityID, details.References)
+	return v, nil
+}
+
+// Severity picks the severity shown for a finding and says which source
+// gave it: the advisory's own; else the vendor severity of the advisory's
+// data source; else GitHub's for GHSA IDs; else NVD's; else the DB's
+// deprecated severity string; else UNKNOWN.
+func Severity(adv db.Advisory, v types.Vulnerability) (string, string) {
+	source := ""
+	if adv.DataSource != nil {
+		source = adv.DataSource.ID
+	}
+	if adv.Severity != types.SeverityUnknown {
+		return adv.Severity.String(), source
+	}
+	if s, ok := v.VendorSeverity[source]; ok && source != "" {
+		return s.String(), source
+	}
+	if strings.HasPrefix(adv.VulnerabilityID, "GHSA-") {
+		if s, ok := v.VendorSeverity["ghsa"]; ok {
+			return s.String(), "ghsa"
+		}
+	}
+	if s, ok := v.VendorSeverity["nvd"]; ok {
+		return s.String(), "nvd"
+	}
+	if v.Severity != "" {
+		return strings.ToUpper(v.Severity), ""
+	}
+	return types.SeverityUnknown.String(), ""
+}
+
+// primaryURL is the page users open first for a vulnerability.
+func primaryURL(id string, refs []string) string {
+	lower := strings.ToLower(id)
+	switch {
+	case strings.HasPrefix(id, "CVE-"):
+		return "https://avd.aquasec.com/nvd/" + lower
+	case strings.HasPrefix(id, "GHSA-"):
+		return "https://github.com/advisories/" + id
+	case strings.HasPrefix(id, "RUSTSEC-"):
+		return "https://osv.dev/vulnerability/" + id
+	case strings.HasPrefix(id, "TEMP-"):
+		return "https://security-tracker.debian.org/tracker/" + id
+	}
+	if len(refs) > 0 {
+		return refs[0]
+	}
+	return ""
+}
+
+func versionString(epoch int, v string) string {
+	if epoch > 0 {
+		return fmt.Sprintf("%d:%s", epoch, v)
+	}
+	return v
+}
+
+// Sort orders findings as Trivy does: by package, then installed
+// version, then severity (highest first), then ID.
+func Sort(vs []types.DetectedVulnerability) {
+	slices.SortStableFunc(vs, func(a, b types.DetectedVulnerability) int {
+		return cmp.Or(
+			cmp.Compare(a.PkgName, b.PkgName),
+			cmp.Compare(a.PkgPath, b.PkgPath),
+			cmp.Compare(a.InstalledVersion, b.InstalledVersion),
+			-cmp.Compare(severityRank(a.Severity), severityRank(b.Severity)),
+			cmp.Compare(a.VulnerabilityID, b.VulnerabilityID),
+		)
+	})
+}
+
+func severityRank(name string) int {
+	s, _ := types.ParseSeverity(name)
+	return int(s)
+}

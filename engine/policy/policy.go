@@ -1,0 +1,80 @@
+// Package policy decides which findings count: severity and status
+// filters, the ignore file, and the exit code that gates CI.
+package policy
+
+import (
+	"slices"
+	"time"
+
+	"github.com/docker-scan/docker-scan/engine/types"
+)
+
+// Options are the filters of a scan.
+type Options struct {
+	// Severities to keep; empty keeps all.
+	Severities []types.Severity
+	// IgnoreUnfixed drops findings that have no fixed version yet.
+	IgnoreUnfixed bool
+	// IgnoreStatuses drops findings with these statuses.
+	IgnoreStatuses []types.Status
+	// Ignore is the parsed ignore file, if any.
+	Ignore *IgnoreFile
+	// Now decides which ignore entries have expired.
+	Now time.Time
+}
+
+// Filter removes from rep the findings that do not count.
+func Filter(rep *types.Report, opts Options) {
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	for i := range rep.Results {
+		res := &rep.Results[i]
+		res.Vulnerabilities = slices.DeleteFunc(res.Vulnerabilities, func(v types.DetectedVulnerability) bool {
+			return !opts.keep(v, now)
+		})
+	}
+}
+
+func (o Options) keep(v types.DetectedVulnerability, now time.Time) bool {
+	if len(o.Severities) > 0 {
+		s, _ := types.ParseSeverity(v.Severity)
+		if !slices.Contains(o.Severities, s) {
+			return false
+		}
+	}
+	if o.IgnoreUnfixed && v.FixedVersion == "" {
+		return false
+	}
+	if slices.Contains(o.IgnoreStatuses, v.Status) {
+		return false
+	}
+	if o.Ignore != nil && o.Ignore.IgnoresVulnerability(v, now) {
+		return false
+	}
+	return true
+}
+
+// ExitOptions map a filtered report to the process exit code.
+type ExitOptions struct {
+	// ExitCode is used when any finding remains; 0 never fails.
+	ExitCode int
+	// ExitOnEOL is used when the OS is past its end of support.
+	ExitOnEOL int
+}
+
+// ExitCode returns the exit code a filtered report calls for.
+func ExitCode(rep *types.Report, opts ExitOptions) int {
+	if opts.ExitCode != 0 {
+		for _, res := range rep.Results {
+			if len(res.Vulnerabilities) > 0 {
+				return opts.ExitCode
+			}
+		}
+	}
+	if opts.ExitOnEOL != 0 && rep.Metadata.OS != nil && rep.Metadata.OS.EOSL {
+		return opts.ExitOnEOL
+	}
+	return 0
+}
