@@ -91,7 +91,7 @@ func title(v types.DetectedVulnerability) string {
 		text = v.Description
 	}
 	words := strings.Fields(text)
-	if len(words) > 12 {
+	if len(words) >= 12 { // as Trivy: twelve words or more are cut to twelve and "..."
 		words = append(words[:12:12], "...")
 	}
 	lines := wrap(words, 60)
