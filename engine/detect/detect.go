@@ -32,7 +32,7 @@ func OSPackages(d *db.DB, art types.Artifact) ([]types.DetectedVulnerability, er
 		slog.Warn("the vulnerability DB has no advisories for this OS release", "platform", bucket)
 		return nil, nil
 	}
-	m := matcher{db: d, family: family, bucket: bucket, advisories: map[string][]db.Advisory{}, details: map[string]types.Vulnerability{}}
+	m := matcher{db: d, family: family, bucket: bucket, advisories: map[string][]db.Advisory{}, details: map[string]types.Vulnerability{}, versions: map[string]parsedVersion{}, ordered: map[[2]string]bool{}}
 	var out []types.DetectedVulnerability
 	for _, pdb := range art.PackageDBs {
 		for _, p := range pdb.Packages {
@@ -53,6 +53,45 @@ type matcher struct {
 	bucket     string
 	advisories map[string][]db.Advisory
 	details    map[string]types.Vulnerability
+	// versions caches parsed versions: binaries share their source's
+	// version, and advisories share fixed versions.
+	versions map[string]parsedVersion
+	// ordered caches comparisons: go-apk-version re-tokenises (and
+	// allocates) on every Compare.
+	ordered map[[2]string]bool
+}
+
+type parsedVersion struct {
+	v   Version
+	err error
+}
+
+func (m *matcher) parse(s string) (Version, error) {
+	p, ok := m.versions[s]
+	if !ok {
+		p.v, p.err = m.family.Parse(s)
+		m.versions[s] = p
+	}
+	return p.v, p.err
+}
+
+// less reports whether installed < fixed.
+func (m *matcher) less(installed, fixed string) (bool, error) {
+	key := [2]string{installed, fixed}
+	if lt, ok := m.ordered[key]; ok {
+		return lt, nil
+	}
+	a, err := m.parse(installed)
+	if err != nil {
+		return false, err
+	}
+	b, err := m.parse(fixed)
+	if err != nil {
+		return false, err
+	}
+	lt := a.Compare(b) < 0
+	m.ordered[key] = lt
+	return lt, nil
 }
 
 // match returns the vulnerabilities of one package.
@@ -79,12 +118,12 @@ func (m *matcher) match(p types.Package) ([]types.DetectedVulnerability, error) 
 		}
 		status := adv.Status
 		if adv.FixedVersion != "" {
-			c, err := m.family.Compare(version, adv.FixedVersion)
+			vulnerable, err := m.less(version, adv.FixedVersion)
 			if err != nil {
 				slog.Debug("version not comparable; advisory skipped", "package", p.Name, "vulnerability", adv.VulnerabilityID, "error", err)
 				continue
 			}
-			if c >= 0 {
+			if !vulnerable {
 				continue
 			}
 			status = types.StatusFixed

@@ -17,8 +17,8 @@ type Family struct {
 	Bucket string
 	// Release cuts the OS version to what buckets and EOL dates use.
 	Release func(version string) string
-	// Compare orders two package versions of the family's package manager.
-	Compare func(a, b string) (int, error)
+	// Parse reads a package version of the family's package manager.
+	Parse func(v string) (Version, error)
 	// SourceNames: advisories are filed against source packages (apk
 	// origin, dpkg Source), and the source version is compared.
 	SourceNames bool
@@ -27,9 +27,9 @@ type Family struct {
 // Families are the OS families whose packages can be matched, by the family
 // name the OS analyzers report.
 var Families = map[string]Family{
-	"alpine": {Bucket: "alpine %s", Release: majorMinor, Compare: compareAPK, SourceNames: true},
-	"debian": {Bucket: "debian %s", Release: major, Compare: compareDeb, SourceNames: true},
-	"ubuntu": {Bucket: "ubuntu %s", Release: whole, Compare: compareDeb, SourceNames: true},
+	"alpine": {Bucket: "alpine %s", Release: majorMinor, Parse: parseAPK, SourceNames: true},
+	"debian": {Bucket: "debian %s", Release: major, Parse: parseDeb, SourceNames: true},
+	"ubuntu": {Bucket: "ubuntu %s", Release: whole, Parse: parseDeb, SourceNames: true},
 }
 
 // BucketFor returns the DB bucket for an OS version of a family.
@@ -57,26 +57,32 @@ func major(v string) string {
 
 func whole(v string) string { return v }
 
-func compareAPK(a, b string) (int, error) {
-	va, err := apkversion.NewVersion(a)
-	if err != nil {
-		return 0, fmt.Errorf("apk version %q: %w", a, err)
-	}
-	vb, err := apkversion.NewVersion(b)
-	if err != nil {
-		return 0, fmt.Errorf("apk version %q: %w", b, err)
-	}
-	return va.Compare(vb), nil
+// Version is a parsed package version, ordered by its package manager's rules.
+type Version interface {
+	// Compare returns -1, 0 or 1; other is of the same kind.
+	Compare(other Version) int
 }
 
-func compareDeb(a, b string) (int, error) {
-	va, err := debversion.NewVersion(a)
+type apkVersion struct{ v apkversion.Version }
+
+func (a apkVersion) Compare(o Version) int { return a.v.Compare(o.(apkVersion).v) }
+
+func parseAPK(s string) (Version, error) {
+	v, err := apkversion.NewVersion(s)
 	if err != nil {
-		return 0, fmt.Errorf("dpkg version %q: %w", a, err)
+		return nil, fmt.Errorf("apk version %q: %w", s, err)
 	}
-	vb, err := debversion.NewVersion(b)
+	return apkVersion{v}, nil
+}
+
+type debVersion struct{ v debversion.Version }
+
+func (d debVersion) Compare(o Version) int { return d.v.Compare(o.(debVersion).v) }
+
+func parseDeb(s string) (Version, error) {
+	v, err := debversion.NewVersion(s)
 	if err != nil {
-		return 0, fmt.Errorf("dpkg version %q: %w", b, err)
+		return nil, fmt.Errorf("dpkg version %q: %w", s, err)
 	}
-	return va.Compare(vb), nil
+	return debVersion{v}, nil
 }
