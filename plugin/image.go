@@ -269,4 +269,3 @@ func writeOutput(stdout io.Writer, path string, write func(io.Writer) error) err
 	}
 	return nil
 }
-

@@ -139,4 +139,3 @@ func TestEndOfLife(t *testing.T) {
 		t.Error("3.14 was supported until 2023-05-01")
 	}
 }
-

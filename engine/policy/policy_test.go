@@ -156,4 +156,3 @@ func TestIgnoreFileErrors(t *testing.T) {
 		}
 	}
 }
-
