@@ -94,12 +94,6 @@ refreshed when the publisher's next update is due; see "db --help".`,
 	return cmd
 }
 
-// exitCodeError ends the process with a code and no message: the report
-// already says why.
-type exitCodeError int
-
-func (e exitCodeError) Error() string { return fmt.Sprintf("exit code %d", int(e)) }
-
 func runImage(cmd *cobra.Command, g *globalOptions, o *imageOptions, args []string, hooks Hooks) error {
 	code, err := scanImage(cmd, g, o, args)
 	if err != nil {
