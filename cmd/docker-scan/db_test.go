@@ -122,3 +122,36 @@ func TestNoNetworkMessage(t *testing.T) {
 		t.Errorf("exit %d, stderr:\n%s", r.exit, r.stderr)
 	}
 }
+
+// TestDBImportThroughCLI installs a copied db.tar.gz, then scans offline.
+func TestDBImportThroughCLI(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Now().UTC()
+	if err := db.BuildFixtureDB(dir, db.Metadata{Version: 2, UpdatedAt: now, NextUpdate: now.Add(24 * time.Hour)}, "../../testdata/db/alpine-3.14.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	archive, err := dbtest.Archive(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tgz := filepath.Join(t.TempDir(), "db.tar.gz")
+	if err := os.WriteFile(tgz, archive, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cache := t.TempDir()
+	if r := scanCLI(t, "db", "import", tgz, "--cache-dir", cache); r.exit != 0 {
+		t.Fatalf("db import: exit %d: %s", r.exit, r.stderr)
+	}
+	r := scanCLI(t, "image", "--input", alpineDemoArchive(t), "--format", "json", "--cache-dir", cache, "--offline-scan")
+	if r.exit != 0 || len(findings(parseReport(t, r.stdout))) != 2 {
+		t.Fatalf("offline scan after import: exit %d, %s\n%s", r.exit, r.stderr, r.stdout)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.tar.gz")
+	os.WriteFile(bad, archive[:len(archive)/2], 0o644)
+	if r := scanCLI(t, "db", "import", bad, "--cache-dir", cache); r.exit != 1 {
+		t.Errorf("a truncated archive was imported: exit %d", r.exit)
+	}
+	if r := scanCLI(t, "image", "--input", alpineDemoArchive(t), "--format", "json", "--cache-dir", cache, "--offline-scan"); r.exit != 0 {
+		t.Errorf("the truncated import broke the installed DB: %s", r.stderr)
+	}
+}

@@ -205,3 +205,31 @@ func rawHeader(name string, typ byte, size int64) []byte {
 	copy(b[148:], fmt.Sprintf("%06o\x00 ", sum))
 	return append(b, make([]byte, 1024)...)
 }
+
+func TestWalkSkipFilesAndDirs(t *testing.T) {
+	b, _ := imagebuild.TarBytes([]imagebuild.File{
+		{Path: "app/node_modules/a/package.json", Body: "1"},
+		{Path: "app/src/main.go", Body: "2"},
+		{Path: "etc/secret.key", Body: "3"},
+		{Path: "etc/hosts", Body: "4"},
+		{Path: "var/cache/x/y", Body: "5"},
+	})
+	var seen []string
+	cfg := Config{
+		Analyzers: []Analyzer{recorder{&seen}},
+		SkipFiles: []string{"/etc/*.key"},
+		SkipDirs:  []string{"**/node_modules", "/var/cache/"},
+	}
+	if err := cfg.ValidatePatterns(); err != nil {
+		t.Fatal(err)
+	}
+	if err := Walk(context.Background(), bytes.NewReader(b), cfg, &types.LayerResult{}); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"app/src/main.go=2", "etc/hosts=4"}; !slices.Equal(seen, want) {
+		t.Errorf("offered %q, want %q", seen, want)
+	}
+	if err := (Config{SkipFiles: []string{"a[b"}}).ValidatePatterns(); err == nil {
+		t.Error("a bad glob was accepted")
+	}
+}

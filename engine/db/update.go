@@ -87,7 +87,7 @@ func (u *Updater) Due() (bool, string) {
 func (u *Updater) Ensure(ctx context.Context, skipUpdate bool) error {
 	if skipUpdate {
 		if _, err := os.Stat(u.DBPath()); err != nil {
-			return fmt.Errorf("no vulnerability DB in %s and --skip-db-update is set: download one with `docker scan db update` or import one with `docker scan db import FILE`", u.Dir)
+			return fmt.Errorf("no vulnerability DB in %s and downloads are off (--skip-db-update or --offline-scan): download one with `docker scan db update` or import one with `docker scan db import FILE`", u.Dir)
 		}
 		return nil
 	}
