@@ -21,6 +21,7 @@ type progress struct {
 	done     int64
 	last     time.Time
 	quarters int64
+	finished bool
 }
 
 func newProgress(r io.Reader, total int64, w io.Writer) io.Reader {
@@ -35,8 +36,8 @@ func (p *progress) Read(b []byte) (int, error) {
 	n, err := p.r.Read(b)
 	p.done += int64(n)
 	switch {
-	case p.tty && (time.Since(p.last) > 100*time.Millisecond || err != nil):
-		p.last = time.Now()
+	case p.tty && !p.finished && (time.Since(p.last) > 100*time.Millisecond || err != nil):
+		p.last, p.finished = time.Now(), err != nil
 		p.draw(err != nil)
 	case !p.tty && p.total > 0:
 		if q := p.done * 4 / p.total; q > p.quarters && q < 4 {
