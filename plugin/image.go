@@ -12,11 +12,14 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/docker-scan/docker-scan/engine/analyze"
+	"github.com/docker-scan/docker-scan/engine/cache"
 	"github.com/docker-scan/docker-scan/engine/policy"
 	"github.com/docker-scan/docker-scan/engine/report"
 	"github.com/docker-scan/docker-scan/engine/scan"
@@ -46,6 +49,9 @@ type imageOptions struct {
 	exitCode       int
 	exitOnEOL      int
 
+	cacheBackend string
+	cacheTTL     time.Duration
+
 	db dbOptions
 }
 
@@ -65,6 +71,8 @@ func (o *imageOptions) register(cmd *cobra.Command) {
 	f.StringVar(&o.ignoreFile, "ignorefile", policy.DefaultIgnoreFile, "file of vulnerability IDs to ignore (plain, or YAML when it ends in .yaml)")
 	f.IntVar(&o.exitCode, "exit-code", 0, "exit with this code when any vulnerability remains after filtering")
 	f.IntVar(&o.exitOnEOL, "exit-on-eol", 0, "exit with this code when the image's OS is past its end of support")
+	f.StringVar(&o.cacheBackend, "cache-backend", "fs", "where layer results are kept between scans: fs (a file in the cache dir, shared by concurrent scans) or memory (this scan only)")
+	f.DurationVar(&o.cacheTTL, "cache-ttl", 0, "forget cached layer results older than this (0 keeps them until `docker scan clean --scan-cache`)")
 	o.db.register(cmd)
 }
 
@@ -122,6 +130,14 @@ func scanImage(cmd *cobra.Command, g *globalOptions, o *imageOptions, args []str
 		return 0, err
 	}
 	settings.scan.Policy.Ignore = ignore
+	switch o.cacheBackend {
+	case "fs":
+		settings.scan.Cache = cache.NewFS(g.cacheDir, analyze.ResultSchemaVersion, o.cacheTTL)
+	case "memory":
+		settings.scan.Cache = cache.NewMemory(analyze.ResultSchemaVersion, o.cacheTTL)
+	default:
+		return 0, fmt.Errorf("unknown --cache-backend %q (choose fs or memory)", o.cacheBackend)
+	}
 
 	// Ctrl-C and SIGTERM cancel the scan like a timeout does, so that every
 	// deferred cleanup (temp files) runs before the process exits.

@@ -71,6 +71,6 @@ A flag beats the environment, which beats the file.`,
 		}
 		return runImage(cmd, g, rootImage, args, hooks)
 	}
-	root.AddCommand(image, newDBCommand(g), newVersionCommand())
+	root.AddCommand(image, newDBCommand(g), newCleanCommand(g), newVersionCommand())
 	return root
 }

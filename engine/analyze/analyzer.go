@@ -6,8 +6,11 @@
 package analyze
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"path"
+	"sort"
 	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
@@ -68,4 +71,20 @@ func (c Config) ValidatePatterns() error {
 		}
 	}
 	return nil
+}
+
+// CacheKey names the result of analysing the layer with diffID under this
+// config: it covers every analyzer's name and version, the skip patterns
+// and the shape of LayerResult, so that any change to what analysis would
+// find gives a new key.
+func (c Config) CacheKey(diffID string) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "layer-result/%d\x00%s\x00", ResultSchemaVersion, diffID)
+	names := make([]string, 0, len(c.Analyzers))
+	for _, a := range c.Analyzers {
+		names = append(names, fmt.Sprintf("%s@%d", a.Name(), a.Version()))
+	}
+	sort.Strings(names)
+	fmt.Fprintf(h, "%s\x00%s\x00%s", strings.Join(names, ","), strings.Join(c.SkipFiles, ","), strings.Join(c.SkipDirs, ","))
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }

@@ -22,8 +22,9 @@ const (
 	opaqueMarker   = ".wh..wh..opq"
 )
 
-// resultSchemaVersion changes whenever the shape or meaning of LayerResult changes.
-const resultSchemaVersion = 1
+// ResultSchemaVersion changes whenever the shape or meaning of LayerResult
+// changes; cached results of another version are not used.
+const ResultSchemaVersion = 1
 
 // Layer reads one layer blob (gzip, zstd or plain tar) once and returns what
 // the analyzers found in it, with the layer's whiteouts and opaque
@@ -40,7 +41,7 @@ func Layer(ctx context.Context, layer types.Layer, cfg Config) (*types.LayerResu
 	}
 	defer stream.Close()
 
-	res := &types.LayerResult{Digest: layer.Digest, DiffID: layer.DiffID, SchemaVersion: resultSchemaVersion}
+	res := &types.LayerResult{Digest: layer.Digest, DiffID: layer.DiffID, SchemaVersion: ResultSchemaVersion}
 	if err := Walk(ctx, stream, cfg, res); err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/docker-scan/docker-scan/engine/analyze"
+	"github.com/docker-scan/docker-scan/engine/cache"
 	"github.com/docker-scan/docker-scan/engine/db"
 	"github.com/docker-scan/docker-scan/engine/detect"
 	"github.com/docker-scan/docker-scan/engine/merge"
@@ -30,6 +31,8 @@ type Options struct {
 	Analysis analyze.Config
 	// Scanners is the positive set of scanners; empty lists packages only.
 	Scanners []string
+	// Cache keeps layer results between scans; nil analyses every layer.
+	Cache cache.Cache
 	// DB is the vulnerability DB; needed by the vuln scanner.
 	DB *db.DB
 	// Policy filters the findings.
@@ -55,7 +58,7 @@ func Image(ctx context.Context, img *types.Image, opts Options) (*types.Report, 
 	}
 	slog.Info("analyzing image", "image", img.Name, "layers", len(img.Layers), "size", humanBytes(total))
 	start := time.Now()
-	layers, err := analyze.Image(ctx, img, opts.Analysis)
+	layers, err := analyzeLayers(ctx, img, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -2,11 +2,15 @@ package scan
 
 import (
 	"context"
+	"encoding/json"
+	"io"
 	"testing"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/docker-scan/docker-scan/engine/analyze"
+	"github.com/docker-scan/docker-scan/engine/cache"
 	"github.com/docker-scan/docker-scan/engine/imagebuild"
 	"github.com/docker-scan/docker-scan/engine/types"
 )
@@ -113,4 +117,56 @@ func keys[V any](m map[string]V) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// countingImage counts how often its layers are opened.
+func countingImage(t *testing.T, opens *int) *types.Image {
+	t.Helper()
+	v1img, _ := multiLayerImage(t)
+	img, err := imagebuild.EngineImage("multi:layer", v1img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range img.Layers {
+		open := img.Layers[i].Open
+		img.Layers[i].Open = func() (io.ReadCloser, error) { *opens++; return open() }
+	}
+	return img
+}
+
+func TestCacheSkipsAnalysedLayers(t *testing.T) {
+	opts := DefaultOptions()
+	opts.Now = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	opts.Cache = cache.NewFS(t.TempDir(), analyze.ResultSchemaVersion, 0)
+	opens := 0
+	img := countingImage(t, &opens)
+	first, err := Image(context.Background(), img, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opens != 3 {
+		t.Fatalf("first scan opened %d layers, want 3", opens)
+	}
+	opens = 0
+	second, err := Image(context.Background(), img, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opens != 0 {
+		t.Errorf("second scan opened %d layers, want 0", opens)
+	}
+	a, _ := json.Marshal(first.Results)
+	b, _ := json.Marshal(second.Results)
+	if string(a) != string(b) {
+		t.Errorf("cached scan differs:\n%s\n%s", a, b)
+	}
+	// Another analyzer set is another key: the layers are read again.
+	opts.Analysis.SkipFiles = []string{"usr/share/doc/**"}
+	opens = 0
+	if _, err := Image(context.Background(), img, opts); err != nil {
+		t.Fatal(err)
+	}
+	if opens != 3 {
+		t.Errorf("a scan with other skip patterns opened %d layers, want 3", opens)
+	}
 }

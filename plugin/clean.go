@@ -1,0 +1,45 @@
+package plugin
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/docker-scan/docker-scan/engine/analyze"
+	"github.com/docker-scan/docker-scan/engine/cache"
+)
+
+func newCleanCommand(g *globalOptions) *cobra.Command {
+	var scanCache, vulnDB, all bool
+	cmd := &cobra.Command{
+		Use:   "clean",
+		Short: "Remove cached data",
+		Long:  "Remove cached layer results (--scan-cache), the vulnerability DB (--vuln-db), or both (--all).",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !scanCache && !vulnDB && !all {
+				return errors.New("say what to remove: --scan-cache, --vuln-db or --all")
+			}
+			if scanCache || all {
+				if err := cache.NewFS(g.cacheDir, analyze.ResultSchemaVersion, 0).Clear(); err != nil {
+					return fmt.Errorf("clean the scan cache: %w", err)
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), "Removed the scan cache.")
+			}
+			if vulnDB || all {
+				if err := os.RemoveAll(filepath.Join(g.cacheDir, "db")); err != nil {
+					return fmt.Errorf("remove the vulnerability DB: %w", err)
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), "Removed the vulnerability DB.")
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&scanCache, "scan-cache", false, "remove cached layer results")
+	cmd.Flags().BoolVar(&vulnDB, "vuln-db", false, "remove the vulnerability DB")
+	cmd.Flags().BoolVar(&all, "all", false, "remove everything in the cache dir that docker scan wrote")
+	return cmd
+}
