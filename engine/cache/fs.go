@@ -9,6 +9,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/docker-scan/docker-scan/engine/types"
 )
@@ -103,7 +104,7 @@ func (c *FS) openForWrite() (*bolt.DB, error) {
 	if err == nil {
 		return b, nil
 	}
-	if errors.Is(err, bolt.ErrTimeout) {
+	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("cache %s: another process holds it: %w", c.Path, err)
 	}
 	if rmErr := os.Remove(c.Path); rmErr != nil {
