@@ -52,6 +52,9 @@ type imageOptions struct {
 	cacheBackend string
 	cacheTTL     time.Duration
 
+	imageSources []string
+	dockerHost   string
+
 	db dbOptions
 }
 
@@ -73,6 +76,8 @@ func (o *imageOptions) register(cmd *cobra.Command) {
 	f.IntVar(&o.exitOnEOL, "exit-on-eol", 0, "exit with this code when the image's OS is past its end of support")
 	f.StringVar(&o.cacheBackend, "cache-backend", "fs", "where layer results are kept between scans: fs (a file in the cache dir, shared by concurrent scans) or memory (this scan only)")
 	f.DurationVar(&o.cacheTTL, "cache-ttl", 0, "forget cached layer results older than this (0 keeps them until `docker scan clean --scan-cache`)")
+	f.StringSliceVar(&o.imageSources, "image-src", runtime.DefaultSources, "where to look for IMAGE, in order: docker (the Docker engine), remote (the registry)")
+	f.StringVar(&o.dockerHost, "docker-host", "", "Docker engine to ask (default: the Docker CLI's current context, or DOCKER_HOST)")
 	o.db.register(cmd)
 }
 
@@ -103,7 +108,7 @@ refreshed when the publisher's next update is due; see "db --help".`,
 }
 
 func runImage(cmd *cobra.Command, g *globalOptions, o *imageOptions, args []string, hooks Hooks) error {
-	code, err := scanImage(cmd, g, o, args)
+	code, err := scanImage(cmd, g, o, args, hooks)
 	if err != nil {
 		return err
 	}
@@ -113,7 +118,7 @@ func runImage(cmd *cobra.Command, g *globalOptions, o *imageOptions, args []stri
 	return nil
 }
 
-func scanImage(cmd *cobra.Command, g *globalOptions, o *imageOptions, args []string) (int, error) {
+func scanImage(cmd *cobra.Command, g *globalOptions, o *imageOptions, args []string, hooks Hooks) (int, error) {
 	ref := ""
 	if len(args) > 0 {
 		ref = args[0]
@@ -152,6 +157,8 @@ func scanImage(cmd *cobra.Command, g *globalOptions, o *imageOptions, args []str
 			PlatformSet: o.platform != "",
 			Insecure:    o.db.insecure,
 			TempDir:     g.tempDir(),
+			Sources:     o.imageSources,
+			Docker:      hooks.dockerClient(o.dockerHost),
 		})
 		if err != nil {
 			return 0, err
@@ -245,6 +252,11 @@ func (o *imageOptions) validate() (imageSettings, error) {
 		s.scan.Policy.IgnoreStatuses = append(s.scan.Policy.IgnoreStatuses, st)
 	}
 	s.scan.Policy.IgnoreUnfixed = o.ignoreUnfixed
+	for _, src := range o.imageSources {
+		if !slices.Contains(runtime.DefaultSources, src) {
+			return s, fmt.Errorf("unknown --image-src %q (choose from %s)", src, strings.Join(runtime.DefaultSources, ", "))
+		}
+	}
 	return s, nil
 }
 

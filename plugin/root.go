@@ -6,6 +6,8 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/docker-scan/docker-scan/runtime"
 )
 
 // Version is set at build time (-ldflags "-X .../plugin.Version=...").
@@ -19,6 +21,21 @@ type Hooks struct {
 	// Exit ends the process with a policy exit code (--exit-code,
 	// --exit-on-eol) after the report is written; nil means os.Exit.
 	Exit func(code int)
+	// DockerClient is the Docker CLI's own API client when running as a
+	// plugin; nil builds one from --docker-host or the environment.
+	DockerClient func() (runtime.DockerClient, error)
+}
+
+// dockerClient returns how the docker image source gets its client: an
+// explicit --docker-host wins, then the Docker CLI's (as a plugin), then
+// DOCKER_HOST and the default socket.
+func (h Hooks) dockerClient(host string) func() (runtime.DockerClient, error) {
+	return func() (runtime.DockerClient, error) {
+		if host == "" && h.DockerClient != nil {
+			return h.DockerClient()
+		}
+		return runtime.NewDockerClient(host)
+	}
 }
 
 func (h Hooks) exit(code int) {

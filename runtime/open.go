@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"strings"
 
 	"github.com/klauspost/compress/gzip"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/moby/moby/client"
 
 	"github.com/docker-scan/docker-scan/engine/types"
 )
@@ -29,10 +31,28 @@ type Options struct {
 	PlatformSet bool
 	// Insecure allows plain HTTP and unverified TLS for registries.
 	Insecure bool
-	// TempDir is where archives that must be decompressed first are
-	// written (inside the cache dir); removed when the image is closed.
+	// TempDir is where archives that must be decompressed first, and
+	// images exported from an engine, are written (inside the cache dir);
+	// removed when the image is closed.
 	TempDir string
+	// Sources are tried in order until one has the image (--image-src).
+	Sources []string
+	// Docker returns the Docker API client, when the docker source is tried.
+	Docker func() (DockerClient, error)
 }
+
+// Image sources for --image-src.
+const (
+	SourceDocker = "docker"
+	SourceRemote = "remote"
+)
+
+// DefaultSources are tried in this order when --image-src is not given.
+var DefaultSources = []string{SourceDocker, SourceRemote}
+
+// errNotFound marks "this source does not have the image" as opposed to
+// "this source could not be asked".
+var errNotFound = errors.New("not found")
 
 // Open finds the image named by ref (or opts.Input) and returns it ready for
 // analysis. The caller must call img.Close.
@@ -43,12 +63,59 @@ func Open(ctx context.Context, ref string, opts Options) (*types.Image, error) {
 	if ref == "" {
 		return nil, errors.New("no image given: name an image reference or use --input FILE|DIR")
 	}
-	img, err := openRegistry(ctx, ref, opts)
-	if err != nil {
-		return nil, err
+	sources := opts.Sources
+	if len(sources) == 0 {
+		sources = DefaultSources
 	}
-	img.Close = func() error { return nil }
-	return img, nil
+	var failures []string
+	for _, src := range sources {
+		img, err := openFrom(ctx, src, ref, opts)
+		if err == nil {
+			slog.Debug("image found", "source", src, "id", img.ID)
+			return img, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		failures = append(failures, src+": "+whyNot(err))
+	}
+	return nil, fmt.Errorf("image %s not found (%s)", ref, strings.Join(failures, "; "))
+}
+
+func openFrom(ctx context.Context, src, ref string, opts Options) (*types.Image, error) {
+	switch src {
+	case SourceDocker:
+		if opts.Docker == nil {
+			return nil, errors.New("no Docker client configured")
+		}
+		c, err := opts.Docker()
+		if err != nil {
+			return nil, err
+		}
+		return openDocker(ctx, c, ref, opts)
+	case SourceRemote:
+		img, err := openRegistry(ctx, ref, opts)
+		if err != nil {
+			return nil, err
+		}
+		img.Close = func() error { return nil }
+		return img, nil
+	}
+	return nil, fmt.Errorf("unknown image source %q", src)
+}
+
+// whyNot says in a few words why a source did not give the image.
+func whyNot(err error) string {
+	msg := strings.Join(strings.Fields(err.Error()), " ")
+	switch {
+	case errors.Is(err, errNotFound):
+		return "not found"
+	case client.IsErrConnectionFailed(err):
+		return "not running (" + msg + ")"
+	case strings.Contains(msg, "permission denied"):
+		return "permission denied (" + msg + ")"
+	}
+	return msg
 }
 
 // openInput opens an archive file or a layout directory.

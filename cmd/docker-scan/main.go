@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/docker-scan/docker-scan/plugin"
+	"github.com/docker-scan/docker-scan/runtime"
 )
 
 func main() {
@@ -25,8 +26,13 @@ func main() {
 		}
 		return
 	}
-	cliplugin.Run(func(command.Cli) *cobra.Command {
-		return plugin.NewRootCommand("scan", plugin.Hooks{PreRun: cliplugin.PersistentPreRunE})
+	cliplugin.Run(func(dockerCli command.Cli) *cobra.Command {
+		return plugin.NewRootCommand("scan", plugin.Hooks{
+			// PersistentPreRunE is set by the plugin framework when it runs,
+			// after this command tree is built: look it up then.
+			PreRun:       func(cmd *cobra.Command, args []string) error { return cliplugin.PersistentPreRunE(cmd, args) },
+			DockerClient: func() (runtime.DockerClient, error) { return dockerCli.Client(), nil },
+		})
 	}, metadata.Metadata{
 		SchemaVersion:    "0.1.0",
 		Vendor:           "docker-scan",

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/docker-scan/docker-scan/engine/imagebuild"
+	"github.com/docker-scan/docker-scan/engine/types"
+	"github.com/docker-scan/docker-scan/runtime"
+	"github.com/docker-scan/docker-scan/runtime/daemontest"
+)
+
+// twoLayerArchive is a small Alpine-like image of two layers.
+func twoLayerArchive(t *testing.T, tag string) string {
+	t.Helper()
+	base, err := imagebuild.Layer(
+		imagebuild.File{Path: "etc/alpine-release", Body: "3.20.3\n"},
+		imagebuild.File{Path: "lib/apk/db/installed", Body: "P:musl\nV:1.2.5-r0\nA:x86_64\no:musl\nL:MIT\n\n"},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := imagebuild.Layer(
+		imagebuild.File{Path: "lib/apk/db/installed", Body: "P:musl\nV:1.2.5-r0\nA:x86_64\no:musl\nL:MIT\n\nP:zlib\nV:1.3.1-r1\nA:x86_64\no:zlib\nL:Zlib\n\n"},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := imagebuild.Image("amd64", base, app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "img.tar")
+	if err := imagebuild.WriteDockerArchive(p, tag, img); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func dockerLoad(t *testing.T, host, archive string) {
+	t.Helper()
+	c, err := runtime.NewDockerClient(host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	f, err := os.Open(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	res, err := c.ImageLoad(context.Background(), f)
+	if err != nil {
+		t.Fatalf("docker load: %v", err)
+	}
+	out, _ := io.ReadAll(res)
+	res.Close()
+	if strings.Contains(string(out), `"error"`) {
+		t.Fatalf("docker load: %s", out)
+	}
+}
+
+// packagesOnly renders the packages of a report with their layer diffIDs:
+// what must not depend on where the image came from.
+func packagesOnly(t *testing.T, rep types.Report) string {
+	t.Helper()
+	var out []string
+	for _, res := range rep.Results {
+		for _, p := range res.Packages {
+			b, _ := json.Marshal(struct {
+				ID, PURL, DiffID string
+				Licenses         []string
+			}{p.ID, p.Identifier.PURL, p.Layer.DiffID, p.Licenses})
+			out = append(out, string(b))
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// TestDockerEngineSource: `docker scan image TAG` through the real docker
+// CLI finds the image in a real dockerd; a second scan of it exports
+// nothing (the export API calls are counted by a proxy in front of the
+// daemon's socket).
+func TestDockerEngineSource(t *testing.T) {
+	need(t, haveCommand("docker"), "the docker CLI")
+	d := daemontest.StartDockerd(t)
+	proxy := daemontest.NewCountingProxy(t, d.Host, "/images/get")
+	archive := twoLayerArchive(t, "e2e/app:1")
+	dockerLoad(t, d.Host, archive)
+
+	cache := t.TempDir()
+	scan := func(args ...string) scanResult {
+		t.Helper()
+		cmd := exec.Command("docker", append([]string{"scan"}, args...)...)
+		cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+dockerConfig, "DOCKER_HOST="+proxy.Host)
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		r := scanResult{stdout: stdout.String(), stderr: stderr.String()}
+		if exit, ok := err.(*exec.ExitError); ok {
+			r.exit = exit.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	args := []string{"image", "e2e/app:1", "--scanners", "none", "--format", "json", "--cache-dir", cache}
+	first := scan(args...)
+	if first.exit != 0 {
+		t.Fatalf("exit %d: %s", first.exit, first.stderr)
+	}
+	rep := parseReport(t, first.stdout)
+	if len(rep.Metadata.RepoTags) == 0 || !strings.HasSuffix(rep.Metadata.RepoTags[0], "e2e/app:1") || rep.Metadata.ImageID == "" {
+		t.Errorf("metadata from the engine: %+v", rep.Metadata)
+	}
+	if proxy.Count() != 1 {
+		t.Errorf("first scan exported the image %d times, want 1", proxy.Count())
+	}
+	second := scan(args...)
+	if second.exit != 0 {
+		t.Fatalf("exit %d: %s", second.exit, second.stderr)
+	}
+	if proxy.Count() != 1 {
+		t.Errorf("the second scan exported the image again (%d exports in all)", proxy.Count())
+	}
+	if a, b := packagesOnly(t, rep), packagesOnly(t, parseReport(t, second.stdout)); a != b || a == "" {
+		t.Errorf("cached scan differs:\n%s\n%s", a, b)
+	}
+	fromFile := scanCLI(t, "image", "--input", archive, "--scanners", "none", "--format", "json", "--cache-dir", t.TempDir())
+	if a, b := packagesOnly(t, rep), packagesOnly(t, parseReport(t, fromFile.stdout)); a != b {
+		t.Errorf("the engine's copy and the archive give different packages:\n%s\n%s", a, b)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(cache, "tmp")); len(entries) != 0 {
+		t.Errorf("temp files left behind: %v", entries)
+	}
+
+	// Standalone, with --docker-host.
+	out, err := exec.Command(pluginBin, "image", "e2e/app:1", "--scanners", "none", "--format", "json", "--cache-dir", t.TempDir(), "--docker-host", d.Host, "--quiet").Output()
+	if err != nil {
+		t.Fatalf("standalone: %v", err)
+	}
+	if packagesOnly(t, parseReport(t, string(out))) != packagesOnly(t, rep) {
+		t.Error("standalone scan differs")
+	}
+
+	// Not in the engine, and no registry to fall back on: each source says why.
+	missing := scan("image", "e2e/absent:1", "--scanners", "none", "--cache-dir", cache, "--quiet")
+	if missing.exit != 1 || !strings.Contains(missing.stderr, "docker: not found") || !strings.Contains(missing.stderr, "remote: ") {
+		t.Errorf("exit %d, stderr:\n%s", missing.exit, missing.stderr)
+	}
+	// A stopped engine is reported as not running.
+	down := exec.Command(pluginBin, "image", "e2e/app:1", "--image-src", "docker", "--docker-host", "unix:///nonexistent/docker.sock", "--scanners", "none", "--quiet", "--cache-dir", cache)
+	outDown, _ := down.CombinedOutput()
+	if !strings.Contains(string(outDown), "docker: not running") {
+		t.Errorf("a missing engine: %s", outDown)
+	}
+}

@@ -1,0 +1,173 @@
+// Package daemontest starts real container engines for end-to-end tests,
+// each with its own state under a temp dir and stopped when the test ends.
+// Outside CI a missing engine skips the test with a message; in CI (CI set)
+// it fails it.
+package daemontest
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// need skips, or in CI fails, a test that lacks something.
+func need(t testing.TB, ok bool, what string) {
+	t.Helper()
+	if ok {
+		return
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("CI must provide %s", what)
+	}
+	t.Skipf("skipped: needs %s", what)
+}
+
+// shortTempDir makes a temp dir with a short path: unix socket paths are
+// limited to about 100 bytes.
+func shortTempDir(t testing.TB, prefix string) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("/tmp", prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+// Dockerd is a running Docker engine.
+type Dockerd struct {
+	// Host is its unix:// address.
+	Host string
+	dir  string
+}
+
+// StartDockerd starts Debian's dockerd (20.10, API 1.41) without iptables
+// or a bridge, with its own data root, and waits until it answers.
+func StartDockerd(t testing.TB) *Dockerd {
+	t.Helper()
+	_, err := exec.LookPath("dockerd")
+	need(t, err == nil, "dockerd (apt-get install docker.io)")
+	need(t, os.Geteuid() == 0, "root to run dockerd")
+	dir := shortTempDir(t, "dkd-")
+	sock := filepath.Join(dir, "docker.sock")
+	logf, err := os.Create(filepath.Join(dir, "dockerd.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("dockerd", "--iptables=false", "--ip6tables=false", "--bridge=none",
+		"--data-root", filepath.Join(dir, "data"), "--exec-root", filepath.Join(dir, "exec"),
+		"--pidfile", filepath.Join(dir, "docker.pid"), "-H", "unix://"+sock)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start dockerd: %v", err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
+		logf.Close()
+	})
+	if err := waitHTTP(sock, "/_ping", 60*time.Second); err != nil {
+		log, _ := os.ReadFile(filepath.Join(dir, "dockerd.log"))
+		t.Fatalf("dockerd did not come up: %v\n%s", err, tail(log, 3000))
+	}
+	return &Dockerd{Host: "unix://" + sock, dir: dir}
+}
+
+// waitHTTP polls a unix-socket HTTP endpoint until it answers 200.
+func waitHTTP(sock, path string, limit time.Duration) error {
+	c := unixClient(sock)
+	deadline := time.Now().Add(limit)
+	var last error
+	for time.Now().Before(deadline) {
+		resp, err := c.Get("http://daemon" + path)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			last = errStatus(resp.Status)
+		} else {
+			last = err
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return last
+}
+
+type errStatus string
+
+func (e errStatus) Error() string { return "status " + string(e) }
+
+func unixClient(sock string) *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+		},
+	}, Timeout: 5 * time.Second}
+}
+
+// CountingProxy forwards a unix-socket HTTP API and counts the requests
+// whose path contains a marker (such as "/images/get", the Docker API's
+// export).
+type CountingProxy struct {
+	// Host is the proxy's unix:// address.
+	Host   string
+	marker string
+	count  atomic.Int64
+}
+
+// Count returns the marked requests so far.
+func (p *CountingProxy) Count() int64 { return p.count.Load() }
+
+// NewCountingProxy serves a proxy of the daemon at host (unix://...).
+func NewCountingProxy(t testing.TB, host, marker string) *CountingProxy {
+	t.Helper()
+	target := strings.TrimPrefix(host, "unix://")
+	dir := shortTempDir(t, "prx-")
+	sock := filepath.Join(dir, "proxy.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &CountingProxy{Host: "unix://" + sock, marker: marker}
+	rp := &httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) {
+			r.Out.URL.Scheme, r.Out.URL.Host = "http", "daemon"
+		},
+		Transport:     unixClient(target).Transport,
+		FlushInterval: -1,
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, p.marker) {
+			p.count.Add(1)
+		}
+		rp.ServeHTTP(w, r)
+	})}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	return p
+}
+
+func tail(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[len(b)-n:]
+	}
+	return b
+}

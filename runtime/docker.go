@@ -1,0 +1,217 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/containerd/errdefs"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/moby/moby/api/types/image"
+	"github.com/moby/moby/client"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/docker-scan/docker-scan/engine/types"
+)
+
+// DockerClient is the part of the Docker API the docker source uses. As a
+// CLI plugin it is the Docker CLI's own client (current context, -H,
+// DOCKER_HOST, TLS); standalone it is built from --docker-host or the
+// environment.
+type DockerClient interface {
+	ImageInspect(ctx context.Context, image string, opts ...client.ImageInspectOption) (client.ImageInspectResult, error)
+	ImageHistory(ctx context.Context, image string, opts ...client.ImageHistoryOption) (client.ImageHistoryResult, error)
+	ImageSave(ctx context.Context, images []string, opts ...client.ImageSaveOption) (client.ImageSaveResult, error)
+	ClientVersion() string
+}
+
+// NewDockerClient connects to host, or to what DOCKER_HOST (and the other
+// DOCKER_* variables) name. The client negotiates the API version down to
+// the daemon's (Docker 20.10 speaks 1.41) by itself.
+func NewDockerClient(host string) (*client.Client, error) {
+	opts := []client.Opt{client.FromEnv}
+	if host != "" {
+		opts = append(opts, client.WithHost(host))
+	}
+	return client.New(opts...)
+}
+
+// openDocker reads an image from a Docker engine. Everything but the layer
+// contents comes from inspect and history; the layers are exported with
+// ImageSave (streamed to a temp file) only when the engine first reads
+// one, so an image whose layers are all cached is never exported.
+func openDocker(ctx context.Context, c DockerClient, ref string, opts Options) (*types.Image, error) {
+	inspect, err := c.ImageInspect(ctx, ref)
+	if err != nil {
+		if errdefs.IsNotFound(err) {
+			return nil, fmt.Errorf("%w: %s", errNotFound, ref)
+		}
+		return nil, err
+	}
+	history, err := c.ImageHistory(ctx, inspect.ID)
+	if err != nil {
+		return nil, fmt.Errorf("history: %w", err)
+	}
+	cfg, err := dockerConfig(inspect.InspectResponse, history.Items)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkPlatform(cfg, selector{Platform: opts.Platform, PlatformSet: opts.PlatformSet}); err != nil {
+		return nil, err
+	}
+	exp := &dockerExport{client: c, id: inspect.ID, tempDir: opts.TempDir}
+	if opts.PlatformSet && versionAtLeast(c.ClientVersion(), "1.48") {
+		p := opts.Platform
+		exp.platform = &ocispec.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant}
+	}
+	img := &types.Image{
+		Name:        ref,
+		ID:          inspect.ID,
+		Config:      cfg,
+		RepoTags:    inspect.RepoTags,
+		RepoDigests: inspect.RepoDigests,
+		Source:      "docker",
+		Close:       exp.closeFn,
+	}
+	for i, d := range inspect.RootFS.Layers {
+		img.Layers = append(img.Layers, types.Layer{
+			DiffID: d,
+			Open: func() (io.ReadCloser, error) {
+				saved, err := exp.get(ctx)
+				if err != nil {
+					return nil, err
+				}
+				if i >= len(saved.Layers) || saved.Layers[i].DiffID != d {
+					return nil, fmt.Errorf("the exported image does not have layer %s where inspect said", d)
+				}
+				return saved.Layers[i].Open()
+			},
+		})
+	}
+	return img, nil
+}
+
+// dockerExport saves an image once, on first use.
+type dockerExport struct {
+	client   DockerClient
+	id       string
+	tempDir  string
+	platform *ocispec.Platform
+
+	once  sync.Once
+	img   *types.Image
+	err   error
+	mu    sync.Mutex
+	close func() error
+}
+
+func (e *dockerExport) get(ctx context.Context) (*types.Image, error) {
+	e.once.Do(func() { e.img, e.err = e.save(ctx) })
+	return e.img, e.err
+}
+
+func (e *dockerExport) save(ctx context.Context) (*types.Image, error) {
+	var opts []client.ImageSaveOption
+	if e.platform != nil {
+		opts = append(opts, client.ImageSaveWithPlatforms(*e.platform))
+	}
+	rc, err := e.client.ImageSave(ctx, []string{e.id}, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("export image %s: %w", e.id, err)
+	}
+	defer rc.Close()
+	if err := os.MkdirAll(e.tempDir, 0o700); err != nil {
+		return nil, err
+	}
+	tmp, err := os.CreateTemp(e.tempDir, "docker-save-*.tar")
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	e.close = func() error { tmp.Close(); return os.Remove(tmp.Name()) }
+	e.mu.Unlock()
+	if _, err := io.Copy(tmp, ctxReader{ctx, rc}); err != nil {
+		return nil, fmt.Errorf("export image %s: %w", e.id, err)
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	archive, err := openArchive(tmp)
+	if err != nil {
+		return nil, fmt.Errorf("exported image: %w", err)
+	}
+	return openDockerArchive(archive, e.id, selector{})
+}
+
+func (e *dockerExport) closeFn() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.close == nil {
+		return nil
+	}
+	err := e.close()
+	e.close = nil
+	return err
+}
+
+// dockerConfig rebuilds the image config from inspect and history: the
+// Docker API has no call that returns the config itself.
+func dockerConfig(in image.InspectResponse, history []image.HistoryResponseItem) (*v1.ConfigFile, error) {
+	cfg := &v1.ConfigFile{
+		Architecture: in.Architecture,
+		OS:           in.Os,
+		OSVersion:    in.OsVersion,
+		Variant:      in.Variant,
+		Author:       in.Author,
+		RootFS:       v1.RootFS{Type: "layers"},
+	}
+	if t, err := time.Parse(time.RFC3339Nano, in.Created); err == nil {
+		cfg.Created = v1.Time{Time: t}
+	}
+	for _, d := range in.RootFS.Layers {
+		h, err := v1.NewHash(d)
+		if err != nil {
+			return nil, fmt.Errorf("inspect: layer %q: %w", d, err)
+		}
+		cfg.RootFS.DiffIDs = append(cfg.RootFS.DiffIDs, h)
+	}
+	if c := in.Config; c != nil {
+		cfg.Config = v1.Config{
+			User: c.User, Env: c.Env, Entrypoint: c.Entrypoint, Cmd: c.Cmd, WorkingDir: c.WorkingDir,
+			Labels: c.Labels, StopSignal: c.StopSignal, OnBuild: c.OnBuild, Shell: c.Shell,
+		}
+		if len(c.ExposedPorts) > 0 {
+			cfg.Config.ExposedPorts = map[string]struct{}{}
+			for p := range c.ExposedPorts {
+				cfg.Config.ExposedPorts[p] = struct{}{}
+			}
+		}
+		if len(c.Volumes) > 0 {
+			cfg.Config.Volumes = map[string]struct{}{}
+			for v := range c.Volumes {
+				cfg.Config.Volumes[v] = struct{}{}
+			}
+		}
+	}
+	// History comes newest first.
+	for _, h := range slices.Backward(history) {
+		cfg.History = append(cfg.History, v1.History{
+			Created:    v1.Time{Time: time.Unix(h.Created, 0).UTC()},
+			CreatedBy:  h.CreatedBy,
+			Comment:    h.Comment,
+			EmptyLayer: h.Size == 0,
+		})
+	}
+	return cfg, nil
+}
+
+func versionAtLeast(have, want string) bool {
+	var hMaj, hMin, wMaj, wMin int
+	fmt.Sscanf(have, "%d.%d", &hMaj, &hMin)
+	fmt.Sscanf(want, "%d.%d", &wMaj, &wMin)
+	return hMaj > wMaj || (hMaj == wMaj && hMin >= wMin)
+}
