@@ -54,6 +54,7 @@ type imageOptions struct {
 
 	imageSources []string
 	dockerHost   string
+	containerd   runtime.ContainerdOptions
 
 	db dbOptions
 }
@@ -76,8 +77,10 @@ func (o *imageOptions) register(cmd *cobra.Command) {
 	f.IntVar(&o.exitOnEOL, "exit-on-eol", 0, "exit with this code when the image's OS is past its end of support")
 	f.StringVar(&o.cacheBackend, "cache-backend", "fs", "where layer results are kept between scans: fs (a file in the cache dir, shared by concurrent scans) or memory (this scan only)")
 	f.DurationVar(&o.cacheTTL, "cache-ttl", 0, "forget cached layer results older than this (0 keeps them until `docker scan clean --scan-cache`)")
-	f.StringSliceVar(&o.imageSources, "image-src", runtime.DefaultSources, "where to look for IMAGE, in order: docker (the Docker engine), remote (the registry)")
+	f.StringSliceVar(&o.imageSources, "image-src", runtime.DefaultSources, "where to look for IMAGE, in order: docker (the Docker engine), containerd, remote (the registry)")
 	f.StringVar(&o.dockerHost, "docker-host", "", "Docker engine to ask (default: the Docker CLI's current context, or DOCKER_HOST)")
+	f.StringVar(&o.containerd.Address, "containerd-address", "", "containerd socket (default: CONTAINERD_ADDRESS, or "+runtime.DefaultContainerdAddress+")")
+	f.StringVar(&o.containerd.Namespace, "containerd-namespace", "", "containerd namespace (default: CONTAINERD_NAMESPACE, or search "+strings.Join(runtime.DefaultContainerdNamespaces, ", ")+")")
 	o.db.register(cmd)
 }
 
@@ -159,6 +162,7 @@ func scanImage(cmd *cobra.Command, g *globalOptions, o *imageOptions, args []str
 			TempDir:     g.tempDir(),
 			Sources:     o.imageSources,
 			Docker:      hooks.dockerClient(o.dockerHost),
+			Containerd:  o.containerd,
 		})
 		if err != nil {
 			return 0, err

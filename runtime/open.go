@@ -39,16 +39,19 @@ type Options struct {
 	Sources []string
 	// Docker returns the Docker API client, when the docker source is tried.
 	Docker func() (DockerClient, error)
+	// Containerd says which containerd to ask.
+	Containerd ContainerdOptions
 }
 
 // Image sources for --image-src.
 const (
-	SourceDocker = "docker"
-	SourceRemote = "remote"
+	SourceDocker     = "docker"
+	SourceContainerd = "containerd"
+	SourceRemote     = "remote"
 )
 
 // DefaultSources are tried in this order when --image-src is not given.
-var DefaultSources = []string{SourceDocker, SourceRemote}
+var DefaultSources = []string{SourceDocker, SourceContainerd, SourceRemote}
 
 // errNotFound marks "this source does not have the image" as opposed to
 // "this source could not be asked".
@@ -93,6 +96,8 @@ func openFrom(ctx context.Context, src, ref string, opts Options) (*types.Image,
 			return nil, err
 		}
 		return openDocker(ctx, c, ref, opts)
+	case SourceContainerd:
+		return openContainerd(ctx, ref, opts)
 	case SourceRemote:
 		img, err := openRegistry(ctx, ref, opts)
 		if err != nil {
@@ -109,7 +114,8 @@ func whyNot(err error) string {
 	msg := strings.Join(strings.Fields(err.Error()), " ")
 	switch {
 	case errors.Is(err, errNotFound):
-		return "not found"
+		// "not found", with what the source adds (the namespaces searched).
+		return strings.TrimSuffix(strings.Split(msg, ": ")[0], ":")
 	case client.IsErrConnectionFailed(err):
 		return "not running (" + msg + ")"
 	case strings.Contains(msg, "permission denied"):

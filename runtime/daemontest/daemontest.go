@@ -71,18 +71,7 @@ func StartDockerd(t testing.TB) *Dockerd {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start dockerd: %v", err)
 	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-done
-		}
-		logf.Close()
-	})
+	t.Cleanup(func() { stop(cmd); logf.Close() })
 	if err := waitHTTP(sock, "/_ping", 60*time.Second); err != nil {
 		log, _ := os.ReadFile(filepath.Join(dir, "dockerd.log"))
 		t.Fatalf("dockerd did not come up: %v\n%s", err, tail(log, 3000))
@@ -170,4 +159,76 @@ func tail(b []byte, n int) []byte {
 		return b[len(b)-n:]
 	}
 	return b
+}
+
+// Containerd is a running containerd.
+type Containerd struct {
+	// Address is its gRPC socket.
+	Address string
+}
+
+// StartContainerd starts Debian's containerd (1.6) with its own root,
+// state and socket, and the CRI plugin disabled.
+func StartContainerd(t testing.TB) *Containerd {
+	t.Helper()
+	_, err := exec.LookPath("containerd")
+	need(t, err == nil, "containerd (apt-get install containerd)")
+	need(t, os.Geteuid() == 0, "root to run containerd")
+	dir := shortTempDir(t, "ctd-")
+	sock := filepath.Join(dir, "containerd.sock")
+	config := "version = 2\n" +
+		"root = \"" + filepath.Join(dir, "root") + "\"\n" +
+		"state = \"" + filepath.Join(dir, "state") + "\"\n" +
+		"disabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n" +
+		"[grpc]\n  address = \"" + sock + "\"\n" +
+		"[ttrpc]\n  address = \"" + sock + ".ttrpc\"\n"
+	if err := os.WriteFile(filepath.Join(dir, "config.toml"), []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	logf, err := os.Create(filepath.Join(dir, "containerd.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("containerd", "--config", filepath.Join(dir, "config.toml"))
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start containerd: %v", err)
+	}
+	t.Cleanup(func() { stop(cmd); logf.Close() })
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out, err := exec.Command("ctr", "-a", sock, "version").CombinedOutput()
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(filepath.Join(dir, "containerd.log"))
+			t.Fatalf("containerd did not come up: %v %s\n%s", err, out, tail(log, 3000))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return &Containerd{Address: sock}
+}
+
+// Import loads a docker save or OCI archive into a namespace with ctr.
+func (c *Containerd) Import(t testing.TB, namespace, archive string) {
+	t.Helper()
+	out, err := exec.Command("ctr", "-a", c.Address, "-n", namespace, "images", "import", "--snapshotter", "native", archive).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ctr images import: %v\n%s", err, out)
+	}
+}
+
+// stop ends a daemon: SIGTERM, then SIGKILL to its process group.
+func stop(cmd *exec.Cmd) {
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+	}
 }
