@@ -55,6 +55,7 @@ type imageOptions struct {
 	imageSources []string
 	dockerHost   string
 	containerd   runtime.ContainerdOptions
+	podmanHost   string
 
 	db dbOptions
 }
@@ -77,9 +78,10 @@ func (o *imageOptions) register(cmd *cobra.Command) {
 	f.IntVar(&o.exitOnEOL, "exit-on-eol", 0, "exit with this code when the image's OS is past its end of support")
 	f.StringVar(&o.cacheBackend, "cache-backend", "fs", "where layer results are kept between scans: fs (a file in the cache dir, shared by concurrent scans) or memory (this scan only)")
 	f.DurationVar(&o.cacheTTL, "cache-ttl", 0, "forget cached layer results older than this (0 keeps them until `docker scan clean --scan-cache`)")
-	f.StringSliceVar(&o.imageSources, "image-src", runtime.DefaultSources, "where to look for IMAGE, in order: docker (the Docker engine), containerd, remote (the registry)")
+	f.StringSliceVar(&o.imageSources, "image-src", runtime.DefaultSources, "where to look for IMAGE, in order: docker (the Docker engine), containerd, podman, remote (the registry)")
 	f.StringVar(&o.dockerHost, "docker-host", "", "Docker engine to ask (default: the Docker CLI's current context, or DOCKER_HOST)")
 	f.StringVar(&o.containerd.Address, "containerd-address", "", "containerd socket (default: CONTAINERD_ADDRESS, or "+runtime.DefaultContainerdAddress+")")
+	f.StringVar(&o.podmanHost, "podman-host", "", "Podman API socket, unix://PATH (default: CONTAINER_HOST, or "+strings.Join(runtime.PodmanSockets(), ", ")+")")
 	f.StringVar(&o.containerd.Namespace, "containerd-namespace", "", "containerd namespace (default: CONTAINERD_NAMESPACE, or search "+strings.Join(runtime.DefaultContainerdNamespaces, ", ")+")")
 	o.db.register(cmd)
 }
@@ -163,6 +165,7 @@ func scanImage(cmd *cobra.Command, g *globalOptions, o *imageOptions, args []str
 			Sources:     o.imageSources,
 			Docker:      hooks.dockerClient(o.dockerHost),
 			Containerd:  o.containerd,
+			PodmanHost:  o.podmanHost,
 		})
 		if err != nil {
 			return 0, err

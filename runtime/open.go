@@ -41,17 +41,21 @@ type Options struct {
 	Docker func() (DockerClient, error)
 	// Containerd says which containerd to ask.
 	Containerd ContainerdOptions
+	// PodmanHost is Podman's API socket (unix://...); empty means
+	// CONTAINER_HOST or the default sockets.
+	PodmanHost string
 }
 
 // Image sources for --image-src.
 const (
 	SourceDocker     = "docker"
 	SourceContainerd = "containerd"
+	SourcePodman     = "podman"
 	SourceRemote     = "remote"
 )
 
 // DefaultSources are tried in this order when --image-src is not given.
-var DefaultSources = []string{SourceDocker, SourceContainerd, SourceRemote}
+var DefaultSources = []string{SourceDocker, SourceContainerd, SourcePodman, SourceRemote}
 
 // errNotFound marks "this source does not have the image" as opposed to
 // "this source could not be asked".
@@ -98,6 +102,8 @@ func openFrom(ctx context.Context, src, ref string, opts Options) (*types.Image,
 		return openDocker(ctx, c, ref, opts)
 	case SourceContainerd:
 		return openContainerd(ctx, ref, opts)
+	case SourcePodman:
+		return openPodman(ctx, ref, opts)
 	case SourceRemote:
 		img, err := openRegistry(ctx, ref, opts)
 		if err != nil {

@@ -232,3 +232,52 @@ func stop(cmd *exec.Cmd) {
 		<-done
 	}
 }
+
+// Podman is a running `podman system service`.
+type Podman struct {
+	// Host is its unix:// address.
+	Host string
+	dir  string
+}
+
+// StartPodman runs Podman's API service on its own socket with its own vfs
+// storage.
+func StartPodman(t testing.TB) *Podman {
+	t.Helper()
+	_, err := exec.LookPath("podman")
+	need(t, err == nil, "podman (apt-get install podman)")
+	need(t, os.Geteuid() == 0, "root to run podman with its own storage")
+	dir := shortTempDir(t, "pdm-")
+	sock := filepath.Join(dir, "podman.sock")
+	logf, err := os.Create(filepath.Join(dir, "podman.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Podman{Host: "unix://" + sock, dir: dir}
+	cmd := exec.Command("podman", p.storageArgs()...)
+	cmd.Args = append(cmd.Args, "system", "service", "--time=0", p.Host)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start podman: %v", err)
+	}
+	t.Cleanup(func() { stop(cmd); logf.Close() })
+	if err := waitHTTP(sock, "/_ping", 60*time.Second); err != nil {
+		log, _ := os.ReadFile(filepath.Join(dir, "podman.log"))
+		t.Fatalf("podman did not come up: %v\n%s", err, tail(log, 3000))
+	}
+	return p
+}
+
+func (p *Podman) storageArgs() []string {
+	return []string{"--root", filepath.Join(p.dir, "root"), "--runroot", filepath.Join(p.dir, "run"), "--storage-driver", "vfs"}
+}
+
+// Load loads a docker save or OCI archive through the service.
+func (p *Podman) Load(t testing.TB, archive string) {
+	t.Helper()
+	out, err := exec.Command("podman", "--url", p.Host, "load", "-i", archive).CombinedOutput()
+	if err != nil {
+		t.Fatalf("podman load: %v\n%s", err, out)
+	}
+}
