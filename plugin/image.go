@@ -20,6 +20,7 @@ import (
 
 	"github.com/docker-scan/docker-scan/engine/analyze"
 	"github.com/docker-scan/docker-scan/engine/cache"
+	"github.com/docker-scan/docker-scan/engine/db"
 	"github.com/docker-scan/docker-scan/engine/policy"
 	"github.com/docker-scan/docker-scan/engine/report"
 	"github.com/docker-scan/docker-scan/engine/scan"
@@ -56,6 +57,7 @@ type imageOptions struct {
 	dockerHost   string
 	containerd   runtime.ContainerdOptions
 	podmanHost   string
+	runtimes     []string
 
 	db dbOptions
 }
@@ -81,6 +83,7 @@ func (o *imageOptions) register(cmd *cobra.Command) {
 	f.StringSliceVar(&o.imageSources, "image-src", runtime.DefaultSources, "where to look for IMAGE, in order: docker (the Docker engine), containerd, podman, remote (the registry)")
 	f.StringVar(&o.dockerHost, "docker-host", "", "Docker engine to ask (default: the Docker CLI's current context, or DOCKER_HOST)")
 	f.StringVar(&o.containerd.Address, "containerd-address", "", "containerd socket (default: CONTAINERD_ADDRESS, or "+runtime.DefaultContainerdAddress+")")
+	f.StringSliceVar(&o.runtimes, "runtime", nil, "scan IMAGE in each of these runtimes (docker, containerd, podman, or all) and report each, with what differs between them")
 	f.StringVar(&o.podmanHost, "podman-host", "", "Podman API socket, unix://PATH (default: CONTAINER_HOST, or "+strings.Join(runtime.PodmanSockets(), ", ")+")")
 	f.StringVar(&o.containerd.Namespace, "containerd-namespace", "", "containerd namespace (default: CONTAINERD_NAMESPACE, or search "+strings.Join(runtime.DefaultContainerdNamespaces, ", ")+")")
 	o.db.register(cmd)
@@ -156,7 +159,7 @@ func scanImage(cmd *cobra.Command, g *globalOptions, o *imageOptions, args []str
 	ctx, cancel := context.WithTimeout(ctx, g.timeout)
 	defer cancel()
 	code, err := func() (int, error) {
-		img, err := runtime.Open(ctx, ref, runtime.Options{
+		ropts := runtime.Options{
 			Input:       o.input,
 			Platform:    settings.platform,
 			PlatformSet: o.platform != "",
@@ -166,24 +169,30 @@ func scanImage(cmd *cobra.Command, g *globalOptions, o *imageOptions, args []str
 			Docker:      hooks.dockerClient(o.dockerHost),
 			Containerd:  o.containerd,
 			PodmanHost:  o.podmanHost,
-		})
-		if err != nil {
-			return 0, err
 		}
-		defer img.Close()
-		if ref != "" && o.input != "" {
-			img.Name = ref
-		}
-		// The image is found first, so that a typo does not cost a DB download.
-		if slices.Contains(settings.scan.Scanners, scan.ScannerVuln) {
-			vulnDB, err := o.db.open(ctx, g, cmd.ErrOrStderr())
-			if err != nil {
-				return 0, err
+		// The image is found before the DB is opened, so that a typo does
+		// not cost a DB download.
+		var vulnDB *db.DB
+		openDB := func() (*db.DB, error) {
+			if !slices.Contains(settings.scan.Scanners, scan.ScannerVuln) || vulnDB != nil {
+				return vulnDB, nil
 			}
-			defer vulnDB.Close()
-			settings.scan.DB = vulnDB
+			var err error
+			vulnDB, err = o.db.open(ctx, g, cmd.ErrOrStderr())
+			return vulnDB, err
 		}
-		rep, err := scan.Image(ctx, img, settings.scan)
+		defer func() {
+			if vulnDB != nil {
+				vulnDB.Close()
+			}
+		}()
+		var rep *types.Report
+		var err error
+		if len(settings.runtimes) > 0 {
+			rep, err = scanRuntimes(ctx, ref, settings, ropts, openDB)
+		} else {
+			rep, err = scanOne(ctx, ref, o.input != "", settings, ropts, openDB)
+		}
 		if err != nil {
 			return 0, err
 		}
@@ -213,6 +222,57 @@ func scanImage(cmd *cobra.Command, g *globalOptions, o *imageOptions, args []str
 type imageSettings struct {
 	platform v1.Platform
 	scan     scan.Options
+	// runtimes to scan the reference in, each (--runtime).
+	runtimes []string
+}
+
+// scanOne scans the image that the first source to have it holds.
+func scanOne(ctx context.Context, ref string, fromInput bool, settings imageSettings, ropts runtime.Options, openDB func() (*db.DB, error)) (*types.Report, error) {
+	img, err := runtime.Open(ctx, ref, ropts)
+	if err != nil {
+		return nil, err
+	}
+	defer img.Close()
+	if ref != "" && fromInput {
+		img.Name = ref
+	}
+	if settings.scan.DB, err = openDB(); err != nil {
+		return nil, err
+	}
+	return scan.Image(ctx, img, settings.scan)
+}
+
+// scanRuntimes scans what each runtime holds under ref. Images with the
+// same layers share their analysis through the layer cache.
+func scanRuntimes(ctx context.Context, ref string, settings imageSettings, ropts runtime.Options, openDB func() (*db.DB, error)) (*types.Report, error) {
+	if ref == "" {
+		return nil, errors.New("--runtime needs an image reference")
+	}
+	var reports []scan.RuntimeReport
+	var failures []string
+	for _, f := range runtime.OpenEach(ctx, ref, settings.runtimes, ropts) {
+		if f.Err != nil {
+			reports = append(reports, scan.RuntimeReport{Runtime: f.Source, Err: f.Err})
+			failures = append(failures, f.Source+": "+f.Err.Error())
+			continue
+		}
+		rep, err := func() (*types.Report, error) {
+			defer f.Image.Close()
+			var err error
+			if settings.scan.DB, err = openDB(); err != nil {
+				return nil, err
+			}
+			return scan.Image(ctx, f.Image, settings.scan)
+		}()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f.Source, err)
+		}
+		reports = append(reports, scan.RuntimeReport{Runtime: f.Source, Report: rep})
+	}
+	if len(failures) == len(reports) {
+		return nil, fmt.Errorf("image %s not found in any runtime (%s)", ref, strings.Join(failures, "; "))
+	}
+	return scan.JoinRuntimes(ref, reports), nil
 }
 
 // validate checks every flag before any work starts and turns them into
@@ -263,6 +323,21 @@ func (o *imageOptions) validate() (imageSettings, error) {
 		if !slices.Contains(runtime.DefaultSources, src) {
 			return s, fmt.Errorf("unknown --image-src %q (choose from %s)", src, strings.Join(runtime.DefaultSources, ", "))
 		}
+	}
+	for _, rt := range o.runtimes {
+		switch {
+		case rt == "all":
+			s.runtimes = slices.Clone(runtime.Runtimes)
+		case slices.Contains(runtime.Runtimes, rt):
+			if !slices.Contains(s.runtimes, rt) {
+				s.runtimes = append(s.runtimes, rt)
+			}
+		default:
+			return s, fmt.Errorf("unknown --runtime %q (choose from %s, or all)", rt, strings.Join(runtime.Runtimes, ", "))
+		}
+	}
+	if len(s.runtimes) > 0 && o.input != "" {
+		return s, errors.New("--runtime and --input do not go together: --runtime scans what engines hold")
 	}
 	return s, nil
 }

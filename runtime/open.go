@@ -54,6 +54,9 @@ const (
 	SourceRemote     = "remote"
 )
 
+// Runtimes are the sources that are container engines (for --runtime all).
+var Runtimes = []string{SourceDocker, SourceContainerd, SourcePodman}
+
 // DefaultSources are tried in this order when --image-src is not given.
 var DefaultSources = []string{SourceDocker, SourceContainerd, SourcePodman, SourceRemote}
 
@@ -87,6 +90,28 @@ func Open(ctx context.Context, ref string, opts Options) (*types.Image, error) {
 		failures = append(failures, src+": "+whyNot(err))
 	}
 	return nil, fmt.Errorf("image %s not found (%s)", ref, strings.Join(failures, "; "))
+}
+
+// Found is what one source answered for a reference.
+type Found struct {
+	Source string
+	Image  *types.Image
+	// Err says why the source has no image (not found, not running).
+	Err error
+}
+
+// OpenEach asks every source for ref (for --runtime): unlike Open it does
+// not stop at the first that has it. The caller closes the images found.
+func OpenEach(ctx context.Context, ref string, sources []string, opts Options) []Found {
+	var out []Found
+	for _, src := range sources {
+		img, err := openFrom(ctx, src, ref, opts)
+		if err != nil {
+			err = errors.New(whyNot(err))
+		}
+		out = append(out, Found{Source: src, Image: img, Err: err})
+	}
+	return out
 }
 
 func openFrom(ctx context.Context, src, ref string, opts Options) (*types.Image, error) {

@@ -31,7 +31,51 @@ func writeTable(w io.Writer, r *types.Report, opts Options) error {
 			return err
 		}
 	}
+	if len(r.Runtimes) > 0 {
+		return runtimeSummary(w, r)
+	}
 	return nil
+}
+
+// runtimeSummary says what each runtime holds under the reference and,
+// when they differ, what each image has that another lacks.
+func runtimeSummary(w io.Writer, r *types.Report) error {
+	title := "Runtimes holding " + r.ArtifactName
+	fmt.Fprintf(w, "\n%s\n%s\n", title, strings.Repeat("=", len([]rune(title))))
+	ids := map[string]bool{}
+	t := table{header: []string{"Runtime", "Image ID", "Tags"}}
+	for _, ri := range r.Runtimes {
+		if ri.Error != "" {
+			t.rows = append(t.rows, []string{ri.Runtime, "-", ri.Error})
+			continue
+		}
+		ids[ri.ImageID] = true
+		t.rows = append(t.rows, []string{ri.Runtime, shortID(ri.ImageID), strings.Join(ri.RepoTags, ", ")})
+	}
+	if err := t.write(w); err != nil {
+		return err
+	}
+	if len(ids) <= 1 {
+		_, err := fmt.Fprintln(w, "Every runtime that has it holds the same image.")
+		return err
+	}
+	fmt.Fprintf(w, "The runtimes hold DIFFERENT images under %s:\n", r.ArtifactName)
+	for _, ri := range r.Runtimes {
+		for _, p := range ri.PackagesOnlyHere {
+			fmt.Fprintf(w, "  only in %s: package %s\n", ri.Runtime, p)
+		}
+		for _, v := range ri.VulnerabilitiesOnlyHere {
+			fmt.Fprintf(w, "  only in %s: %s\n", ri.Runtime, v)
+		}
+	}
+	return nil
+}
+
+func shortID(id string) string {
+	if len(id) > len("sha256:")+12 {
+		return id[:len("sha256:")+12]
+	}
+	return id
 }
 
 func packageTable(w io.Writer, res types.Result) error {

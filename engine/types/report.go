@@ -26,6 +26,24 @@ type Report struct {
 	ArtifactType  string
 	Metadata      Metadata
 	Results       []Result `json:",omitempty"`
+	// Runtimes says, for a scan of one reference in several runtimes
+	// (--runtime), what each runtime holds under it.
+	Runtimes []RuntimeImage `json:",omitempty"`
+}
+
+// RuntimeImage is what one runtime holds under the scanned reference.
+type RuntimeImage struct {
+	Runtime     string
+	ImageID     string   `json:",omitempty"`
+	RepoTags    []string `json:",omitempty"`
+	RepoDigests []string `json:",omitempty"`
+	// Error says why the runtime gave no image (not found, not running).
+	Error string `json:",omitempty"`
+	// PackagesOnlyHere and VulnerabilitiesOnlyHere list what this runtime's
+	// image has that another runtime's image under the same reference
+	// lacks.
+	PackagesOnlyHere        []string `json:",omitempty"`
+	VulnerabilitiesOnlyHere []string `json:",omitempty"`
 }
 
 // Metadata describes the scanned image.
@@ -49,7 +67,10 @@ type ReportLayer struct {
 
 // Result groups findings for one target (the OS, a lock file, ...).
 type Result struct {
-	Target          string
+	Target string
+	// Runtime is the runtime the scanned image came from, in scans of
+	// several runtimes (--runtime).
+	Runtime         string `json:",omitempty"`
 	Class           string
 	Type            string                  `json:",omitempty"`
 	Packages        []Package               `json:",omitempty"`
