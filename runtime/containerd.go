@@ -136,9 +136,12 @@ func containerdImage(ctx context.Context, c *containerd.Client, ref string, rec 
 	if len(missing) > 0 {
 		return exportContainerd(ctx, c, rec, match, ref, opts, missing)
 	}
+	// Layers are reported by diffID only, as the docker and podman sources
+	// (which know no compressed digests) report them: the same image gives
+	// the same results whichever engine holds it.
 	var layers []blobLayer
 	for _, l := range manifest.Layers {
-		layers = append(layers, blobLayer{path: l.Digest.String(), digest: l.Digest.String(), size: l.Size})
+		layers = append(layers, blobLayer{path: l.Digest.String(), size: l.Size})
 	}
 	img, err := imageFromFS(contentFS{ctx: ctx, cs: cs, layers: manifest.Layers}, ref, "containerd", rawConfig, layers)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/docker-scan/docker-scan/engine/imagebuild"
 	"github.com/docker-scan/docker-scan/engine/types"
@@ -159,5 +160,43 @@ func TestDockerEngineSource(t *testing.T) {
 	outDown, _ := down.CombinedOutput()
 	if !strings.Contains(string(outDown), "docker: not running") {
 		t.Errorf("a missing engine: %s", outDown)
+	}
+}
+
+// TestInterruptRemovesTempFiles: Ctrl-C while an image is being exported
+// from the engine ends the scan with one line and leaves no temp file.
+func TestInterruptRemovesTempFiles(t *testing.T) {
+	d := daemontest.StartDockerd(t)
+	proxy := daemontest.NewCountingProxy(t, d.Host, "/images/get")
+	dockerLoad(t, d.Host, twoLayerArchive(t, "e2e/app:1"))
+	proxy.Stall(30 * time.Second)
+
+	cache := t.TempDir()
+	tmp := filepath.Join(cache, "tmp")
+	cmd := exec.Command(pluginBin, "image", "e2e/app:1", "--docker-host", proxy.Host, "--image-src", "docker", "--scanners", "none", "--quiet", "--cache-dir", cache)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if entries, _ := os.ReadDir(tmp); len(entries) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("the export never started")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	exit, ok := err.(*exec.ExitError)
+	if !ok || exit.ExitCode() != 1 || strings.TrimSpace(stderr.String()) != "docker-scan: scan interrupted" {
+		t.Errorf("exit %v, stderr %q", err, stderr.String())
+	}
+	if entries, _ := os.ReadDir(tmp); len(entries) != 0 {
+		t.Errorf("temp files left behind: %v", entries)
 	}
 }

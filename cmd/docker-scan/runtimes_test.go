@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -85,6 +86,16 @@ func TestRuntimeAll(t *testing.T) {
 	}
 	if dockerProxy.Count() != 1 {
 		t.Errorf("docker exports: %d, want 1", dockerProxy.Count())
+	}
+	// The same image gives the same results from docker and containerd.
+	results := map[string]string{}
+	for _, res := range rep.Results {
+		res.Runtime, res.Target = "", strings.TrimPrefix(res.Target, "["+res.Runtime+"] ")
+		b, _ := json.Marshal(res)
+		results[string(b)] = ""
+	}
+	if len(results) != 2 {
+		t.Errorf("%d distinct results for three runtimes holding two images, want 2", len(results))
 	}
 
 	table := scanCLI(t, common...)

@@ -6,6 +6,7 @@ package daemontest
 
 import (
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -120,6 +121,26 @@ type CountingProxy struct {
 	Host   string
 	marker string
 	count  atomic.Int64
+	// stall holds the body of marked responses back this long (in
+	// nanoseconds) after their headers, to catch a client mid-download.
+	stall atomic.Int64
+}
+
+// Stall makes marked responses wait d between headers and body.
+func (p *CountingProxy) Stall(d time.Duration) { p.stall.Store(int64(d)) }
+
+type stalledBody struct {
+	io.ReadCloser
+	wait  time.Duration
+	first bool
+}
+
+func (s *stalledBody) Read(b []byte) (int, error) {
+	if !s.first {
+		s.first = true
+		time.Sleep(s.wait)
+	}
+	return s.ReadCloser.Read(b)
 }
 
 // Count returns the marked requests so far.
@@ -142,6 +163,12 @@ func NewCountingProxy(t testing.TB, host, marker string) *CountingProxy {
 		},
 		Transport:     unixClient(target).Transport,
 		FlushInterval: -1,
+		ModifyResponse: func(resp *http.Response) error {
+			if d := time.Duration(p.stall.Load()); d > 0 && strings.Contains(resp.Request.URL.Path, p.marker) {
+				resp.Body = &stalledBody{ReadCloser: resp.Body, wait: d}
+			}
+			return nil
+		},
 	}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.Contains(r.URL.Path, p.marker) {
