@@ -200,3 +200,27 @@ func TestInterruptRemovesTempFiles(t *testing.T) {
 		t.Errorf("temp files left behind: %v", entries)
 	}
 }
+
+// TestStandaloneUsesDockerContext: run on its own, docker-scan asks the
+// engine of the Docker CLI's current context (here chosen with
+// DOCKER_CONTEXT), as `docker` would.
+func TestStandaloneUsesDockerContext(t *testing.T) {
+	need(t, haveCommand("docker"), "the docker CLI")
+	d := daemontest.StartDockerd(t)
+	dockerLoad(t, d.Host, twoLayerArchive(t, "e2e/app:1"))
+	config := t.TempDir()
+	create := exec.Command("docker", "context", "create", "e2e", "--docker", "host="+d.Host)
+	create.Env = append(os.Environ(), "DOCKER_CONFIG="+config)
+	if out, err := create.CombinedOutput(); err != nil {
+		t.Fatalf("docker context create: %v\n%s", err, out)
+	}
+	cmd := exec.Command(pluginBin, "image", "e2e/app:1", "--image-src", "docker", "--scanners", "none", "--quiet", "--format", "json", "--cache-dir", t.TempDir())
+	cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+config, "DOCKER_CONTEXT=e2e", "DOCKER_HOST=")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("scan through the context: %v", err)
+	}
+	if packagesOnly(t, parseReport(t, string(out))) == "" {
+		t.Error("no packages")
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/docker/cli/cli-plugins/metadata"
 	cliplugin "github.com/docker/cli/cli-plugins/plugin"
 	"github.com/docker/cli/cli/command"
+	"github.com/docker/cli/cli/flags"
 	"github.com/spf13/cobra"
 
 	"github.com/docker-scan/docker-scan/plugin"
@@ -19,7 +20,7 @@ import (
 
 func main() {
 	if cliplugin.RunningStandalone() {
-		root := plugin.NewRootCommand("docker-scan", plugin.Hooks{})
+		root := plugin.NewRootCommand("docker-scan", plugin.Hooks{DockerClient: standaloneDockerClient})
 		if err := root.Execute(); err != nil {
 			fmt.Fprintln(os.Stderr, "docker-scan: "+err.Error())
 			os.Exit(1)
@@ -40,4 +41,19 @@ func main() {
 		ShortDescription: "Scan images for vulnerabilities, secrets and misconfigurations",
 		URL:              "https://github.com/docker-scan/docker-scan",
 	})
+}
+
+// standaloneDockerClient resolves the Docker endpoint as the Docker CLI
+// does (DOCKER_HOST, then DOCKER_CONTEXT, then the current context of the
+// CLI's config, with its TLS settings), so that docker-scan run on its own
+// asks the same engine `docker` would.
+func standaloneDockerClient() (runtime.DockerClient, error) {
+	dockerCli, err := command.NewDockerCli()
+	if err != nil {
+		return nil, err
+	}
+	if err := dockerCli.Initialize(flags.NewClientOptions()); err != nil {
+		return nil, err
+	}
+	return dockerCli.Client(), nil
 }

@@ -48,6 +48,10 @@ func TestRuntimeAll(t *testing.T) {
 	dockerLoad(t, d.Host, current)
 	c.Import(t, "default", current)
 	p.Load(t, old)
+	sameImage := alpineZlibArchive(t, "e2e/same:1", "1.2.12-r3") // the same image as current, another tag
+	dockerLoad(t, d.Host, sameImage)
+	c.Import(t, "default", sameImage)
+	p.Load(t, sameImage)
 
 	cache := fixtureCache(t, "../../testdata/db/alpine-3.14.yaml")
 	common := []string{"image", "e2e/app:1", "--runtime", "all", "--docker-host", dockerProxy.Host, "--containerd-address", c.Address,
@@ -111,6 +115,20 @@ func TestRuntimeAll(t *testing.T) {
 	if dockerProxy.Count() != 1 {
 		t.Errorf("the second scan exported from docker again: %d exports", dockerProxy.Count())
 	}
+	// All three hold the same image under e2e/same:1: identical results.
+	r = scanCLI(t, "image", "e2e/same:1", "--runtime", "all", "--docker-host", d.Host, "--containerd-address", c.Address,
+		"--podman-host", p.Host, "--cache-dir", cache, "--skip-db-update", "--quiet", "--format", "json")
+	rep = parseReport(t, r.stdout)
+	distinct := map[string]bool{}
+	for _, res := range rep.Results {
+		res.Runtime, res.Target = "", strings.TrimPrefix(res.Target, "["+res.Runtime+"] ")
+		b, _ := json.Marshal(res)
+		distinct[string(b)] = true
+	}
+	if len(rep.Results) != 3 || len(distinct) != 1 {
+		t.Errorf("%d results, %d distinct; want 3 identical:\n%v", len(rep.Results), len(distinct), distinct)
+	}
+
 	// Two runtimes with the same image: said plainly.
 	same := scanCLI(t, "image", "e2e/app:1", "--runtime", "docker,containerd", "--docker-host", d.Host, "--containerd-address", c.Address,
 		"--cache-dir", cache, "--skip-db-update", "--quiet")
