@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/containerd/errdefs"
@@ -63,99 +61,30 @@ func openDocker(ctx context.Context, c DockerClient, ref string, opts Options) (
 	if err := checkPlatform(cfg, selector{Platform: opts.Platform, PlatformSet: opts.PlatformSet}); err != nil {
 		return nil, err
 	}
-	exp := &dockerExport{client: c, id: inspect.ID, tempDir: opts.TempDir}
+	var saveOpts []client.ImageSaveOption
 	if opts.PlatformSet && versionAtLeast(c.ClientVersion(), "1.48") {
 		p := opts.Platform
-		exp.platform = &ocispec.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant}
+		saveOpts = append(saveOpts, client.ImageSaveWithPlatforms(ocispec.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant}))
 	}
-	img := &types.Image{
+	exp := &lazyExport{id: inspect.ID, tempDir: opts.TempDir, write: func(ctx context.Context, w io.Writer) error {
+		rc, err := c.ImageSave(ctx, []string{inspect.ID}, saveOpts...)
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		_, err = io.Copy(w, ctxReader{ctx, rc})
+		return err
+	}}
+	return &types.Image{
 		Name:        ref,
 		ID:          inspect.ID,
 		Config:      cfg,
+		Layers:      exp.layers(ctx, inspect.RootFS.Layers),
 		RepoTags:    inspect.RepoTags,
 		RepoDigests: inspect.RepoDigests,
 		Source:      "docker",
-		Close:       exp.closeFn,
-	}
-	for i, d := range inspect.RootFS.Layers {
-		img.Layers = append(img.Layers, types.Layer{
-			DiffID: d,
-			Open: func() (io.ReadCloser, error) {
-				saved, err := exp.get(ctx)
-				if err != nil {
-					return nil, err
-				}
-				if i >= len(saved.Layers) || saved.Layers[i].DiffID != d {
-					return nil, fmt.Errorf("the exported image does not have layer %s where inspect said", d)
-				}
-				return saved.Layers[i].Open()
-			},
-		})
-	}
-	return img, nil
-}
-
-// dockerExport saves an image once, on first use.
-type dockerExport struct {
-	client   DockerClient
-	id       string
-	tempDir  string
-	platform *ocispec.Platform
-
-	once  sync.Once
-	img   *types.Image
-	err   error
-	mu    sync.Mutex
-	close func() error
-}
-
-func (e *dockerExport) get(ctx context.Context) (*types.Image, error) {
-	e.once.Do(func() { e.img, e.err = e.save(ctx) })
-	return e.img, e.err
-}
-
-func (e *dockerExport) save(ctx context.Context) (*types.Image, error) {
-	var opts []client.ImageSaveOption
-	if e.platform != nil {
-		opts = append(opts, client.ImageSaveWithPlatforms(*e.platform))
-	}
-	rc, err := e.client.ImageSave(ctx, []string{e.id}, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("export image %s: %w", e.id, err)
-	}
-	defer rc.Close()
-	if err := os.MkdirAll(e.tempDir, 0o700); err != nil {
-		return nil, err
-	}
-	tmp, err := os.CreateTemp(e.tempDir, "docker-save-*.tar")
-	if err != nil {
-		return nil, err
-	}
-	e.mu.Lock()
-	e.close = func() error { tmp.Close(); return os.Remove(tmp.Name()) }
-	e.mu.Unlock()
-	if _, err := io.Copy(tmp, ctxReader{ctx, rc}); err != nil {
-		return nil, fmt.Errorf("export image %s: %w", e.id, err)
-	}
-	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
-		return nil, err
-	}
-	archive, err := openArchive(tmp)
-	if err != nil {
-		return nil, fmt.Errorf("exported image: %w", err)
-	}
-	return openDockerArchive(archive, e.id, selector{})
-}
-
-func (e *dockerExport) closeFn() error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.close == nil {
-		return nil
-	}
-	err := e.close()
-	e.close = nil
-	return err
+		Close:       exp.Close,
+	}, nil
 }
 
 // dockerConfig rebuilds the image config from inspect and history: the
@@ -180,22 +109,8 @@ func dockerConfig(in image.InspectResponse, history []image.HistoryResponseItem)
 		cfg.RootFS.DiffIDs = append(cfg.RootFS.DiffIDs, h)
 	}
 	if c := in.Config; c != nil {
-		cfg.Config = v1.Config{
-			User: c.User, Env: c.Env, Entrypoint: c.Entrypoint, Cmd: c.Cmd, WorkingDir: c.WorkingDir,
-			Labels: c.Labels, StopSignal: c.StopSignal, OnBuild: c.OnBuild, Shell: c.Shell,
-		}
-		if len(c.ExposedPorts) > 0 {
-			cfg.Config.ExposedPorts = map[string]struct{}{}
-			for p := range c.ExposedPorts {
-				cfg.Config.ExposedPorts[p] = struct{}{}
-			}
-		}
-		if len(c.Volumes) > 0 {
-			cfg.Config.Volumes = map[string]struct{}{}
-			for v := range c.Volumes {
-				cfg.Config.Volumes[v] = struct{}{}
-			}
-		}
+		cfg.Config = ociConfig(c.ImageConfig)
+		cfg.Config.OnBuild, cfg.Config.Shell = c.OnBuild, c.Shell
 	}
 	// History comes newest first.
 	for _, h := range slices.Backward(history) {
@@ -214,4 +129,22 @@ func versionAtLeast(have, want string) bool {
 	fmt.Sscanf(have, "%d.%d", &hMaj, &hMin)
 	fmt.Sscanf(want, "%d.%d", &wMaj, &wMin)
 	return hMaj > wMaj || (hMaj == wMaj && hMin >= wMin)
+}
+
+// ociConfig converts the runtime part of an OCI image config.
+func ociConfig(c ocispec.ImageConfig) v1.Config {
+	out := v1.Config{User: c.User, Env: c.Env, Entrypoint: c.Entrypoint, Cmd: c.Cmd, WorkingDir: c.WorkingDir, Labels: c.Labels, StopSignal: c.StopSignal}
+	if len(c.ExposedPorts) > 0 {
+		out.ExposedPorts = map[string]struct{}{}
+		for p := range c.ExposedPorts {
+			out.ExposedPorts[p] = struct{}{}
+		}
+	}
+	if len(c.Volumes) > 0 {
+		out.Volumes = map[string]struct{}{}
+		for v := range c.Volumes {
+			out.Volumes[v] = struct{}{}
+		}
+	}
+	return out
 }

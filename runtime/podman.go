@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	"github.com/containers/podman/v5/pkg/bindings"
 	"github.com/containers/podman/v5/pkg/bindings/images"
@@ -74,32 +73,24 @@ func openPodman(ctx context.Context, ref string, opts Options) (*enginetypes.Ima
 	if !strings.HasPrefix(id, "sha256:") {
 		id = "sha256:" + id
 	}
-	exp := &podmanExport{conn: conn, id: report.ID, tempDir: opts.TempDir}
-	img := &enginetypes.Image{
+	format := "docker-archive"
+	exp := &lazyExport{id: report.ID, tempDir: opts.TempDir, write: func(_ context.Context, w io.Writer) error {
+		return images.Export(conn, []string{report.ID}, w, &images.ExportOptions{Format: &format})
+	}}
+	var diffIDs []string
+	for _, d := range cfg.RootFS.DiffIDs {
+		diffIDs = append(diffIDs, d.String())
+	}
+	return &enginetypes.Image{
 		Name:        ref,
 		ID:          id,
 		Config:      cfg,
+		Layers:      exp.layers(ctx, diffIDs),
 		RepoTags:    report.RepoTags,
 		RepoDigests: report.RepoDigests,
 		Source:      "podman",
-		Close:       exp.closeFn,
-	}
-	for i, d := range cfg.RootFS.DiffIDs {
-		img.Layers = append(img.Layers, enginetypes.Layer{
-			DiffID: d.String(),
-			Open: func() (io.ReadCloser, error) {
-				saved, err := exp.get()
-				if err != nil {
-					return nil, err
-				}
-				if i >= len(saved.Layers) || saved.Layers[i].DiffID != d.String() {
-					return nil, fmt.Errorf("the exported image does not have layer %s where inspect said", d)
-				}
-				return saved.Layers[i].Open()
-			},
-		})
-	}
-	return img, nil
+		Close:       exp.Close,
+	}, nil
 }
 
 // podmanConfig turns Podman's inspect (which carries the OCI config and
@@ -119,20 +110,8 @@ func podmanConfig(r *types.ImageInspectReport) (*v1.ConfigFile, error) {
 		}
 		cfg.RootFS.DiffIDs = append(cfg.RootFS.DiffIDs, h)
 	}
-	if c := r.Config; c != nil {
-		cfg.Config = v1.Config{User: c.User, Env: c.Env, Entrypoint: c.Entrypoint, Cmd: c.Cmd, WorkingDir: c.WorkingDir, Labels: c.Labels, StopSignal: c.StopSignal}
-		if len(c.ExposedPorts) > 0 {
-			cfg.Config.ExposedPorts = map[string]struct{}{}
-			for p := range c.ExposedPorts {
-				cfg.Config.ExposedPorts[p] = struct{}{}
-			}
-		}
-		if len(c.Volumes) > 0 {
-			cfg.Config.Volumes = map[string]struct{}{}
-			for v := range c.Volumes {
-				cfg.Config.Volumes[v] = struct{}{}
-			}
-		}
+	if r.Config != nil {
+		cfg.Config = ociConfig(*r.Config)
 	}
 	for _, h := range r.History {
 		hist := v1.History{CreatedBy: h.CreatedBy, Comment: h.Comment, Author: h.Author, EmptyLayer: h.EmptyLayer}
@@ -142,58 +121,4 @@ func podmanConfig(r *types.ImageInspectReport) (*v1.ConfigFile, error) {
 		cfg.History = append(cfg.History, hist)
 	}
 	return cfg, nil
-}
-
-// podmanExport saves an image once, on first use.
-type podmanExport struct {
-	conn    context.Context
-	id      string
-	tempDir string
-
-	once  sync.Once
-	img   *enginetypes.Image
-	err   error
-	mu    sync.Mutex
-	close func() error
-}
-
-func (e *podmanExport) get() (*enginetypes.Image, error) {
-	e.once.Do(func() { e.img, e.err = e.save() })
-	return e.img, e.err
-}
-
-func (e *podmanExport) save() (*enginetypes.Image, error) {
-	if err := os.MkdirAll(e.tempDir, 0o700); err != nil {
-		return nil, err
-	}
-	tmp, err := os.CreateTemp(e.tempDir, "podman-save-*.tar")
-	if err != nil {
-		return nil, err
-	}
-	e.mu.Lock()
-	e.close = func() error { tmp.Close(); return os.Remove(tmp.Name()) }
-	e.mu.Unlock()
-	format := "docker-archive"
-	if err := images.Export(e.conn, []string{e.id}, tmp, &images.ExportOptions{Format: &format}); err != nil {
-		return nil, fmt.Errorf("export image %s: %w", e.id, err)
-	}
-	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
-		return nil, err
-	}
-	archive, err := openArchive(tmp)
-	if err != nil {
-		return nil, fmt.Errorf("exported image: %w", err)
-	}
-	return openDockerArchive(archive, e.id, selector{})
-}
-
-func (e *podmanExport) closeFn() error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.close == nil {
-		return nil
-	}
-	err := e.close()
-	e.close = nil
-	return err
 }

@@ -7,27 +7,27 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
-	"github.com/docker-scan/docker-scan/engine/db"
 	"github.com/docker-scan/docker-scan/engine/db/dbtest"
 	"github.com/docker-scan/docker-scan/engine/imagebuild"
 )
 
-// publishFixture pushes a DB built from the Alpine fixture to the
-// registry, as the real DB is published.
-func publishFixture(t *testing.T, reg *dbtest.Registry, repo string) {
+// fixtureArchive is the Alpine fixture DB packed as the published
+// db.tar.gz.
+func fixtureArchive(t *testing.T) []byte {
 	t.Helper()
-	dir := t.TempDir()
-	now := time.Now().UTC()
-	if err := db.BuildFixtureDB(dir, db.Metadata{Version: 2, UpdatedAt: now, NextUpdate: now.Add(24 * time.Hour)}, "../../testdata/db/alpine-3.14.yaml"); err != nil {
-		t.Fatal(err)
-	}
-	archive, err := dbtest.Archive(dir)
+	archive, err := dbtest.Archive(filepath.Join(fixtureCache(t, "../../testdata/db/alpine-3.14.yaml"), "db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := dbtest.Push(reg.Host+"/"+repo, archive); err != nil {
+	return archive
+}
+
+// publishFixture pushes the fixture DB to the registry, as the real DB is
+// published.
+func publishFixture(t *testing.T, reg *dbtest.Registry, repo string) {
+	t.Helper()
+	if _, err := dbtest.Push(reg.Host+"/"+repo, fixtureArchive(t)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -125,15 +125,7 @@ func TestNoNetworkMessage(t *testing.T) {
 
 // TestDBImportThroughCLI installs a copied db.tar.gz, then scans offline.
 func TestDBImportThroughCLI(t *testing.T) {
-	dir := t.TempDir()
-	now := time.Now().UTC()
-	if err := db.BuildFixtureDB(dir, db.Metadata{Version: 2, UpdatedAt: now, NextUpdate: now.Add(24 * time.Hour)}, "../../testdata/db/alpine-3.14.yaml"); err != nil {
-		t.Fatal(err)
-	}
-	archive, err := dbtest.Archive(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	archive := fixtureArchive(t)
 	tgz := filepath.Join(t.TempDir(), "db.tar.gz")
 	if err := os.WriteFile(tgz, archive, 0o644); err != nil {
 		t.Fatal(err)

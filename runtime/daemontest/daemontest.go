@@ -60,22 +60,11 @@ func StartDockerd(t testing.TB) *Dockerd {
 	need(t, os.Geteuid() == 0, "root to run dockerd")
 	dir := shortTempDir(t, "dkd-")
 	sock := filepath.Join(dir, "docker.sock")
-	logf, err := os.Create(filepath.Join(dir, "dockerd.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("dockerd", "--iptables=false", "--ip6tables=false", "--bridge=none",
+	log := startDaemon(t, dir, "dockerd", "--iptables=false", "--ip6tables=false", "--bridge=none",
 		"--data-root", filepath.Join(dir, "data"), "--exec-root", filepath.Join(dir, "exec"),
 		"--pidfile", filepath.Join(dir, "docker.pid"), "-H", "unix://"+sock)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start dockerd: %v", err)
-	}
-	t.Cleanup(func() { stop(cmd); logf.Close() })
 	if err := waitHTTP(sock, "/_ping", 60*time.Second); err != nil {
-		log, _ := os.ReadFile(filepath.Join(dir, "dockerd.log"))
-		t.Fatalf("dockerd did not come up: %v\n%s", err, tail(log, 3000))
+		t.Fatalf("dockerd did not come up: %v\n%s", err, log())
 	}
 	return &Dockerd{Host: "unix://" + sock, dir: dir}
 }
@@ -212,17 +201,7 @@ func StartContainerd(t testing.TB) *Containerd {
 	if err := os.WriteFile(filepath.Join(dir, "config.toml"), []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	logf, err := os.Create(filepath.Join(dir, "containerd.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("containerd", "--config", filepath.Join(dir, "config.toml"))
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start containerd: %v", err)
-	}
-	t.Cleanup(func() { stop(cmd); logf.Close() })
+	log := startDaemon(t, dir, "containerd", "--config", filepath.Join(dir, "config.toml"))
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		out, err := exec.Command("ctr", "-a", sock, "version").CombinedOutput()
@@ -230,8 +209,7 @@ func StartContainerd(t testing.TB) *Containerd {
 			break
 		}
 		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(dir, "containerd.log"))
-			t.Fatalf("containerd did not come up: %v %s\n%s", err, out, tail(log, 3000))
+			t.Fatalf("containerd did not come up: %v %s\n%s", err, out, log())
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -244,6 +222,29 @@ func (c *Containerd) Import(t testing.TB, namespace, archive string) {
 	out, err := exec.Command("ctr", "-a", c.Address, "-n", namespace, "images", "import", "--snapshotter", "native", archive).CombinedOutput()
 	if err != nil {
 		t.Fatalf("ctr images import: %v\n%s", err, out)
+	}
+}
+
+// startDaemon starts a daemon in its own process group, logging to a file
+// in dir, and stops it when the test ends. It returns a function that
+// reads the end of the log, for failure messages.
+func startDaemon(t testing.TB, dir, name string, args ...string) func() []byte {
+	t.Helper()
+	logPath := filepath.Join(dir, name+".log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(name, args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	t.Cleanup(func() { stop(cmd); logf.Close() })
+	return func() []byte {
+		b, _ := os.ReadFile(logPath)
+		return tail(b, 3000)
 	}
 }
 
@@ -276,22 +277,10 @@ func StartPodman(t testing.TB) *Podman {
 	need(t, os.Geteuid() == 0, "root to run podman with its own storage")
 	dir := shortTempDir(t, "pdm-")
 	sock := filepath.Join(dir, "podman.sock")
-	logf, err := os.Create(filepath.Join(dir, "podman.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	p := &Podman{Host: "unix://" + sock, dir: dir}
-	cmd := exec.Command("podman", p.storageArgs()...)
-	cmd.Args = append(cmd.Args, "system", "service", "--time=0", p.Host)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start podman: %v", err)
-	}
-	t.Cleanup(func() { stop(cmd); logf.Close() })
+	log := startDaemon(t, dir, "podman", append(p.storageArgs(), "system", "service", "--time=0", p.Host)...)
 	if err := waitHTTP(sock, "/_ping", 60*time.Second); err != nil {
-		log, _ := os.ReadFile(filepath.Join(dir, "podman.log"))
-		t.Fatalf("podman did not come up: %v\n%s", err, tail(log, 3000))
+		t.Fatalf("podman did not come up: %v\n%s", err, log())
 	}
 	return p
 }
