@@ -177,3 +177,27 @@ func TestVersion(t *testing.T) {
 		t.Fatalf("version: %q, %v", stdout, err)
 	}
 }
+
+func TestCleanScanCache(t *testing.T) {
+	archive := demoArchive(t)
+	cache := t.TempDir()
+	if _, _, err := run(t, "image", "--scanners", "none", "--input", archive, "--cache-dir", cache); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(cache, "scan-cache.db")); err != nil {
+		t.Fatalf("no scan cache after a scan: %v", err)
+	}
+	if _, _, err := run(t, "clean", "--cache-dir", cache); err == nil {
+		t.Error("clean without saying what must be an error")
+	}
+	out, _, err := run(t, "clean", "--scan-cache", "--cache-dir", cache)
+	if err != nil || !strings.Contains(out, "Removed the scan cache") {
+		t.Fatalf("clean: %q, %v", out, err)
+	}
+	if _, err := os.Stat(filepath.Join(cache, "scan-cache.db")); err == nil {
+		t.Error("the scan cache is still there")
+	}
+	if _, _, err := run(t, "image", "--scanners", "none", "--input", archive, "--cache-dir", cache, "--cache-backend", "disk"); err == nil {
+		t.Error("an unknown cache backend was accepted")
+	}
+}
