@@ -17,6 +17,8 @@ type LayerResult struct {
 	// recorded, never followed.
 	Symlinks []Symlink `json:",omitempty"`
 
+	Secrets []SecretFile `json:",omitempty"`
+
 	// WhiteoutFiles are paths this layer deletes from the layers below it.
 	WhiteoutFiles []string `json:",omitempty"`
 	// OpaqueDirs are directories whose content from lower layers this layer hides.

@@ -1,0 +1,237 @@
+// Package secret finds leaked credentials in files: a built-in rule set of
+// regexes, each gated by keywords, with allow rules for examples and
+// placeholders.
+//
+// Speed comes from not running regexes: one Aho-Corasick pass over a
+// file's bytes finds every rule keyword at once, and only the rules whose
+// keywords occur run, and only around their keywords (a rule whose keyword
+// occurs very often runs once over the whole file instead, so no rule
+// costs more than one pass).
+package secret
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"regexp"
+	"sort"
+	"strings"
+
+	ahocorasick "github.com/petar-dambovaliev/aho-corasick"
+
+	"github.com/docker-scan/docker-scan/engine/types"
+)
+
+// ruleDef is a rule as written in the table.
+type ruleDef struct {
+	id, category, title, severity string
+	regex                         string
+	keywords                      []string
+	path                          string
+	// entropy is the least Shannon entropy (bits per character) the secret
+	// must have, for rules whose regex also matches ordinary words.
+	entropy           float64
+	example, nearMiss string
+}
+
+// Rule is a compiled rule.
+type Rule struct {
+	ID, Category, Title, Severity string
+	Regex                         *regexp.Regexp
+	Keywords                      []string
+	Path                          *regexp.Regexp
+	MinEntropy                    float64
+	secretGroup                   int
+	Example, NearMiss             string
+}
+
+// AllowRule drops findings whose secret, or whose file path, matches.
+type AllowRule struct {
+	ID     string
+	Secret *regexp.Regexp
+	Path   *regexp.Regexp
+}
+
+// Window around a keyword hit that its rule's regex runs over.
+const (
+	windowBefore = 256
+	windowAfter  = 4096
+	// manyHits: beyond this many hits of one rule in one file, its regex
+	// runs once over the whole file instead.
+	manyHits = 32
+)
+
+// Scanner holds compiled rules and the keyword automaton.
+type Scanner struct {
+	rules  []Rule
+	allow  []AllowRule
+	ac     ahocorasick.AhoCorasick
+	byWord [][]int // keyword index -> rule indexes
+}
+
+// BuiltinRules compiles the built-in rule table.
+func BuiltinRules() ([]Rule, error) {
+	var rules []Rule
+	for _, d := range builtinRules {
+		r, err := compile(d)
+		if err != nil {
+			return nil, err
+		}
+		rules = append(rules, r)
+	}
+	return rules, nil
+}
+
+func compile(d ruleDef) (Rule, error) {
+	re, err := regexp.Compile(d.regex)
+	if err != nil {
+		return Rule{}, fmt.Errorf("rule %s: %w", d.id, err)
+	}
+	r := Rule{ID: d.id, Category: d.category, Title: d.title, Severity: d.severity, Regex: re, MinEntropy: d.entropy,
+		secretGroup: re.SubexpIndex("secret"), Example: d.example, NearMiss: d.nearMiss}
+	for _, k := range d.keywords {
+		r.Keywords = append(r.Keywords, strings.ToLower(k))
+	}
+	if d.path != "" {
+		if r.Path, err = regexp.Compile(d.path); err != nil {
+			return Rule{}, fmt.Errorf("rule %s path: %w", d.id, err)
+		}
+	}
+	return r, nil
+}
+
+// NewScanner builds a scanner for rules and allow rules.
+func NewScanner(rules []Rule, allow []AllowRule) *Scanner {
+	s := &Scanner{rules: rules, allow: allow}
+	index := map[string]int{}
+	var words []string
+	for i, r := range rules {
+		for _, k := range r.Keywords {
+			w, ok := index[k]
+			if !ok {
+				w = len(words)
+				index[k] = w
+				words = append(words, k)
+				s.byWord = append(s.byWord, nil)
+			}
+			s.byWord[w] = append(s.byWord[w], i)
+		}
+	}
+	b := ahocorasick.NewAhoCorasickBuilder(ahocorasick.Opts{AsciiCaseInsensitive: true, MatchKind: ahocorasick.StandardMatch, DFA: true})
+	s.ac = b.Build(words)
+	return s
+}
+
+// Scan returns the secrets in one file's content.
+func (s *Scanner) Scan(path string, content []byte) []types.SecretFinding {
+	for _, a := range s.allow {
+		if a.Path != nil && a.Path.MatchString(path) {
+			return nil
+		}
+	}
+	hits := map[int][]int{} // rule -> keyword end offsets
+	it := s.ac.IterOverlappingByte(content)
+	for m := it.Next(); m != nil; m = it.Next() {
+		for _, r := range s.byWord[m.Pattern()] {
+			if len(hits[r]) <= manyHits {
+				hits[r] = append(hits[r], m.Start())
+			}
+		}
+	}
+	if len(hits) == 0 {
+		return nil
+	}
+	ruleIdx := make([]int, 0, len(hits))
+	for r := range hits {
+		ruleIdx = append(ruleIdx, r)
+	}
+	sort.Ints(ruleIdx)
+	var out []types.SecretFinding
+	lines := newLineIndex(content)
+	for _, ri := range ruleIdx {
+		rule := &s.rules[ri]
+		if rule.Path != nil && !rule.Path.MatchString(path) {
+			continue
+		}
+		seen := map[int]bool{}
+		for _, w := range windows(content, hits[ri]) {
+			for _, m := range rule.Regex.FindAllSubmatchIndex(content[w[0]:w[1]], -1) {
+				start, end := m[0]+w[0], m[1]+w[0]
+				sStart, sEnd := start, end
+				if g := rule.secretGroup; g > 0 && m[2*g] >= 0 {
+					sStart, sEnd = m[2*g]+w[0], m[2*g+1]+w[0]
+				}
+				if seen[sStart] {
+					continue
+				}
+				seen[sStart] = true
+				secret := string(content[sStart:sEnd])
+				if rule.MinEntropy > 0 && entropy(secret) < rule.MinEntropy {
+					continue
+				}
+				if s.allowed(secret) {
+					continue
+				}
+				out = append(out, finding(rule, content, lines, start, end, sStart, sEnd))
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].StartLine < out[j].StartLine })
+	return out
+}
+
+func (s *Scanner) allowed(secret string) bool {
+	for _, a := range s.allow {
+		if a.Secret != nil && a.Secret.MatchString(secret) {
+			return true
+		}
+	}
+	return false
+}
+
+// windows are the byte ranges around keyword hits, merged; many hits give
+// one window over the whole content.
+func windows(content []byte, hits []int) [][2]int {
+	if len(hits) > manyHits {
+		return [][2]int{{0, len(content)}}
+	}
+	var out [][2]int
+	for _, h := range hits {
+		start := max(0, h-windowBefore)
+		if i := bytes.LastIndexByte(content[:start], '\n'); i >= 0 {
+			start = i + 1
+		} else {
+			start = 0
+		}
+		end := min(len(content), h+windowAfter)
+		if i := bytes.IndexByte(content[end:], '\n'); i >= 0 {
+			end += i
+		} else {
+			end = len(content)
+		}
+		if n := len(out); n > 0 && start <= out[n-1][1] {
+			out[n-1][1] = max(out[n-1][1], end)
+			continue
+		}
+		out = append(out, [2]int{start, end})
+	}
+	return out
+}
+
+// entropy is the Shannon entropy of s in bits per character.
+func entropy(s string) float64 {
+	if s == "" {
+		return 0
+	}
+	counts := map[rune]int{}
+	for _, r := range s {
+		counts[r]++
+	}
+	n := float64(len([]rune(s)))
+	e := 0.0
+	for _, c := range counts {
+		p := float64(c) / n
+		e -= p * math.Log2(p)
+	}
+	return e
+}
