@@ -146,7 +146,12 @@ func (s *Scanner) Scan(path string, content []byte) []types.SecretFinding {
 		ruleIdx = append(ruleIdx, r)
 	}
 	sort.Ints(ruleIdx)
-	var out []types.SecretFinding
+	type found struct {
+		f          types.SecretFinding
+		start, end int
+		generic    bool
+	}
+	var all []found
 	lines := newLineIndex(content)
 	for _, ri := range ruleIdx {
 		rule := &s.rules[ri]
@@ -172,13 +177,31 @@ func (s *Scanner) Scan(path string, content []byte) []types.SecretFinding {
 				if s.allowed(secret) {
 					continue
 				}
-				out = append(out, finding(rule, content, lines, start, end, sStart, sEnd))
+				all = append(all, found{finding(rule, content, lines, start, end, sStart, sEnd), sStart, sEnd, rule.Category == genericCategory})
 			}
+		}
+	}
+	// A secret that a specific rule names is not reported again by a
+	// generic one.
+	var out []types.SecretFinding
+	for _, a := range all {
+		dup := false
+		for _, b := range all {
+			if a.generic && !b.generic && a.start < b.end && b.start < a.end {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, a.f)
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].StartLine < out[j].StartLine })
 	return out
 }
+
+// genericCategory is the category of the rules that match by shape alone.
+const genericCategory = "Generic"
 
 func (s *Scanner) allowed(secret string) bool {
 	for _, a := range s.allow {
