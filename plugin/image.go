@@ -30,7 +30,7 @@ import (
 
 // scannerNames are the valid --scanners values; "none" lists packages
 // without matching them.
-var scannerNames = []string{scan.ScannerVuln, "none"}
+var scannerNames = []string{scan.ScannerVuln, scan.ScannerSecret, "none"}
 
 // imageOptions are the flags of an image scan.
 type imageOptions struct {
@@ -69,7 +69,7 @@ func (o *imageOptions) register(cmd *cobra.Command) {
 	f.StringVarP(&o.format, "format", "f", "table", "report format: "+strings.Join(report.Formats, ", "))
 	f.StringVarP(&o.output, "output", "o", "", "write the report to this file instead of standard output")
 	f.BoolVar(&o.listAllPkgs, "list-all-pkgs", true, "list every package in JSON reports, not only the vulnerable ones")
-	f.StringSliceVar(&o.scanners, "scanners", []string{scan.ScannerVuln}, "what to look for: vuln, or none to list packages only")
+	f.StringSliceVar(&o.scanners, "scanners", []string{scan.ScannerVuln, scan.ScannerSecret}, "what to look for: vuln (known vulnerabilities of packages), secret (leaked credentials), or none to list packages only")
 	f.StringSliceVar(&o.skipFiles, "skip-files", nil, "files no analyzer reads (globs, ** allowed; repeatable)")
 	f.StringSliceVar(&o.skipDirs, "skip-dirs", nil, "directories no analyzer reads (globs, ** allowed; repeatable)")
 	f.StringSliceVarP(&o.severities, "severity", "s", types.SeverityNames, "severities to report (comma list)")
@@ -300,9 +300,16 @@ func (o *imageOptions) validate() (imageSettings, error) {
 		if !slices.Contains(scannerNames, name) {
 			return s, fmt.Errorf("unknown scanner %q in --scanners (choose from %s)", name, strings.Join(scannerNames, ", "))
 		}
-		if name != "none" {
+		if name != "none" && !slices.Contains(s.scan.Scanners, name) {
 			s.scan.Scanners = append(s.scan.Scanners, name)
 		}
+	}
+	if slices.Contains(s.scan.Scanners, scan.ScannerSecret) {
+		secrets, err := analyze.SecretAnalyzers()
+		if err != nil {
+			return s, err
+		}
+		s.scan.Analysis.Analyzers = append(s.scan.Analysis.Analyzers, secrets...)
 	}
 	for _, name := range o.severities {
 		sev, err := types.ParseSeverity(name)

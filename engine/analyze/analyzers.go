@@ -1,6 +1,9 @@
 package analyze
 
-import "github.com/docker-scan/docker-scan/engine/analyze/ospkg"
+import (
+	"github.com/docker-scan/docker-scan/engine/analyze/ospkg"
+	"github.com/docker-scan/docker-scan/engine/analyze/secret"
+)
 
 // OSAnalyzers are the analyzers that find the OS and its packages.
 func OSAnalyzers() []Analyzer {
@@ -11,4 +14,13 @@ func OSAnalyzers() []Analyzer {
 		ospkg.Dpkg{},
 		ospkg.DpkgFacts{},
 	}
+}
+
+// SecretAnalyzers are the analyzers of the secret scanner.
+func SecretAnalyzers() ([]Analyzer, error) {
+	a, err := secret.NewAnalyzer()
+	if err != nil {
+		return nil, err
+	}
+	return []Analyzer{a}, nil
 }

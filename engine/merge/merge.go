@@ -50,7 +50,7 @@ func Layers(layers []*types.LayerResult) types.Artifact {
 		}
 	}
 
-	art := types.Artifact{OS: chooseOS(s.releases, s.dbs)}
+	art := types.Artifact{OS: chooseOS(s.releases, s.dbs), Secrets: secrets(layers)}
 	for _, p := range sortedKeys(s.repos) {
 		r := s.repos[p]
 		art.Repository = &r
@@ -135,4 +135,32 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// secrets lists every secret of every layer, attributed to its layer, and
+// marks those whose file a later layer deletes: not in the final
+// filesystem, but still in the image.
+func secrets(layers []*types.LayerResult) []types.SecretFile {
+	var out []types.SecretFile
+	for i, l := range layers {
+		ref := types.LayerRef{Digest: l.Digest, DiffID: l.DiffID}
+		for _, sf := range l.Secrets {
+			removed := false
+			for _, later := range layers[i+1:] {
+				for _, dir := range later.OpaqueDirs {
+					removed = removed || (under(sf.FilePath, dir) && sf.FilePath != dir)
+				}
+				for _, f := range later.WhiteoutFiles {
+					removed = removed || under(sf.FilePath, f)
+				}
+			}
+			file := types.SecretFile{FilePath: sf.FilePath}
+			for _, f := range sf.Findings {
+				f.Layer, f.Removed = ref, removed
+				file.Findings = append(file.Findings, f)
+			}
+			out = append(out, file)
+		}
+	}
+	return out
 }

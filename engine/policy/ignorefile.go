@@ -111,6 +111,23 @@ func (f *IgnoreFile) IgnoresVulnerability(v types.DetectedVulnerability, now tim
 	return false
 }
 
+// IgnoresSecret reports whether an unexpired rule matches a secret
+// finding in the file target (rule IDs, and paths when the rule has them).
+func (f *IgnoreFile) IgnoresSecret(target string, s types.SecretFinding, now time.Time) bool {
+	for _, rules := range [][]IgnoreRule{f.Any, f.Secrets} {
+		for _, r := range rules {
+			if r.ID != s.RuleID || (!r.ExpiredAt.IsZero() && now.After(r.ExpiredAt)) {
+				continue
+			}
+			if len(r.Paths) > 0 && !matchAnyPath(r.Paths, target) {
+				continue
+			}
+			return true
+		}
+	}
+	return false
+}
+
 func (r IgnoreRule) matches(v types.DetectedVulnerability, now time.Time) bool {
 	if r.ID != v.VulnerabilityID {
 		return false

@@ -34,6 +34,9 @@ func Filter(rep *types.Report, opts Options) {
 		res.Vulnerabilities = slices.DeleteFunc(res.Vulnerabilities, func(v types.DetectedVulnerability) bool {
 			return !opts.keep(v, now)
 		})
+		res.Secrets = slices.DeleteFunc(res.Secrets, func(s types.SecretFinding) bool {
+			return !opts.keepSecret(res.Target, s, now)
+		})
 	}
 }
 
@@ -56,6 +59,16 @@ func (o Options) keep(v types.DetectedVulnerability, now time.Time) bool {
 	return true
 }
 
+func (o Options) keepSecret(target string, s types.SecretFinding, now time.Time) bool {
+	if len(o.Severities) > 0 {
+		sev, _ := types.ParseSeverity(s.Severity)
+		if !slices.Contains(o.Severities, sev) {
+			return false
+		}
+	}
+	return o.Ignore == nil || !o.Ignore.IgnoresSecret(target, s, now)
+}
+
 // ExitOptions map a filtered report to the process exit code.
 type ExitOptions struct {
 	// ExitCode is used when any finding remains; 0 never fails.
@@ -68,7 +81,7 @@ type ExitOptions struct {
 func ExitCode(rep *types.Report, opts ExitOptions) int {
 	if opts.ExitCode != 0 {
 		for _, res := range rep.Results {
-			if len(res.Vulnerabilities) > 0 {
+			if len(res.Vulnerabilities) > 0 || len(res.Secrets) > 0 {
 				return opts.ExitCode
 			}
 		}

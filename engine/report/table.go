@@ -17,6 +17,12 @@ func writeTable(w io.Writer, r *types.Report, opts Options) error {
 		return err
 	}
 	for _, res := range r.Results {
+		if res.Class == types.ClassSecret {
+			if err := secretBlock(w, res); err != nil {
+				return err
+			}
+			continue
+		}
 		fmt.Fprintf(w, "\n%s\n%s\n", res.Target, strings.Repeat("=", len([]rune(res.Target))))
 		if r.Metadata.OS != nil && r.Metadata.OS.EOSL && res.Class == types.ClassOSPkg {
 			fmt.Fprintf(w, "WARNING: %s %s is no longer supported by the distribution; its vulnerabilities may go unfixed and unlisted\n", r.Metadata.OS.Family, r.Metadata.OS.Name)
@@ -188,4 +194,43 @@ func installedVersion(p types.Package) string {
 		return fmt.Sprintf("%d:%s", p.Epoch, p.Version)
 	}
 	return p.Version
+}
+
+// secretBlock prints a file's secrets, each with its rule, where it is,
+// which layer holds it, and the masked lines around it.
+func secretBlock(w io.Writer, res types.Result) error {
+	title := res.Target + " (secrets)"
+	fmt.Fprintf(w, "\n%s\n%s\n", title, strings.Repeat("=", len([]rune(title))))
+	counts := make([]int, len(types.SeverityNames))
+	for _, s := range res.Secrets {
+		sev, _ := types.ParseSeverity(s.Severity)
+		counts[sev]++
+	}
+	var parts []string
+	for i, n := range types.SeverityNames {
+		parts = append(parts, fmt.Sprintf("%s: %d", n, counts[i]))
+	}
+	fmt.Fprintf(w, "Total: %d (%s)\n", len(res.Secrets), strings.Join(parts, ", "))
+	heavy, light := strings.Repeat("═", 60), strings.Repeat("─", 60)
+	for _, s := range res.Secrets {
+		fmt.Fprintf(w, "\n%s: %s (%s)\n%s\n%s\n%s\n", s.Severity, s.Category, s.RuleID, heavy, s.Title, light)
+		where := fmt.Sprintf(" %s:%d", res.Target, s.StartLine)
+		if s.Layer.DiffID != "" {
+			where += " (layer " + shortID(s.Layer.DiffID)
+			if s.Removed {
+				where += "; deleted by a later layer, but still in the image"
+			}
+			where += ")"
+		}
+		fmt.Fprintf(w, "%s\n%s\n", where, light)
+		for _, l := range s.Code.Lines {
+			mark := " "
+			if l.IsCause {
+				mark = "["
+			}
+			fmt.Fprintf(w, "%4d %s %s\n", l.Number, mark, l.Content)
+		}
+		fmt.Fprintln(w, light)
+	}
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/docker-scan/docker-scan/engine/analyze"
@@ -21,8 +22,14 @@ import (
 
 // Scanners a scan can run.
 const (
-	ScannerVuln = "vuln"
+	ScannerVuln   = "vuln"
+	ScannerSecret = "secret"
 )
+
+// ConfigPath is the name under which the image config (its environment,
+// labels and build history, as text) is offered to analyzers, like one
+// more file: build arguments and ENV values leak secrets too.
+const ConfigPath = "(image config)"
 
 // Options choose what a scan does.
 type Options struct {
@@ -64,6 +71,9 @@ func Image(ctx context.Context, img *types.Image, opts Options) (*types.Report, 
 	}
 	slog.Debug("layers analyzed", "duration", time.Since(start).Round(time.Millisecond))
 	art := merge.Layers(layers)
+	if slices.Contains(opts.Scanners, ScannerSecret) {
+		art.Secrets = append(art.Secrets, configSecrets(img, opts.Analysis)...)
+	}
 	if !art.OS.Detected() {
 		slog.Warn("no OS detected in the image; OS packages are not reported")
 	}
@@ -115,11 +125,49 @@ func buildReport(img *types.Image, art types.Artifact, vulns []types.DetectedVul
 	if art.OS.Detected() {
 		os := art.OS
 		r.Metadata.OS = &os
+	}
+	// Packages are reported by the vulnerability scan, or when no scanner
+	// runs at all (a package listing); a secret-only scan reports secrets.
+	if art.OS.Detected() && (slices.Contains(opts.Scanners, ScannerVuln) || len(opts.Scanners) == 0) {
 		res := osResult(img.Name, art, opts)
 		res.Vulnerabilities = vulns
 		r.Results = append(r.Results, res)
 	}
+	for _, sf := range art.Secrets {
+		target := "/" + sf.FilePath
+		if sf.FilePath == ConfigPath {
+			target = ConfigPath
+		}
+		r.Results = append(r.Results, types.Result{Target: target, Class: types.ClassSecret, Secrets: sf.Findings})
+	}
 	return r
+}
+
+// configSecrets offers the image config, as text, to the analyzers.
+func configSecrets(img *types.Image, cfg analyze.Config) []types.SecretFile {
+	if img.Config == nil {
+		return nil
+	}
+	var b strings.Builder
+	for _, e := range img.Config.Config.Env {
+		fmt.Fprintf(&b, "ENV %s\n", e)
+	}
+	for k, v := range img.Config.Config.Labels {
+		fmt.Fprintf(&b, "LABEL %s=%s\n", k, v)
+	}
+	for _, h := range img.Config.History {
+		fmt.Fprintf(&b, "%s\n", h.CreatedBy)
+	}
+	res := &types.LayerResult{}
+	content := []byte(b.String())
+	for _, a := range cfg.Analyzers {
+		if a.Wants(ConfigPath, int64(len(content))) {
+			if err := a.Analyze(ConfigPath, content, res); err != nil {
+				slog.Warn("could not analyse the image config", "analyzer", a.Name(), "error", err)
+			}
+		}
+	}
+	return res.Secrets
 }
 
 // osResult gathers the packages of every OS package database into one

@@ -15,7 +15,8 @@ const ArtifactTypeContainerImage = "container_image"
 
 // Result classes.
 const (
-	ClassOSPkg = "os-pkgs"
+	ClassOSPkg  = "os-pkgs"
+	ClassSecret = "secret"
 )
 
 // Report is the whole output of one scan.
@@ -75,4 +76,5 @@ type Result struct {
 	Type            string                  `json:",omitempty"`
 	Packages        []Package               `json:",omitempty"`
 	Vulnerabilities []DetectedVulnerability `json:",omitempty"`
+	Secrets         []SecretFinding         `json:",omitempty"`
 }

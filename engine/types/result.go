@@ -33,6 +33,9 @@ type Artifact struct {
 	// the image says (etc/apk/repositories).
 	Repository *Repository
 	PackageDBs []PackageDB
+	// Secrets found in any layer, with the layer that holds each, whether
+	// or not a later layer deleted the file.
+	Secrets []SecretFile
 }
 
 // Symlink is a symbolic link in a layer.
