@@ -29,7 +29,9 @@ type Analyzer interface {
 	// path (relative, no leading slash) and size. It must be cheap.
 	Wants(filePath string, size int64) bool
 	// Analyze reads one wanted file and adds what it finds to res. An error
-	// means the file is malformed; it fails the scan of the layer.
+	// means the file is malformed; it fails the scan of the layer. content
+	// is only valid during the call (its buffer is reused): keep copies,
+	// never the slice.
 	Analyze(filePath string, content []byte, res *types.LayerResult) error
 }
 

@@ -244,6 +244,17 @@ func BenchmarkLayerAnalysis(b *testing.B) {
 			return err
 		}, size, gz)
 	})
+	secrets, err := SecretAnalyzers()
+	if err != nil {
+		b.Fatal(err)
+	}
+	withSecrets := Config{Analyzers: append(OSAnalyzers(), secrets...)}
+	b.Run("image-parallel-secrets", func(b *testing.B) {
+		run(b, func() error {
+			_, err := Image(context.Background(), img, withSecrets)
+			return err
+		}, size, gz)
+	})
 	b.Run("image-sequential", func(b *testing.B) {
 		run(b, func() error {
 			for _, l := range layers {

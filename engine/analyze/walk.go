@@ -8,6 +8,7 @@ import (
 	"io"
 	"path"
 	"strings"
+	"sync"
 
 	"github.com/docker-scan/docker-scan/engine/types"
 )
@@ -48,12 +49,71 @@ func Layer(ctx context.Context, layer types.Layer, cfg Config) (*types.LayerResu
 	return res, nil
 }
 
-// Walk reads a tar stream and fills res. It is exported for the layer
-// fuzzer and the benchmarks.
+// Walk reads a tar stream and fills res. Reading (decompression and tar
+// parsing) and analysis run in two goroutines joined by a short queue of
+// wanted files, so that a layer keeps two cores busy when its analyzers
+// are as costly as its decompression (the secret scan is). It is exported
+// for the layer fuzzer and the benchmarks.
 func Walk(ctx context.Context, stream io.Reader, cfg Config, res *types.LayerResult) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	files := make(chan wantedFile, analysisQueue)
+	analysisErr := make(chan error, 1)
+	go func() {
+		analysisErr <- analyzeFiles(files, res, cancel)
+	}()
+	// The reader keeps what it learns from the tar headers to itself until
+	// the analysis goroutine, which writes res, is done.
+	var whiteouts, opaques []string
+	var symlinks []types.Symlink
+	readErr := readTar(ctx, stream, cfg, files, &whiteouts, &opaques, &symlinks)
+	close(files)
+	if err := <-analysisErr; err != nil {
+		return err
+	}
+	if readErr != nil {
+		return readErr
+	}
+	res.WhiteoutFiles = append(res.WhiteoutFiles, whiteouts...)
+	res.OpaqueDirs = append(res.OpaqueDirs, opaques...)
+	res.Symlinks = append(res.Symlinks, symlinks...)
+	return nil
+}
+
+// analysisQueue is how many read files may wait for analysis.
+const analysisQueue = 8
+
+// wantedFile is a file read for the analyzers that want it. content comes
+// from bufferPool and goes back to it after analysis: analyzers must not
+// keep it.
+type wantedFile struct {
+	name    string
+	content *[]byte
+	wanting []Analyzer
+}
+
+var bufferPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+
+func analyzeFiles(files <-chan wantedFile, res *types.LayerResult, stop func()) error {
+	var failed error
+	for f := range files {
+		if failed == nil {
+			for _, a := range f.wanting {
+				if err := a.Analyze(f.name, *f.content, res); err != nil {
+					failed = fmt.Errorf("%s: %s: %w", a.Name(), f.name, err)
+					stop()
+					break
+				}
+			}
+		}
+		bufferPool.Put(f.content)
+	}
+	return failed
+}
+
+func readTar(ctx context.Context, stream io.Reader, cfg Config, files chan<- wantedFile, whiteouts, opaques *[]string, symlinks *[]types.Symlink) error {
 	analyzers := cfg.Analyzers
 	tr := tar.NewReader(stream)
-	wanting := make([]Analyzer, 0, len(analyzers))
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -73,9 +133,9 @@ func Walk(ctx context.Context, stream io.Reader, cfg Config, res *types.LayerRes
 		dir = strings.TrimSuffix(dir, "/")
 		if strings.HasPrefix(base, whiteoutPrefix) {
 			if base == opaqueMarker {
-				res.OpaqueDirs = append(res.OpaqueDirs, dir)
+				*opaques = append(*opaques, dir)
 			} else if hidden := base[len(whiteoutPrefix):]; hidden != "" {
-				res.WhiteoutFiles = append(res.WhiteoutFiles, path.Join(dir, hidden))
+				*whiteouts = append(*whiteouts, path.Join(dir, hidden))
 			}
 			continue
 		}
@@ -88,7 +148,7 @@ func Walk(ctx context.Context, stream io.Reader, cfg Config, res *types.LayerRes
 		case tar.TypeSymlink:
 			for _, a := range analyzers {
 				if a.Wants(name, 0) {
-					res.Symlinks = append(res.Symlinks, types.Symlink{Path: name, Target: hdr.Linkname})
+					*symlinks = append(*symlinks, types.Symlink{Path: name, Target: hdr.Linkname})
 					break
 				}
 			}
@@ -99,7 +159,7 @@ func Walk(ctx context.Context, stream io.Reader, cfg Config, res *types.LayerRes
 			continue
 		}
 
-		wanting = wanting[:0]
+		var wanting []Analyzer
 		for _, a := range analyzers {
 			if a.Wants(name, hdr.Size) {
 				wanting = append(wanting, a)
@@ -108,14 +168,20 @@ func Walk(ctx context.Context, stream io.Reader, cfg Config, res *types.LayerRes
 		if len(wanting) == 0 || hdr.Size > MaxFileSize || hdr.Size < 0 {
 			continue
 		}
-		content := make([]byte, hdr.Size)
-		if _, err := io.ReadFull(tr, content); err != nil {
+		buf := bufferPool.Get().(*[]byte)
+		if int64(cap(*buf)) < hdr.Size {
+			*buf = make([]byte, hdr.Size)
+		}
+		*buf = (*buf)[:hdr.Size]
+		if _, err := io.ReadFull(tr, *buf); err != nil {
+			bufferPool.Put(buf)
 			return fmt.Errorf("read %s: %w", name, err)
 		}
-		for _, a := range wanting {
-			if err := a.Analyze(name, content, res); err != nil {
-				return fmt.Errorf("%s: %s: %w", a.Name(), name, err)
-			}
+		select {
+		case files <- wantedFile{name: name, content: buf, wanting: wanting}:
+		case <-ctx.Done():
+			bufferPool.Put(buf)
+			return ctx.Err()
 		}
 	}
 }

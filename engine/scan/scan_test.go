@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
 	"github.com/docker-scan/docker-scan/engine/analyze"
 	"github.com/docker-scan/docker-scan/engine/cache"
@@ -120,7 +122,7 @@ func keys[V any](m map[string]V) []string {
 }
 
 // countingImage counts how often its layers are opened.
-func countingImage(t *testing.T, opens *int) *types.Image {
+func countingImage(t *testing.T, opens *atomic.Int64) *types.Image {
 	t.Helper()
 	v1img, _ := multiLayerImage(t)
 	img, err := imagebuild.EngineImage("multi:layer", v1img)
@@ -129,7 +131,7 @@ func countingImage(t *testing.T, opens *int) *types.Image {
 	}
 	for i := range img.Layers {
 		open := img.Layers[i].Open
-		img.Layers[i].Open = func() (io.ReadCloser, error) { *opens++; return open() }
+		img.Layers[i].Open = func() (io.ReadCloser, error) { opens.Add(1); return open() }
 	}
 	return img
 }
@@ -138,22 +140,22 @@ func TestCacheSkipsAnalysedLayers(t *testing.T) {
 	opts := DefaultOptions()
 	opts.Now = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	opts.Cache = cache.NewFS(t.TempDir(), analyze.ResultSchemaVersion, 0)
-	opens := 0
+	var opens atomic.Int64
 	img := countingImage(t, &opens)
 	first, err := Image(context.Background(), img, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if opens != 3 {
-		t.Fatalf("first scan opened %d layers, want 3", opens)
+	if opens.Load() != 3 {
+		t.Fatalf("first scan opened %d layers, want 3", opens.Load())
 	}
-	opens = 0
+	opens.Store(0)
 	second, err := Image(context.Background(), img, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if opens != 0 {
-		t.Errorf("second scan opened %d layers, want 0", opens)
+	if opens.Load() != 0 {
+		t.Errorf("second scan opened %d layers, want 0", opens.Load())
 	}
 	a, _ := json.Marshal(first.Results)
 	b, _ := json.Marshal(second.Results)
@@ -162,11 +164,78 @@ func TestCacheSkipsAnalysedLayers(t *testing.T) {
 	}
 	// Another analyzer set is another key: the layers are read again.
 	opts.Analysis.SkipFiles = []string{"usr/share/doc/**"}
-	opens = 0
+	opens.Store(0)
 	if _, err := Image(context.Background(), img, opts); err != nil {
 		t.Fatal(err)
 	}
-	if opens != 3 {
-		t.Errorf("a scan with other skip patterns opened %d layers, want 3", opens)
+	if opens.Load() != 3 {
+		t.Errorf("a scan with other skip patterns opened %d layers, want 3", opens.Load())
+	}
+}
+
+func TestSecretsAcrossLayers(t *testing.T) {
+	leak, err := imagebuild.Layer(
+		imagebuild.File{Path: "etc/alpine-release", Body: "3.20.3\n"},
+		imagebuild.File{Path: "app/.env", Body: "# deploy\nGITHUB_TOKEN=ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8\n"},
+		imagebuild.File{Path: "app/settings.yaml", Body: "db:\n  url: postgres://app:Xq7!pL9wZr@db.internal:5432/app\n"},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cleanup, err := imagebuild.Layer(imagebuild.File{Path: "app/.wh..env"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1img, err := imagebuild.Image("amd64", leak, cleanup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, _ := v1img.ConfigFile()
+	cf = cf.DeepCopy()
+	cf.Config.Env = append(cf.Config.Env, "STRIPE_KEY=sk_live_51aB3dE5fG7hI9jK1lM3nO5pQ7")
+	cf.History = []v1.History{{CreatedBy: "RUN |1 NPM_TOKEN=npm_aB3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW3xY5 /bin/sh -c npm ci"}}
+	v1img, err = mutate.ConfigFile(v1img, cf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := imagebuild.EngineImage("leaky:1", v1img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := DefaultOptions()
+	opts.Scanners = []string{ScannerSecret}
+	secrets, err := analyze.SecretAnalyzers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Analysis.Analyzers = append(opts.Analysis.Analyzers, secrets...)
+	rep, err := Image(context.Background(), img, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]types.SecretFinding{}
+	for _, res := range rep.Results {
+		if res.Class != types.ClassSecret {
+			t.Errorf("a secret-only scan reported %s", res.Class)
+			continue
+		}
+		for _, s := range res.Secrets {
+			got[res.Target+" "+s.RuleID] = s
+		}
+	}
+	if len(got) != 4 {
+		t.Errorf("secrets: %v", keys(got))
+	}
+	env, ok := got["/app/.env github-pat"]
+	if !ok || !env.Removed || env.StartLine != 2 || env.Layer.DiffID != img.Layers[0].DiffID {
+		t.Errorf("the deleted .env: %+v", env)
+	}
+	if s, ok := got["/app/settings.yaml postgres-url"]; !ok || s.Removed {
+		t.Errorf("settings.yaml: %+v", s)
+	}
+	for _, k := range []string{ConfigPath + " stripe-secret-key", ConfigPath + " npm-access-token"} {
+		if _, ok := got[k]; !ok {
+			t.Errorf("missing %s in %v", k, keys(got))
+		}
 	}
 }

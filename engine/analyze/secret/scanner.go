@@ -2,8 +2,8 @@
 // regexes, each gated by keywords, with allow rules for examples and
 // placeholders.
 //
-// Speed comes from not running regexes: one Aho-Corasick pass over a
-// file's bytes finds every rule keyword at once, and only the rules whose
+// Speed comes from not running regexes: one pass of a keyword automaton
+// over a file's bytes finds every rule keyword at once, and only the rules whose
 // keywords occur run, and only around their keywords (a rule whose keyword
 // occurs very often runs once over the whole file instead, so no rule
 // costs more than one pass).
@@ -16,8 +16,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-
-	ahocorasick "github.com/petar-dambovaliev/aho-corasick"
 
 	"github.com/docker-scan/docker-scan/engine/types"
 )
@@ -65,7 +63,7 @@ const (
 type Scanner struct {
 	rules  []Rule
 	allow  []AllowRule
-	ac     ahocorasick.AhoCorasick
+	kw     *keywordMatcher
 	byWord [][]int // keyword index -> rule indexes
 }
 
@@ -117,8 +115,7 @@ func NewScanner(rules []Rule, allow []AllowRule) *Scanner {
 			s.byWord[w] = append(s.byWord[w], i)
 		}
 	}
-	b := ahocorasick.NewAhoCorasickBuilder(ahocorasick.Opts{AsciiCaseInsensitive: true, MatchKind: ahocorasick.StandardMatch, DFA: true})
-	s.ac = b.Build(words)
+	s.kw = newKeywordMatcher(words)
 	return s
 }
 
@@ -130,14 +127,13 @@ func (s *Scanner) Scan(path string, content []byte) []types.SecretFinding {
 		}
 	}
 	hits := map[int][]int{} // rule -> keyword end offsets
-	it := s.ac.IterOverlappingByte(content)
-	for m := it.Next(); m != nil; m = it.Next() {
-		for _, r := range s.byWord[m.Pattern()] {
+	s.kw.scan(content, func(w int32, end int) {
+		for _, r := range s.byWord[w] {
 			if len(hits[r]) <= manyHits {
-				hits[r] = append(hits[r], m.Start())
+				hits[r] = append(hits[r], end)
 			}
 		}
-	}
+	})
 	if len(hits) == 0 {
 		return nil
 	}
