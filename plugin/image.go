@@ -19,6 +19,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/docker-scan/docker-scan/engine/analyze"
+	"github.com/docker-scan/docker-scan/engine/analyze/secret"
 	"github.com/docker-scan/docker-scan/engine/cache"
 	"github.com/docker-scan/docker-scan/engine/db"
 	"github.com/docker-scan/docker-scan/engine/policy"
@@ -53,6 +54,9 @@ type imageOptions struct {
 	cacheBackend string
 	cacheTTL     time.Duration
 
+	secretConfig    string
+	secretConfigSet bool
+
 	imageSources []string
 	dockerHost   string
 	containerd   runtime.ContainerdOptions
@@ -78,6 +82,7 @@ func (o *imageOptions) register(cmd *cobra.Command) {
 	f.StringVar(&o.ignoreFile, "ignorefile", policy.DefaultIgnoreFile, "file of vulnerability IDs to ignore (plain, or YAML when it ends in .yaml)")
 	f.IntVar(&o.exitCode, "exit-code", 0, "exit with this code when any vulnerability remains after filtering")
 	f.IntVar(&o.exitOnEOL, "exit-on-eol", 0, "exit with this code when the image's OS is past its end of support")
+	f.StringVar(&o.secretConfig, "secret-config", secret.DefaultConfigFile, "secret-scan config (Trivy's keys: enable-builtin-rules, disable-rules, disable-allow-rules, rules, allow-rules, exclude-block, skip-patterns)")
 	f.StringVar(&o.cacheBackend, "cache-backend", "fs", "where layer results are kept between scans: fs (a file in the cache dir, shared by concurrent scans) or memory (this scan only)")
 	f.DurationVar(&o.cacheTTL, "cache-ttl", 0, "forget cached layer results older than this (0 keeps them until `docker scan clean --scan-cache`)")
 	f.StringSliceVar(&o.imageSources, "image-src", runtime.DefaultSources, "where to look for IMAGE, in order: docker (the Docker engine), containerd, podman, remote (the registry)")
@@ -134,6 +139,7 @@ func scanImage(cmd *cobra.Command, g *globalOptions, o *imageOptions, args []str
 	if ref == "" && o.input == "" {
 		return 0, errors.New("no image given: name an image reference or use --input FILE|DIR")
 	}
+	o.secretConfigSet = cmd.Flags().Changed("secret-config")
 	settings, err := o.validate()
 	if err != nil {
 		return 0, err
@@ -305,7 +311,11 @@ func (o *imageOptions) validate() (imageSettings, error) {
 		}
 	}
 	if slices.Contains(s.scan.Scanners, scan.ScannerSecret) {
-		secrets, err := analyze.SecretAnalyzers()
+		cfg, err := secret.LoadConfig(o.secretConfig, o.secretConfigSet)
+		if err != nil {
+			return s, err
+		}
+		secrets, err := analyze.SecretAnalyzers(cfg)
 		if err != nil {
 			return s, err
 		}

@@ -75,6 +75,12 @@ func (c Config) ValidatePatterns() error {
 	return nil
 }
 
+// fingerprinter is an analyzer whose results depend on more than its
+// version (a config file): the fingerprint goes into cache keys.
+type fingerprinter interface {
+	Fingerprint() string
+}
+
 // CacheKey names the result of analysing the layer with diffID under this
 // config: it covers every analyzer's name and version, the skip patterns
 // and the shape of LayerResult, so that any change to what analysis would
@@ -84,7 +90,11 @@ func (c Config) CacheKey(diffID string) string {
 	fmt.Fprintf(h, "layer-result/%d\x00%s\x00", ResultSchemaVersion, diffID)
 	names := make([]string, 0, len(c.Analyzers))
 	for _, a := range c.Analyzers {
-		names = append(names, fmt.Sprintf("%s@%d", a.Name(), a.Version()))
+		name := fmt.Sprintf("%s@%d", a.Name(), a.Version())
+		if f, ok := a.(fingerprinter); ok {
+			name += "+" + f.Fingerprint()
+		}
+		names = append(names, name)
 	}
 	sort.Strings(names)
 	fmt.Fprintf(h, "%s\x00%s\x00%s", strings.Join(names, ","), strings.Join(c.SkipFiles, ","), strings.Join(c.SkipDirs, ","))

@@ -16,9 +16,10 @@ func OSAnalyzers() []Analyzer {
 	}
 }
 
-// SecretAnalyzers are the analyzers of the secret scanner.
-func SecretAnalyzers() ([]Analyzer, error) {
-	a, err := secret.NewAnalyzer()
+// SecretAnalyzers are the analyzers of the secret scanner, with the rules
+// of a config file (nil for the built-in ones).
+func SecretAnalyzers(cfg *secret.Config) ([]Analyzer, error) {
+	a, err := secret.NewAnalyzer(cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -244,7 +244,7 @@ func BenchmarkLayerAnalysis(b *testing.B) {
 			return err
 		}, size, gz)
 	})
-	secrets, err := SecretAnalyzers()
+	secrets, err := SecretAnalyzers(nil)
 	if err != nil {
 		b.Fatal(err)
 	}

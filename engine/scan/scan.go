@@ -70,6 +70,11 @@ func Image(ctx context.Context, img *types.Image, opts Options) (*types.Report, 
 		return nil, err
 	}
 	slog.Debug("layers analyzed", "duration", time.Since(start).Round(time.Millisecond))
+	for _, a := range opts.Analysis.Analyzers {
+		if s, ok := a.(interface{ Skipped() string }); ok && s.Skipped() != "" {
+			slog.Info(s.Skipped())
+		}
+	}
 	art := merge.Layers(layers)
 	if slices.Contains(opts.Scanners, ScannerSecret) {
 		art.Secrets = append(art.Secrets, configSecrets(img, opts.Analysis)...)

@@ -204,7 +204,7 @@ func TestSecretsAcrossLayers(t *testing.T) {
 	}
 	opts := DefaultOptions()
 	opts.Scanners = []string{ScannerSecret}
-	secrets, err := analyze.SecretAnalyzers()
+	secrets, err := analyze.SecretAnalyzers(nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,8 @@ package secret
 
 import (
 	"bytes"
+	"fmt"
+	"sync/atomic"
 
 	"github.com/docker-scan/docker-scan/engine/types"
 )
@@ -16,24 +18,52 @@ const binarySniff = 8 << 10
 // Analyzer is the layer analyzer for secrets.
 type Analyzer struct {
 	scanner *Scanner
+	// configHash names the config file's content, for cache keys.
+	configHash string
+	tooLarge   atomic.Int64
 }
 
-// NewAnalyzer builds the analyzer with the built-in rules.
-func NewAnalyzer() (*Analyzer, error) {
+// NewAnalyzer builds the analyzer with the built-in rules changed by cfg
+// (nil for none).
+func NewAnalyzer(cfg *Config) (*Analyzer, error) {
 	rules, err := BuiltinRules()
 	if err != nil {
 		return nil, err
 	}
-	return &Analyzer{scanner: NewScanner(rules, BuiltinAllowRules())}, nil
+	rules, allow, blocks, err := cfg.apply(rules, BuiltinAllowRules())
+	if err != nil {
+		return nil, err
+	}
+	a := &Analyzer{scanner: NewScanner(rules, allow)}
+	a.scanner.excludeBlocks = blocks
+	if cfg != nil {
+		a.configHash = cfg.hash
+	}
+	return a, nil
 }
 
 func (a *Analyzer) Name() string { return "secret" }
 func (a *Analyzer) Version() int { return RulesVersion }
 
-// Wants every file up to the size limit; binaries are dropped in Analyze
-// once their first bytes are seen.
+// Fingerprint adds the config file to layer-cache keys.
+func (a *Analyzer) Fingerprint() string { return a.configHash }
+
+// Wants every file up to the size limit (larger ones are counted);
+// binaries are dropped in Analyze once their first bytes are seen.
 func (a *Analyzer) Wants(_ string, size int64) bool {
-	return size > 0 && size <= MaxFileSize
+	if size > MaxFileSize {
+		a.tooLarge.Add(1)
+		return false
+	}
+	return size > 0
+}
+
+// Skipped says how many files were too large to search, for the log.
+func (a *Analyzer) Skipped() string {
+	if n := a.tooLarge.Load(); n > 0 {
+		return fmt.Sprintf("%d files over %d MiB were not searched for secrets", n, MaxFileSize>>20)
+	}
+	return ""
 }
 
 func (a *Analyzer) Analyze(filePath string, content []byte, res *types.LayerResult) error {

@@ -32,15 +32,6 @@ func (l lineIndex) line(offset int) int {
 	return sort.Search(len(l.starts), func(i int) bool { return l.starts[i] > offset })
 }
 
-func (l lineIndex) text(content []byte, line int) string {
-	start := l.starts[line-1]
-	end := len(content)
-	if line < len(l.starts) {
-		end = l.starts[line] - 1
-	}
-	return strings.TrimSuffix(string(content[start:end]), "\r")
-}
-
 // finding builds the report entry: lines and code context with the secret
 // masked.
 func finding(rule *Rule, content []byte, lines lineIndex, start, end, sStart, sEnd int) types.SecretFinding {

@@ -23,8 +23,6 @@ const (
 	b62 = `[A-Za-z0-9]`
 	b64 = `[A-Za-z0-9+/]`
 	hex = `[a-f0-9]`
-	// q is an optional quote around assigned values.
-	q = `["']?`
 	// assign is "=", ":", "=>" or ":=" with spaces and quotes around.
 	assign = `["']?\s*(?:=|:=|:|=>)\s*["']?`
 )

@@ -2,6 +2,7 @@ package secret
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 )
@@ -131,5 +132,75 @@ func TestManyKeywordHitsStillFind(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("twilio-api-key found %d times, want 1 (%v)", n, ids)
+	}
+}
+
+func TestConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	path := dir + "/trivy-secret.yaml"
+	writeConfig := func(s string) *Config {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		c, err := LoadConfig(path, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	cfg := writeConfig(`
+disable-rules: [generic-password]
+rules:
+  - id: internal-token
+    category: Internal
+    title: Internal service token
+    severity: HIGH
+    regex: 'itk_(?P<tok>[a-z0-9]{32})'
+    secret-group-name: tok
+    keywords: [itk_]
+allow-rules:
+  - id: fixtures
+    path: '^srv/fixtures/'
+exclude-block:
+  regexes: ['(?s)BEGIN-EXAMPLES.*?END-EXAMPLES']
+skip-patterns: ['\.snap$']
+`)
+	a, err := NewAnalyzer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scan := func(path, content string) []string {
+		var ids []string
+		for _, f := range a.scanner.Scan(path, []byte(content)) {
+			ids = append(ids, f.RuleID+":"+f.Match)
+		}
+		return ids
+	}
+	if got := scan("srv/app.conf", "token itk_0123456789abcdef0123456789abcdef\npassword = \"Wq8#zLm2!pRt\"\n"); len(got) != 1 || got[0] != "internal-token:token itk_********************************" {
+		t.Errorf("custom rule and disabled rule: %v", got)
+	}
+	if got := scan("srv/fixtures/app.conf", "token itk_0123456789abcdef0123456789abcdef\n"); len(got) != 0 {
+		t.Errorf("allowed path: %v", got)
+	}
+	if got := scan("srv/x.snap", "ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8\n"); len(got) != 0 {
+		t.Errorf("skipped pattern: %v", got)
+	}
+	if got := scan("srv/doc.txt", "BEGIN-EXAMPLES\nghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8\nEND-EXAMPLES\nghp_Z1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8\n"); len(got) != 1 || !strings.HasPrefix(got[0], "github-pat:") {
+		t.Errorf("exclude block: %v", got)
+	}
+	if a.Fingerprint() == "" {
+		t.Error("a config must change the cache key")
+	}
+	only := writeConfig("enable-builtin-rules: [aws-access-key-id]\n")
+	b, err := NewAnalyzer(only)
+	if err != nil || len(b.scanner.rules) != 1 {
+		t.Fatalf("enable-builtin-rules: %v %d", err, len(b.scanner.rules))
+	}
+	if _, err := NewAnalyzer(writeConfig("disable-rules: [no-such-rule]\n")); err == nil {
+		t.Error("an unknown rule ID must be an error")
+	}
+	if _, err := LoadConfig(dir+"/missing.yaml", false); err != nil {
+		t.Error("a missing default config is no error")
 	}
 }

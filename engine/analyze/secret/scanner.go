@@ -65,6 +65,8 @@ type Scanner struct {
 	allow  []AllowRule
 	kw     *keywordMatcher
 	byWord [][]int // keyword index -> rule indexes
+	// excludeBlocks are blanked out before scanning.
+	excludeBlocks []*regexp.Regexp
 }
 
 // BuiltinRules compiles the built-in rule table.
@@ -125,6 +127,9 @@ func (s *Scanner) Scan(path string, content []byte) []types.SecretFinding {
 		if a.Path != nil && a.Path.MatchString(path) {
 			return nil
 		}
+	}
+	if len(s.excludeBlocks) > 0 {
+		content = blankBlocks(content, s.excludeBlocks)
 	}
 	hits := map[int][]int{} // rule -> keyword end offsets
 	s.kw.scan(content, func(w int32, end int) {
@@ -253,4 +258,26 @@ func entropy(s string) float64 {
 		e -= p * math.Log2(p)
 	}
 	return e
+}
+
+// blankBlocks replaces the excluded blocks with spaces (keeping newlines,
+// so line numbers stay right) in a copy of content.
+func blankBlocks(content []byte, blocks []*regexp.Regexp) []byte {
+	var out []byte
+	for _, re := range blocks {
+		for _, m := range re.FindAllIndex(content, -1) {
+			if out == nil {
+				out = append([]byte(nil), content...)
+			}
+			for i := m[0]; i < m[1]; i++ {
+				if out[i] != '\n' {
+					out[i] = ' '
+				}
+			}
+		}
+	}
+	if out == nil {
+		return content
+	}
+	return out
 }
