@@ -23,14 +23,16 @@ import (
 )
 
 // The benchmark image: benchLayers gzip layers of benchFilesPerLayer files,
-// over 500 MB and 50,000 files in all, with text-like and binary-like
-// content mixed so that it compresses about as well as real layers. It is
+// over 800 MB and 50,000 files in all: text, source code, binary-like
+// files, a few .env files with (made-up) tokens, and in the first layer a
+// few large logs (some over the secret scan's size limit), mixed so that
+// it compresses about as well as real layers. It is
 // generated once per machine under the temp dir (it takes a minute) and
 // reused.
 const (
 	benchLayers        = 5
 	benchFilesPerLayer = 11000
-	benchVersion       = "v1"
+	benchVersion       = "v2"
 )
 
 func benchImage(b *testing.B) (layers []types.Layer, uncompressed int64, files int) {
@@ -87,6 +89,21 @@ func writeBenchLayer(path string, seed int) (int64, error) {
 		switch {
 		case i == 0 && seed == 0:
 			name, buf = "lib/apk/db/installed", append(buf, benchApkDB()...)
+		case i < 5 && seed == 0: // large logs: two over the secret size limit
+			name = fmt.Sprintf("var/log/app%d.log", i)
+			n := []int{0, 24 << 20, 16 << 20, 6 << 20, 3 << 20}[i]
+			for len(buf) < n {
+				buf = fmt.Appendf(buf, "2026-11-26T10:%02d:%02d.%03dZ INFO request id=%08x path=/api/v1/items status=200 duration=%dms\n",
+					rng.IntN(60), rng.IntN(60), rng.IntN(1000), rng.Uint32(), rng.IntN(900))
+			}
+		case i%997 == 0: // an .env with a (made-up) token
+			name = fmt.Sprintf("srv/app%d/.env", i)
+			buf = fmt.Appendf(buf, "PORT=8080\nGITHUB_TOKEN=ghp_%036d\nLOG_LEVEL=info\n", i)
+		case i%5 == 1: // source code
+			name = fmt.Sprintf("src/bench%d/mod%d/file%d.go", seed, i%97, i)
+			for len(buf) < 2<<10+rng.IntN(10<<10) {
+				buf = fmt.Appendf(buf, "func handler%d(w http.ResponseWriter, r *http.Request) {\n\tkey := os.Getenv(\"API_KEY_%d\")\n\tif err := process(r.Context(), key, %d); err != nil {\n\t\thttp.Error(w, err.Error(), 500)\n\t}\n}\n\n", rng.IntN(1<<20), rng.IntN(100), rng.IntN(1000))
+			}
 		case i%3 == 0: // binary-like: half random, half zero runs
 			name = fmt.Sprintf("usr/lib/bench%d/lib%d.so", seed, i)
 			n := 8<<10 + rng.IntN(48<<10)

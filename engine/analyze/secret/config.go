@@ -49,6 +49,8 @@ type ConfigRule struct {
 	Keywords        []string `yaml:"keywords"`
 	Path            string   `yaml:"path"`
 	SecretGroupName string   `yaml:"secret-group-name"`
+	// AllowRules apply to this rule only.
+	AllowRules []ConfigAllowRule `yaml:"allow-rules"`
 }
 
 // ConfigAllowRule is a custom allow rule.
@@ -114,6 +116,13 @@ func (c *Config) apply(rules []Rule, allow []AllowRule) ([]Rule, []AllowRule, []
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("secret config: %w", err)
 		}
+		for _, ca := range cr.AllowRules {
+			a, err := ca.compile()
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			r.Allow = append(r.Allow, a)
+		}
 		if !slices.Contains(c.DisableRules, r.ID) {
 			out = append(out, r)
 		}
@@ -125,17 +134,9 @@ func (c *Config) apply(rules []Rule, allow []AllowRule) ([]Rule, []AllowRule, []
 		}
 	}
 	for _, ca := range c.AllowRules {
-		a := AllowRule{ID: ca.ID}
-		var err error
-		if ca.Regex != "" {
-			if a.Secret, err = regexp.Compile(ca.Regex); err != nil {
-				return nil, nil, nil, fmt.Errorf("secret config: allow rule %s: %w", ca.ID, err)
-			}
-		}
-		if ca.Path != "" {
-			if a.Path, err = regexp.Compile(ca.Path); err != nil {
-				return nil, nil, nil, fmt.Errorf("secret config: allow rule %s: %w", ca.ID, err)
-			}
+		a, err := ca.compile()
+		if err != nil {
+			return nil, nil, nil, err
 		}
 		outAllow = append(outAllow, a)
 	}
@@ -155,4 +156,23 @@ func (c *Config) apply(rules []Rule, allow []AllowRule) ([]Rule, []AllowRule, []
 		blocks = append(blocks, re)
 	}
 	return out, outAllow, blocks, nil
+}
+
+func (ca ConfigAllowRule) compile() (AllowRule, error) {
+	a := AllowRule{ID: ca.ID}
+	var err error
+	if ca.Regex != "" {
+		if a.Secret, err = regexp.Compile(ca.Regex); err != nil {
+			return a, fmt.Errorf("secret config: allow rule %s: %w", ca.ID, err)
+		}
+	}
+	if ca.Path != "" {
+		if a.Path, err = regexp.Compile(ca.Path); err != nil {
+			return a, fmt.Errorf("secret config: allow rule %s: %w", ca.ID, err)
+		}
+	}
+	if a.Secret == nil && a.Path == nil {
+		return a, fmt.Errorf("secret config: allow rule %q needs a regex or a path", ca.ID)
+	}
+	return a, nil
 }

@@ -159,6 +159,9 @@ rules:
     regex: 'itk_(?P<tok>[a-z0-9]{32})'
     secret-group-name: tok
     keywords: [itk_]
+    allow-rules:
+      - id: test-token
+        regex: '^0{32}$' 
 allow-rules:
   - id: fixtures
     path: '^srv/fixtures/'
@@ -179,6 +182,9 @@ skip-patterns: ['\.snap$']
 	}
 	if got := scan("srv/app.conf", "token itk_0123456789abcdef0123456789abcdef\npassword = \"Wq8#zLm2!pRt\"\n"); len(got) != 1 || got[0] != "internal-token:token itk_********************************" {
 		t.Errorf("custom rule and disabled rule: %v", got)
+	}
+	if got := scan("srv/app.conf", "token itk_00000000000000000000000000000000\n"); len(got) != 0 {
+		t.Errorf("the rule's own allow rule: %v", got)
 	}
 	if got := scan("srv/fixtures/app.conf", "token itk_0123456789abcdef0123456789abcdef\n"); len(got) != 0 {
 		t.Errorf("allowed path: %v", got)

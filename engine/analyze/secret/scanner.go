@@ -28,7 +28,14 @@ type ruleDef struct {
 	path                          string
 	// entropy is the least Shannon entropy (bits per character) the secret
 	// must have, for rules whose regex also matches ordinary words.
-	entropy           float64
+	entropy float64
+	// assignment: the keyword is a name followed by "=" or ":" (after at
+	// most a few more name characters); hits without one are dropped
+	// before any regex runs.
+	assignment bool
+	// multiline: a match may span lines (key blocks, JSON documents);
+	// other rules' regexes run on the keyword's line only.
+	multiline         bool
 	example, nearMiss string
 }
 
@@ -39,8 +46,12 @@ type Rule struct {
 	Keywords                      []string
 	Path                          *regexp.Regexp
 	MinEntropy                    float64
-	secretGroup                   int
-	Example, NearMiss             string
+	Assignment, Multiline         bool
+	// Allow drops this rule's findings that match (the global allow
+	// rules apply to every rule).
+	Allow             []AllowRule
+	secretGroup       int
+	Example, NearMiss string
 }
 
 // AllowRule drops findings whose secret, or whose file path, matches.
@@ -54,9 +65,11 @@ type AllowRule struct {
 const (
 	windowBefore = 256
 	windowAfter  = 4096
-	// manyHits: beyond this many hits of one rule in one file, its regex
-	// runs once over the whole file instead.
+	// manyHits: beyond this many hits of one multi-line rule in one file,
+	// its regex runs once over the whole file instead.
 	manyHits = 32
+	// lineWindow bounds a single-line rule's window around its keyword.
+	lineWindow = 1024
 )
 
 // Scanner holds compiled rules and the keyword automaton.
@@ -88,6 +101,7 @@ func compile(d ruleDef) (Rule, error) {
 		return Rule{}, fmt.Errorf("rule %s: %w", d.id, err)
 	}
 	r := Rule{ID: d.id, Category: d.category, Title: d.title, Severity: d.severity, Regex: re, MinEntropy: d.entropy,
+		Assignment: d.assignment, Multiline: d.multiline,
 		secretGroup: re.SubexpIndex("secret"), Example: d.example, NearMiss: d.nearMiss}
 	for _, k := range d.keywords {
 		r.Keywords = append(r.Keywords, strings.ToLower(k))
@@ -134,7 +148,11 @@ func (s *Scanner) Scan(path string, content []byte) []types.SecretFinding {
 	hits := map[int][]int{} // rule -> keyword end offsets
 	s.kw.scan(content, func(w int32, end int) {
 		for _, r := range s.byWord[w] {
-			if len(hits[r]) <= manyHits {
+			if s.rules[r].Assignment && !followedByAssignment(content, end) {
+				continue
+			}
+			// A multi-line rule past manyHits scans the whole file anyway.
+			if !s.rules[r].Multiline || len(hits[r]) <= manyHits {
 				hits[r] = append(hits[r], end)
 			}
 		}
@@ -160,7 +178,7 @@ func (s *Scanner) Scan(path string, content []byte) []types.SecretFinding {
 			continue
 		}
 		seen := map[int]bool{}
-		for _, w := range windows(content, hits[ri]) {
+		for _, w := range windows(content, hits[ri], rule.Multiline) {
 			for _, m := range rule.Regex.FindAllSubmatchIndex(content[w[0]:w[1]], -1) {
 				start, end := m[0]+w[0], m[1]+w[0]
 				sStart, sEnd := start, end
@@ -175,7 +193,7 @@ func (s *Scanner) Scan(path string, content []byte) []types.SecretFinding {
 				if rule.MinEntropy > 0 && entropy(secret) < rule.MinEntropy {
 					continue
 				}
-				if s.allowed(secret) {
+				if s.allowed(secret) || allowedBy(rule.Allow, path, secret) {
 					continue
 				}
 				all = append(all, found{finding(rule, content, lines, start, end, sStart, sEnd), sStart, sEnd, rule.Category == genericCategory})
@@ -204,6 +222,15 @@ func (s *Scanner) Scan(path string, content []byte) []types.SecretFinding {
 // genericCategory is the category of the rules that match by shape alone.
 const genericCategory = "Generic"
 
+func allowedBy(rules []AllowRule, path, secret string) bool {
+	for _, a := range rules {
+		if (a.Secret == nil || a.Secret.MatchString(secret)) && (a.Path == nil || a.Path.MatchString(path)) && (a.Secret != nil || a.Path != nil) {
+			return true
+		}
+	}
+	return false
+}
+
 func (s *Scanner) allowed(secret string) bool {
 	for _, a := range s.allow {
 		if a.Secret != nil && a.Secret.MatchString(secret) {
@@ -213,25 +240,36 @@ func (s *Scanner) allowed(secret string) bool {
 	return false
 }
 
-// windows are the byte ranges around keyword hits, merged; many hits give
-// one window over the whole content.
-func windows(content []byte, hits []int) [][2]int {
-	if len(hits) > manyHits {
+// windows are the byte ranges around keyword hits, merged: the hit's line
+// (at most lineWindow bytes either side), or for multi-line rules a wider
+// span; many hits of a multi-line rule give one window over the whole
+// content.
+func windows(content []byte, hits []int, multiline bool) [][2]int {
+	if multiline && len(hits) > manyHits {
 		return [][2]int{{0, len(content)}}
+	}
+	before, after := lineWindow, lineWindow
+	if multiline {
+		before, after = windowBefore, windowAfter
 	}
 	var out [][2]int
 	for _, h := range hits {
-		start := max(0, h-windowBefore)
+		start := max(0, h-before)
 		if i := bytes.LastIndexByte(content[:start], '\n'); i >= 0 {
 			start = i + 1
 		} else {
 			start = 0
 		}
-		end := min(len(content), h+windowAfter)
-		if i := bytes.IndexByte(content[end:], '\n'); i >= 0 {
+		if !multiline {
+			if i := bytes.LastIndexByte(content[start:h], '\n'); i >= 0 {
+				start += i + 1
+			}
+		}
+		end := min(len(content), h+after)
+		if i := bytes.IndexByte(content[min(h, end):end], '\n'); i >= 0 && !multiline {
+			end = min(h, end) + i
+		} else if i := bytes.IndexByte(content[end:], '\n'); i >= 0 && multiline {
 			end += i
-		} else {
-			end = len(content)
 		}
 		if n := len(out); n > 0 && start <= out[n-1][1] {
 			out[n-1][1] = max(out[n-1][1], end)
@@ -240,6 +278,24 @@ func windows(content []byte, hits []int) [][2]int {
 		out = append(out, [2]int{start, end})
 	}
 	return out
+}
+
+// followedByAssignment reports whether "=", ":=", ":" or "=>" follows the
+// keyword ending at end, after at most a few more name characters and
+// quotes or blanks (API_KEY_ID = ..., "password": ...).
+func followedByAssignment(content []byte, end int) bool {
+	i := end
+	for n := 0; i < len(content) && n < 24 && isNameByte(content[i]); n++ {
+		i++
+	}
+	for i < len(content) && (content[i] == '"' || content[i] == '\'' || content[i] == ' ' || content[i] == '\t') {
+		i++
+	}
+	return i < len(content) && (content[i] == '=' || content[i] == ':')
+}
+
+func isNameByte(b byte) bool {
+	return b == '_' || b == '-' || b == '.' || '0' <= b && b <= '9' || 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z'
 }
 
 // entropy is the Shannon entropy of s in bits per character.
