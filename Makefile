@@ -75,6 +75,7 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzParseApk$$' -fuzztime $(FUZZTIME) ./engine/analyze/ospkg/
 	go test -run '^$$' -fuzz '^FuzzParseDpkgStatus$$' -fuzztime $(FUZZTIME) ./engine/analyze/ospkg/
 	go test -run '^$$' -fuzz '^FuzzWalk$$' -fuzztime $(FUZZTIME) ./engine/analyze/
+	go test -run '^$$' -fuzz '^FuzzScan$$' -fuzztime $(FUZZTIME) ./engine/analyze/secret/
 
 clean:
 	rm -rf bin $(DEMO_IMAGE) $(DEMO_CACHE)

@@ -124,3 +124,25 @@ func TestCorpus(t *testing.T) {
 		t.Errorf("recall %.3f, precision %.3f: both must be >= 0.95", recall, precision)
 	}
 }
+
+// FuzzScan: any content, any path: no panic, and every finding's lines
+// are inside the content.
+func FuzzScan(f *testing.F) {
+	s, err := BuiltinRules()
+	if err != nil {
+		f.Fatal(err)
+	}
+	sc := NewScanner(s, BuiltinAllowRules())
+	for _, r := range s[:20] {
+		f.Add("app/.env", r.Example)
+	}
+	f.Add("k.pem", pemSample("RSA PRIVATE KEY")+"\r\n\x00")
+	f.Fuzz(func(t *testing.T, path, content string) {
+		lines := strings.Count(content, "\n") + 1
+		for _, fd := range sc.Scan(path, []byte(content)) {
+			if fd.StartLine < 1 || fd.EndLine < fd.StartLine || fd.EndLine > lines {
+				t.Fatalf("finding outside the content: %+v", fd)
+			}
+		}
+	})
+}
