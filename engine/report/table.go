@@ -101,16 +101,11 @@ func packageTable(w io.Writer, res types.Result) error {
 }
 
 func vulnerabilityTable(w io.Writer, res types.Result, opts Options) error {
-	counts := make([]int, len(types.SeverityNames))
+	var severities []string
 	for _, v := range res.Vulnerabilities {
-		s, _ := types.ParseSeverity(v.Severity)
-		counts[s]++
+		severities = append(severities, v.Severity)
 	}
-	var parts []string
-	for i, n := range types.SeverityNames {
-		parts = append(parts, fmt.Sprintf("%s: %d", n, counts[i]))
-	}
-	fmt.Fprintf(w, "Total: %d (%s)\n\n", len(res.Vulnerabilities), strings.Join(parts, ", "))
+	fmt.Fprintf(w, "%s\n\n", totalLine(severities))
 	if len(res.Vulnerabilities) == 0 {
 		return nil
 	}
@@ -201,16 +196,11 @@ func installedVersion(p types.Package) string {
 func secretBlock(w io.Writer, res types.Result) error {
 	title := res.Target + " (secrets)"
 	fmt.Fprintf(w, "\n%s\n%s\n", title, strings.Repeat("=", len([]rune(title))))
-	counts := make([]int, len(types.SeverityNames))
+	var severities []string
 	for _, s := range res.Secrets {
-		sev, _ := types.ParseSeverity(s.Severity)
-		counts[sev]++
+		severities = append(severities, s.Severity)
 	}
-	var parts []string
-	for i, n := range types.SeverityNames {
-		parts = append(parts, fmt.Sprintf("%s: %d", n, counts[i]))
-	}
-	fmt.Fprintf(w, "Total: %d (%s)\n", len(res.Secrets), strings.Join(parts, ", "))
+	fmt.Fprintln(w, totalLine(severities))
 	heavy, light := strings.Repeat("═", 60), strings.Repeat("─", 60)
 	for _, s := range res.Secrets {
 		fmt.Fprintf(w, "\n%s: %s (%s)\n%s\n%s\n%s\n", s.Severity, s.Category, s.RuleID, heavy, s.Title, light)
@@ -233,4 +223,18 @@ func secretBlock(w io.Writer, res types.Result) error {
 		fmt.Fprintln(w, light)
 	}
 	return nil
+}
+
+// totalLine is "Total: N (UNKNOWN: a, LOW: b, MEDIUM: c, HIGH: d, CRITICAL: e)".
+func totalLine(severities []string) string {
+	counts := make([]int, len(types.SeverityNames))
+	for _, name := range severities {
+		s, _ := types.ParseSeverity(name)
+		counts[s]++
+	}
+	var parts []string
+	for i, n := range types.SeverityNames {
+		parts = append(parts, fmt.Sprintf("%s: %d", n, counts[i]))
+	}
+	return fmt.Sprintf("Total: %d (%s)", len(severities), strings.Join(parts, ", "))
 }
