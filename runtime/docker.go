@@ -13,6 +13,7 @@ import (
 	"github.com/moby/moby/client"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/docker-scan/docker-scan/engine/iox"
 	"github.com/docker-scan/docker-scan/engine/types"
 )
 
@@ -72,7 +73,7 @@ func openDocker(ctx context.Context, c DockerClient, ref string, opts Options) (
 			return err
 		}
 		defer rc.Close()
-		_, err = io.Copy(w, ctxReader{ctx, rc})
+		_, err = io.Copy(w, iox.ContextReader{Ctx: ctx, R: rc})
 		return err
 	}}
 	return &types.Image{

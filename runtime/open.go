@@ -16,6 +16,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/moby/moby/client"
 
+	"github.com/docker-scan/docker-scan/engine/iox"
 	"github.com/docker-scan/docker-scan/engine/types"
 )
 
@@ -243,7 +244,7 @@ func openTarFile(ctx context.Context, p, tempDir string) (*os.File, func(), erro
 		return nil, nil, err
 	}
 	cleanup := func() { tmp.Close(); os.Remove(tmp.Name()) }
-	if _, err := io.Copy(tmp, ctxReader{ctx, zr}); err != nil {
+	if _, err := io.Copy(tmp, iox.ContextReader{Ctx: ctx, R: zr}); err != nil {
 		cleanup()
 		return nil, nil, fmt.Errorf("decompress: %w", err)
 	}
@@ -274,17 +275,4 @@ func splitInput(input string) (string, selector, error) {
 		}
 	}
 	return input, selector{}, nil
-}
-
-// ctxReader stops a long copy when the scan is cancelled.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

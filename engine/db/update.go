@@ -19,6 +19,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/docker-scan/docker-scan/engine/iox"
 )
 
 // DefaultRepositories are tried in order: the mirror first, since ghcr.io
@@ -236,7 +238,7 @@ func (u *Updater) install(ctx context.Context, archive io.Reader) error {
 		}
 		switch filepath.Base(hdr.Name) {
 		case DBFile:
-			if _, err := io.Copy(tmp, ctxReader{ctx, tr}); err != nil {
+			if _, err := io.Copy(tmp, iox.ContextReader{Ctx: ctx, R: tr}); err != nil {
 				return fmt.Errorf("DB archive: %s: %w", DBFile, err)
 			}
 			haveDB = true
@@ -328,7 +330,7 @@ func (u *Updater) Import(ctx context.Context, file string) error {
 			return err
 		}
 		defer os.Remove(tmp.Name())
-		if _, err := io.Copy(tmp, ctxReader{ctx, f}); err != nil {
+		if _, err := io.Copy(tmp, iox.ContextReader{Ctx: ctx, R: f}); err != nil {
 			tmp.Close()
 			return err
 		}
@@ -337,19 +339,6 @@ func (u *Updater) Import(ctx context.Context, file string) error {
 		}
 		return u.replace(tmp.Name(), meta)
 	})
-}
-
-// ctxReader stops a long copy when ctx is cancelled.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
 
 func oneLine(err error) string {
