@@ -341,6 +341,13 @@ func (o *imageOptions) validate() (imageSettings, error) {
 			return s, fmt.Errorf("unknown --image-src %q (choose from %s)", src, strings.Join(runtime.DefaultSources, ", "))
 		}
 	}
+	if o.db.offline {
+		// No network: images come from local engines only.
+		o.imageSources = slices.DeleteFunc(slices.Clone(o.imageSources), func(src string) bool { return src == runtime.SourceRemote })
+		if len(o.imageSources) == 0 && o.input == "" {
+			return s, errors.New("--offline-scan leaves no image source: use a local engine in --image-src, or --input")
+		}
+	}
 	for _, rt := range o.runtimes {
 		switch {
 		case rt == "all":

@@ -201,3 +201,14 @@ func TestCleanScanCache(t *testing.T) {
 		t.Error("an unknown cache backend was accepted")
 	}
 }
+
+func TestOfflineScanAsksNoRegistry(t *testing.T) {
+	_, _, err := run(t, "image", "127.0.0.1:1/app:1", "--offline-scan", "--image-src", "remote", "--cache-dir", t.TempDir())
+	if err == nil || !strings.Contains(err.Error(), "--offline-scan leaves no image source") {
+		t.Errorf("error %v", err)
+	}
+	_, _, err = run(t, "image", "127.0.0.1:1/app:1", "--offline-scan", "--image-src", "docker,remote", "--docker-host", "unix:///nonexistent.sock", "--scanners", "none", "--cache-dir", t.TempDir())
+	if err == nil || strings.Contains(err.Error(), "remote:") || !strings.Contains(err.Error(), "docker:") {
+		t.Errorf("offline lookups must skip the registry: %v", err)
+	}
+}
