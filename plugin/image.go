@@ -62,6 +62,7 @@ type imageOptions struct {
 	containerd   runtime.ContainerdOptions
 	podmanHost   string
 	runtimes     []string
+	pkgTypes     []string
 
 	db dbOptions
 }
@@ -74,6 +75,7 @@ func (o *imageOptions) register(cmd *cobra.Command) {
 	f.StringVarP(&o.output, "output", "o", "", "write the report to this file instead of standard output")
 	f.BoolVar(&o.listAllPkgs, "list-all-pkgs", true, "list every package in JSON reports, not only the vulnerable ones")
 	f.StringSliceVar(&o.scanners, "scanners", []string{scan.ScannerVuln, scan.ScannerSecret}, "what to look for: vuln (known vulnerabilities of packages), secret (leaked credentials), or none to list packages only")
+	f.StringSliceVar(&o.pkgTypes, "pkg-types", []string{scan.PkgTypeOS, scan.PkgTypeLibrary}, "packages to report and match: os (the distribution's), library (language packages: Node.js, Python)")
 	f.StringSliceVar(&o.skipFiles, "skip-files", nil, "files no analyzer reads (globs, ** allowed; repeatable)")
 	f.StringSliceVar(&o.skipDirs, "skip-dirs", nil, "directories no analyzer reads (globs, ** allowed; repeatable)")
 	f.StringSliceVarP(&o.severities, "severity", "s", types.SeverityNames, "severities to report (comma list)")
@@ -348,6 +350,12 @@ func (o *imageOptions) validate() (imageSettings, error) {
 			return s, errors.New("--offline-scan leaves no image source: use a local engine in --image-src, or --input")
 		}
 	}
+	for _, t := range o.pkgTypes {
+		if t != scan.PkgTypeOS && t != scan.PkgTypeLibrary {
+			return s, fmt.Errorf("unknown --pkg-types %q (choose os, library)", t)
+		}
+	}
+	s.scan.PkgTypes = o.pkgTypes
 	for _, rt := range o.runtimes {
 		switch {
 		case rt == "all":

@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"github.com/docker-scan/docker-scan/engine/analyze/lang"
 	"github.com/docker-scan/docker-scan/engine/analyze/ospkg"
 	"github.com/docker-scan/docker-scan/engine/analyze/secret"
 )
@@ -13,6 +14,14 @@ func OSAnalyzers() []Analyzer {
 		ospkg.ApkRepositories{},
 		ospkg.Dpkg{},
 		ospkg.DpkgFacts{},
+	}
+}
+
+// LanguageAnalyzers find the packages of language ecosystems.
+func LanguageAnalyzers() []Analyzer {
+	return []Analyzer{
+		lang.Node{},
+		lang.Python{},
 	}
 }
 

@@ -154,3 +154,27 @@ func dataSource(tx *bolt.Tx, bucket string) (*types.DataSource, error) {
 	}
 	return &ds, nil
 }
+
+// AdvisoriesByPrefix returns the advisories for pkg in every bucket whose
+// name starts with prefix (language ecosystems have one bucket per data
+// source: "npm::GitHub Security Advisory npm", "npm::Node.js Ecosystem
+// Security Working Group", ...).
+func (d *DB) AdvisoriesByPrefix(prefix, pkg string) ([]Advisory, error) {
+	var buckets []string
+	_ = d.bolt.View(func(tx *bolt.Tx) error {
+		c := tx.Cursor()
+		for k, _ := c.Seek([]byte(prefix)); k != nil && bytes.HasPrefix(k, []byte(prefix)); k, _ = c.Next() {
+			buckets = append(buckets, string(k))
+		}
+		return nil
+	})
+	var out []Advisory
+	for _, b := range buckets {
+		advs, err := d.Advisories(b, pkg)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, advs...)
+	}
+	return out, nil
+}

@@ -3,6 +3,7 @@
 package merge
 
 import (
+	"path"
 	"slices"
 	"strings"
 
@@ -59,8 +60,42 @@ func Layers(layers []*types.LayerResult) types.Artifact {
 		art.PackageDBs = append(art.PackageDBs, s.dbs[p])
 	}
 	attachFacts(art.PackageDBs, s.facts)
+	art.PackageDBs = dropOwned(art.PackageDBs)
 	setPURLs(art.PackageDBs, art.OS)
 	return art
+}
+
+// osTypes are the package-database types of OS package managers.
+var osTypes = map[string]bool{"apk": true, "dpkg": true}
+
+// IsOSType reports whether a package-database type is an OS one.
+func IsOSType(t string) bool { return osTypes[t] }
+
+// dropOwned removes language packages whose metadata file an OS package
+// installed (Debian's python3-yaml ships PyYAML's egg-info): they are the
+// OS package's, and reported as such.
+func dropOwned(dbs []types.PackageDB) []types.PackageDB {
+	owned := map[string]bool{}
+	for _, db := range dbs {
+		if osTypes[db.Type] {
+			for _, p := range db.Packages {
+				for _, f := range p.InstalledFiles {
+					owned[f] = true
+				}
+			}
+		}
+	}
+	if len(owned) == 0 {
+		return dbs
+	}
+	out := dbs[:0]
+	for _, db := range dbs {
+		if !osTypes[db.Type] && (owned[db.FilePath] || owned[path.Dir(db.FilePath)]) {
+			continue
+		}
+		out = append(out, db)
+	}
+	return out
 }
 
 func (s state) remove(hidden func(string) bool) {

@@ -129,3 +129,31 @@ func TestDebianPURL(t *testing.T) {
 		t.Errorf("purl = %s, want %s", got, want)
 	}
 }
+
+func TestLanguagePackagesOwnedByDpkgAreDropped(t *testing.T) {
+	l := layer("sha256:1")
+	l.OSReleases = []types.OSRelease{{FilePath: "etc/debian_version", Family: "debian", Name: "12.7"}}
+	l.PackageDBs = []types.PackageDB{
+		{FilePath: "var/lib/dpkg/status", Type: "dpkg", Packages: []types.Package{pkg("python3-yaml", "6.0-3+b2")}},
+		{FilePath: "usr/lib/python3/dist-packages/PyYAML-6.0.egg-info/PKG-INFO", Type: "python-pkg", Packages: []types.Package{{Name: "PyYAML", Version: "6.0"}}},
+		{FilePath: "usr/local/lib/python3.11/site-packages/urllib3-1.26.5.dist-info/METADATA", Type: "python-pkg", Packages: []types.Package{{Name: "urllib3", Version: "1.26.5"}}},
+		{FilePath: "app/node_modules/@babel/core/package.json", Type: "node-pkg", Packages: []types.Package{{Name: "@babel/core", Version: "7.12.3"}}},
+	}
+	l.PackageFacts = []types.PackageFacts{{FilePath: "var/lib/dpkg/info/python3-yaml.list", Type: "dpkg", Package: "python3-yaml",
+		InstalledFiles: []string{"usr/lib/python3/dist-packages/PyYAML-6.0.egg-info", "usr/lib/python3/dist-packages/PyYAML-6.0.egg-info/PKG-INFO"}}}
+	art := Layers([]*types.LayerResult{l})
+	var got []string
+	for _, db := range art.PackageDBs {
+		for _, p := range db.Packages {
+			got = append(got, p.Name+" "+p.Identifier.PURL)
+		}
+	}
+	want := []string{
+		"@babel/core pkg:npm/%40babel/core@7.12.3",
+		"urllib3 pkg:pypi/urllib3@1.26.5",
+		"python3-yaml pkg:deb/debian/python3-yaml@6.0-3%2Bb2?arch=x86_64&distro=debian-12.7",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+}

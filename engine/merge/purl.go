@@ -2,6 +2,7 @@ package merge
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/package-url/packageurl-go"
 
@@ -18,6 +19,12 @@ var purlType = map[string]string{
 // OS, which only the merged image knows.
 func setPURLs(dbs []types.PackageDB, os types.OS) {
 	for _, db := range dbs {
+		if langPURL, ok := langPURLs[db.Type]; ok {
+			for i := range db.Packages {
+				db.Packages[i].Identifier.PURL = langPURL(db.Packages[i])
+			}
+			continue
+		}
 		typ, ok := purlType[db.Type]
 		if !ok {
 			continue
@@ -48,4 +55,24 @@ func osPURL(typ string, p types.Package, os types.OS) string {
 		namespace = typ
 	}
 	return packageurl.NewPackageURL(typ, namespace, p.Name, p.Version, q, "").ToString()
+}
+
+// langPURLs name language packages, by package-database type.
+var langPURLs = map[string]func(types.Package) string{
+	"node-pkg": func(p types.Package) string {
+		namespace, name := "", p.Name
+		if strings.HasPrefix(name, "@") {
+			namespace, name, _ = strings.Cut(name, "/")
+		}
+		return packageurl.NewPackageURL(packageurl.TypeNPM, namespace, name, p.Version, nil, "").ToString()
+	},
+	"python-pkg": func(p types.Package) string {
+		return packageurl.NewPackageURL(packageurl.TypePyPi, "", NormalizePyPI(p.Name), p.Version, nil, "").ToString()
+	},
+}
+
+// NormalizePyPI is a Python distribution's name as indexes compare it:
+// lower case, with runs of "_", "." and "-" as one "-".
+func NormalizePyPI(name string) string {
+	return strings.Join(strings.FieldsFunc(strings.ToLower(name), func(r rune) bool { return r == '_' || r == '.' || r == '-' }), "-")
 }

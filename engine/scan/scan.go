@@ -44,6 +44,9 @@ type Options struct {
 	DB *db.DB
 	// Policy filters the findings.
 	Policy policy.Options
+	// PkgTypes chooses the packages reported and matched: "os",
+	// "library" (language packages); empty means both.
+	PkgTypes []string
 	// ListAllPackages puts every package in the report, not only the
 	// vulnerable ones.
 	ListAllPackages bool
@@ -51,10 +54,11 @@ type Options struct {
 	Now time.Time
 }
 
-// DefaultOptions scan for the OS and its packages and list them all,
-// without matching them against a DB.
+// DefaultOptions scan for the OS and its packages and the packages of
+// language ecosystems, and list them all, without matching them against a
+// DB.
 func DefaultOptions() Options {
-	return Options{Analysis: analyze.Config{Analyzers: analyze.OSAnalyzers()}, ListAllPackages: true}
+	return Options{Analysis: analyze.Config{Analyzers: append(analyze.OSAnalyzers(), analyze.LanguageAnalyzers()...)}, ListAllPackages: true}
 }
 
 // Image scans one image.
@@ -91,16 +95,26 @@ func Image(ctx context.Context, img *types.Image, opts Options) (*types.Report, 
 		art.OS.EOSL = true
 		slog.Warn("This OS version is no longer supported by the distribution; security updates are not provided", "family", art.OS.Family, "version", art.OS.Name)
 	}
-	var vulns []types.DetectedVulnerability
-	if slices.Contains(opts.Scanners, ScannerVuln) && art.OS.Detected() {
+	var vulns, langVulns []types.DetectedVulnerability
+	if slices.Contains(opts.Scanners, ScannerVuln) {
 		if opts.DB == nil {
 			return nil, fmt.Errorf("the vuln scanner needs a vulnerability DB")
 		}
-		if vulns, err = detect.OSPackages(opts.DB, art); err != nil {
-			return nil, fmt.Errorf("detect vulnerabilities: %w", err)
+		if art.OS.Detected() && opts.wants(PkgTypeOS) {
+			if vulns, err = detect.OSPackages(opts.DB, osOnly(art)); err != nil {
+				return nil, fmt.Errorf("detect vulnerabilities: %w", err)
+			}
+		}
+		if opts.wants(PkgTypeLibrary) {
+			if langVulns, err = detect.LanguagePackages(opts.DB, art.PackageDBs); err != nil {
+				return nil, fmt.Errorf("detect vulnerabilities: %w", err)
+			}
 		}
 	}
 	rep := buildReport(img, art, vulns, opts)
+	if (slices.Contains(opts.Scanners, ScannerVuln) || len(opts.Scanners) == 0) && opts.wants(PkgTypeLibrary) {
+		rep.Results = append(rep.Results, langResults(art, langVulns, opts)...)
+	}
 	if opts.Policy.Now.IsZero() {
 		opts.Policy.Now = now
 	}
@@ -133,7 +147,7 @@ func buildReport(img *types.Image, art types.Artifact, vulns []types.DetectedVul
 	}
 	// Packages are reported by the vulnerability scan, or when no scanner
 	// runs at all (a package listing); a secret-only scan reports secrets.
-	if art.OS.Detected() && (slices.Contains(opts.Scanners, ScannerVuln) || len(opts.Scanners) == 0) {
+	if art.OS.Detected() && (slices.Contains(opts.Scanners, ScannerVuln) || len(opts.Scanners) == 0) && opts.wants(PkgTypeOS) {
 		res := osResult(img.Name, art, opts)
 		res.Vulnerabilities = vulns
 		r.Results = append(r.Results, res)
@@ -146,6 +160,22 @@ func buildReport(img *types.Image, art types.Artifact, vulns []types.DetectedVul
 		r.Results = append(r.Results, types.Result{Target: target, Class: types.ClassSecret, Secrets: sf.Findings})
 	}
 	return r
+}
+
+// Package types for PkgTypes.
+const (
+	PkgTypeOS      = "os"
+	PkgTypeLibrary = "library"
+)
+
+func (o Options) wants(pkgType string) bool {
+	return len(o.PkgTypes) == 0 || slices.Contains(o.PkgTypes, pkgType)
+}
+
+// osOnly is the artifact with its OS package databases only.
+func osOnly(art types.Artifact) types.Artifact {
+	art.PackageDBs = slices.DeleteFunc(slices.Clone(art.PackageDBs), func(db types.PackageDB) bool { return !merge.IsOSType(db.Type) })
+	return art
 }
 
 // configSecrets offers the image config, as text, to the analyzers.
@@ -186,16 +216,64 @@ func osResult(name string, art types.Artifact, opts Options) types.Result {
 	if !opts.ListAllPackages {
 		return res
 	}
-	for _, db := range art.PackageDBs {
+	res.Packages = reportPackages(art.PackageDBs, merge.IsOSType)
+	return res
+}
+
+// reportPackages lists the packages of the databases whose type keep
+// accepts, sorted, without the bulky file lists.
+func reportPackages(dbs []types.PackageDB, keep func(string) bool) []types.Package {
+	var out []types.Package
+	for _, db := range dbs {
+		if !keep(db.Type) {
+			continue
+		}
 		for _, p := range db.Packages {
 			p.InstalledFiles = nil // kept for analysis, too bulky for reports
-			res.Packages = append(res.Packages, p)
+			out = append(out, p)
 		}
 	}
-	slices.SortFunc(res.Packages, func(a, b types.Package) int {
-		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Version, b.Version), cmp.Compare(a.Arch, b.Arch))
+	slices.SortFunc(out, func(a, b types.Package) int {
+		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Version, b.Version), cmp.Compare(a.Arch, b.Arch), cmp.Compare(a.FilePath, b.FilePath))
 	})
-	return res
+	return out
+}
+
+// langTargets name the result of each language package type, as Trivy
+// names them for images.
+var langTargets = map[string]string{"node-pkg": "Node.js", "python-pkg": "Python"}
+
+// langResults gives one result per language package type, with its
+// vulnerabilities.
+func langResults(art types.Artifact, vulns []types.DetectedVulnerability, opts Options) []types.Result {
+	var typesFound []string
+	for _, db := range art.PackageDBs {
+		if !merge.IsOSType(db.Type) && !slices.Contains(typesFound, db.Type) {
+			typesFound = append(typesFound, db.Type)
+		}
+	}
+	slices.Sort(typesFound)
+	var out []types.Result
+	for _, t := range typesFound {
+		res := types.Result{Target: langTargets[t], Class: types.ClassLangPkg, Type: t}
+		if res.Target == "" {
+			res.Target = t
+		}
+		if opts.ListAllPackages {
+			res.Packages = reportPackages(art.PackageDBs, func(dbType string) bool { return dbType == t })
+		}
+		paths := map[string]bool{}
+		for _, p := range reportPackages(art.PackageDBs, func(dbType string) bool { return dbType == t }) {
+			paths[p.FilePath] = true
+		}
+		for _, v := range vulns {
+			if paths[v.PkgPath] {
+				res.Vulnerabilities = append(res.Vulnerabilities, v)
+			}
+		}
+		out = append(out, res)
+	}
+	return out
 }
 
 func humanBytes(n int64) string {

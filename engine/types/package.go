@@ -37,6 +37,8 @@ type Package struct {
 	Maintainer string     `json:",omitempty"`
 	DependsOn  []string   `json:",omitempty"`
 	Layer      LayerRef   `json:",omitzero"`
+	// FilePath is the file a language package was found in.
+	FilePath string `json:",omitempty"`
 	// InstalledFiles are the paths the package owns. The merge step uses them
 	// (and later the language analyzers, to skip files an OS package owns);
 	// reports leave them out.

@@ -15,8 +15,9 @@ const ArtifactTypeContainerImage = "container_image"
 
 // Result classes.
 const (
-	ClassOSPkg  = "os-pkgs"
-	ClassSecret = "secret"
+	ClassOSPkg   = "os-pkgs"
+	ClassLangPkg = "lang-pkgs"
+	ClassSecret  = "secret"
 )
 
 // Report is the whole output of one scan.

@@ -1,0 +1,97 @@
+package lang
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/docker-scan/docker-scan/engine/types"
+)
+
+func analyze(t *testing.T, a interface {
+	Wants(string, int64) bool
+	Analyze(string, []byte, *types.LayerResult) error
+}, path, content string) []types.Package {
+	t.Helper()
+	if !a.Wants(path, int64(len(content))) {
+		t.Fatalf("%s not wanted", path)
+	}
+	res := &types.LayerResult{}
+	if err := a.Analyze(path, []byte(content), res); err != nil {
+		t.Fatal(err)
+	}
+	var out []types.Package
+	for _, db := range res.PackageDBs {
+		if db.FilePath != path {
+			t.Errorf("db path %s", db.FilePath)
+		}
+		out = append(out, db.Packages...)
+	}
+	return out
+}
+
+func TestNode(t *testing.T) {
+	for name, tt := range map[string]struct {
+		path, content string
+		want          []types.Package
+	}{
+		"module": {"app/node_modules/minimist/package.json", `{"name": "minimist", "version": "1.2.0", "description": "parse argument options", "license": "MIT", "main": "index.js"}`,
+			[]types.Package{{ID: "minimist@1.2.0", Name: "minimist", Version: "1.2.0", Licenses: []string{"MIT"}, FilePath: "app/node_modules/minimist/package.json"}}},
+		"scoped, old license object": {"app/node_modules/@babel/core/package.json", `{"name": "@babel/core", "version": "7.12.3", "license": {"type": "MIT"}}`,
+			[]types.Package{{ID: "@babel/core@7.12.3", Name: "@babel/core", Version: "7.12.3", Licenses: []string{"MIT"}, FilePath: "app/node_modules/@babel/core/package.json"}}},
+		"expression and licenses array": {"srv/package.json", `{"name": "svc", "version": "0.1.0", "license": "(MIT OR Apache-2.0)"}`,
+			[]types.Package{{ID: "svc@0.1.0", Name: "svc", Version: "0.1.0", Licenses: []string{"MIT", "Apache-2.0"}, FilePath: "srv/package.json"}}},
+		"no version": {"app/package.json", `{"name": "private-app", "private": true}`, nil},
+		"not json":   {"tmpl/package.json", `{{ .Name }}`, nil},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if got := analyze(t, Node{}, tt.path, tt.content); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+	if (Node{}).Wants("app/node_modules/x/index.js", 10) {
+		t.Error("only package.json files are wanted")
+	}
+}
+
+func TestPython(t *testing.T) {
+	metadata := "Metadata-Version: 2.1\nName: urllib3\nVersion: 1.26.5\nSummary: HTTP library with thread-safe connection pooling\nLicense: MIT\nClassifier: License :: OSI Approved :: MIT License\nRequires-Python: >=2.7\n\nurllib3 is a powerful, *user-friendly* HTTP client.\nName: not-a-header\n"
+	got := analyze(t, Python{}, "usr/local/lib/python3.11/site-packages/urllib3-1.26.5.dist-info/METADATA", metadata)
+	if len(got) != 1 || got[0].ID != "urllib3@1.26.5" || !reflect.DeepEqual(got[0].Licenses, []string{"MIT"}) {
+		t.Errorf("dist-info: %+v", got)
+	}
+	pkgInfo := "Metadata-Version: 1.1\nName: PyYAML\nVersion: 5.3.1\nLicense: UNKNOWN\nClassifier: License :: OSI Approved :: MIT License\n"
+	got = analyze(t, Python{}, "usr/lib/python3/dist-packages/PyYAML-5.3.1.egg-info/PKG-INFO", pkgInfo)
+	if len(got) != 1 || got[0].Name != "PyYAML" || !reflect.DeepEqual(got[0].Licenses, []string{"MIT License"}) {
+		t.Errorf("egg-info: %+v", got)
+	}
+	got = analyze(t, Python{}, "usr/lib/python3/dist-packages/six-1.16.0.egg-info", "Metadata-Version: 1.2\nName: six\nVersion: 1.16.0\nLicense-Expression: MIT\n")
+	if len(got) != 1 || got[0].ID != "six@1.16.0" {
+		t.Errorf("egg-info file: %+v", got)
+	}
+	for path, want := range map[string]bool{
+		"x/EGG-INFO/PKG-INFO":          true,
+		"x/foo.dist-info/RECORD":       false,
+		"x/METADATA":                   false,
+		"x/foo-1.0.dist-info/METADATA": true,
+	} {
+		if got := (Python{}).Wants(path, 100); got != want {
+			t.Errorf("Wants(%s) = %v", path, got)
+		}
+	}
+}
+
+func FuzzPython(f *testing.F) {
+	f.Add("Name: a\nVersion: 1\nLicense: MIT\n\nbody")
+	f.Fuzz(func(t *testing.T, content string) {
+		res := &types.LayerResult{}
+		if err := (Python{}).Analyze("a.dist-info/METADATA", []byte(content), res); err != nil {
+			t.Fatal(err)
+		}
+		for _, db := range res.PackageDBs {
+			if db.Packages[0].Name == "" || db.Packages[0].Version == "" {
+				t.Fatal("package without name or version")
+			}
+		}
+	})
+}
