@@ -74,9 +74,9 @@ func LanguagePackages(d *db.DB, dbs []types.PackageDB) ([]types.DetectedVulnerab
 				if err != nil || !hit {
 					continue
 				}
-				det, ok := details[adv.VulnerabilityID]
-				if !ok {
-					if det, _, err = d.Vulnerability(adv.VulnerabilityID); err != nil {
+				if _, ok := details[adv.VulnerabilityID]; !ok {
+					det, _, err := d.Vulnerability(adv.VulnerabilityID)
+					if err != nil {
 						return nil, err
 					}
 					details[adv.VulnerabilityID] = det
