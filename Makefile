@@ -76,6 +76,8 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzParseDpkgStatus$$' -fuzztime $(FUZZTIME) ./engine/analyze/ospkg/
 	go test -run '^$$' -fuzz '^FuzzWalk$$' -fuzztime $(FUZZTIME) ./engine/analyze/
 	go test -run '^$$' -fuzz '^FuzzScan$$' -fuzztime $(FUZZTIME) ./engine/analyze/secret/
+	go test -run '^$$' -fuzz '^FuzzJava$$' -fuzztime $(FUZZTIME) ./engine/analyze/lang/
+	go test -run '^$$' -fuzz '^FuzzPython$$' -fuzztime $(FUZZTIME) ./engine/analyze/lang/
 
 clean:
 	rm -rf bin $(DEMO_IMAGE) $(DEMO_CACHE)

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"archive/zip"
+	"bytes"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,6 +23,7 @@ func TestLanguagePackages(t *testing.T) {
 		imagebuild.File{Path: "usr/local/lib/python3.11/site-packages/urllib3-1.26.17.dist-info/METADATA", Body: "Metadata-Version: 2.1\nName: urllib3\nVersion: 1.26.17\nLicense: MIT\n\nHTTP library.\n"},
 		imagebuild.File{Path: "srv/app/package.json", Body: `{"name": "app", "version": "1.0.0", "license": "UNLICENSED"}`},
 		imagebuild.File{Path: "srv/app/node_modules/minimist/package.json", Body: `{"name": "minimist", "version": "1.2.3", "license": "MIT"}`},
+		imagebuild.File{Path: "opt/svc/app.jar", Body: string(fatJar(t))},
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -51,8 +55,13 @@ func TestLanguagePackages(t *testing.T) {
 	if got := strings.Join(targets["Python/lang-pkgs"], ","); got != "urllib3@1.26.17" {
 		t.Errorf("Python packages (PyYAML belongs to python3-yaml): %s", got)
 	}
+	if got := strings.Join(targets["Java/lang-pkgs"], ","); got != "com.example:svc@1.0.0,org.apache.logging.log4j:log4j-core@2.14.1" {
+		t.Errorf("Java packages: %s", got)
+	}
 	want := []string{
 		"minimist 1.2.3 CVE-2021-44906 fixed 0.2.4, 1.2.6 CRITICAL/ghsa",
+		"org.apache.logging.log4j:log4j-core 2.14.1 CVE-2021-44228 fixed 2.15.0, 2.12.2, 2.3.1 CRITICAL/ghsa",
+		"org.apache.logging.log4j:log4j-core 2.14.1 CVE-2021-45046 fixed 2.16.0, 2.12.2 CRITICAL/ghsa",
 		"urllib3 1.26.17 CVE-2023-45803 fixed 2.0.7, 1.26.18 MEDIUM/ghsa",
 	}
 	if got := findings(rep); strings.Join(got, "\n") != strings.Join(want, "\n") {
@@ -64,4 +73,31 @@ func TestLanguagePackages(t *testing.T) {
 			t.Errorf("--pkg-types os reported %s", res.Target)
 		}
 	}
+}
+
+// fatJar is a Spring-Boot-style jar with log4j-core 2.14.1 inside.
+func fatJar(t *testing.T) []byte {
+	t.Helper()
+	zipOf := func(files map[string]string) []byte {
+		var buf bytes.Buffer
+		zw := zip.NewWriter(&buf)
+		for name, body := range files {
+			w, err := zw.Create(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.WriteString(w, body)
+		}
+		if err := zw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	log4j := zipOf(map[string]string{
+		"META-INF/maven/org.apache.logging.log4j/log4j-core/pom.properties": "version=2.14.1\ngroupId=org.apache.logging.log4j\nartifactId=log4j-core\n",
+	})
+	return zipOf(map[string]string{
+		"META-INF/maven/com.example/svc/pom.properties": "groupId=com.example\nartifactId=svc\nversion=1.0.0\n",
+		"BOOT-INF/lib/log4j-core-2.14.1.jar":            string(log4j),
+	})
 }

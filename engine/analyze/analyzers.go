@@ -22,6 +22,7 @@ func LanguageAnalyzers() []Analyzer {
 	return []Analyzer{
 		lang.Node{},
 		lang.Python{},
+		lang.Java{},
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 
 	npm "github.com/aquasecurity/go-npm-version/pkg"
 	pep440 "github.com/aquasecurity/go-pep440-version"
+	mvn "github.com/masahiro331/go-mvn-version"
 
 	"github.com/docker-scan/docker-scan/engine/db"
 	"github.com/docker-scan/docker-scan/engine/merge"
@@ -29,6 +30,19 @@ type Ecosystem struct {
 var Ecosystems = map[string]Ecosystem{
 	"node-pkg":   {Prefix: "npm::", Normalize: func(s string) string { return s }, Matches: npmMatches},
 	"python-pkg": {Prefix: "pip::", Normalize: merge.NormalizePyPI, Matches: pep440Matches},
+	"jar":        {Prefix: "maven::", Normalize: func(s string) string { return s }, Matches: mavenMatches},
+}
+
+func mavenMatches(version, constraints string) (bool, error) {
+	v, err := mvn.NewVersion(version)
+	if err != nil {
+		return false, err
+	}
+	c, err := mvn.NewConstraints(constraints)
+	if err != nil {
+		return false, err
+	}
+	return c.Check(v), nil
 }
 
 func npmMatches(version, constraints string) (bool, error) {

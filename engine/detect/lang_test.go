@@ -47,3 +47,24 @@ func TestLanguageBoundaries(t *testing.T) {
 		}
 	}
 }
+
+func TestMavenBoundaries(t *testing.T) {
+	d := openFixture(t, "../../testdata/db/languages.yaml")
+	for v, want := range map[string]string{
+		"2.14.1":    "org.apache.logging.log4j:log4j-core 2.14.1 CVE-2021-44228 fixed 2.15.0, 2.12.2, 2.3.1 CRITICAL/ghsa\norg.apache.logging.log4j:log4j-core 2.14.1 CVE-2021-45046 fixed 2.16.0, 2.12.2 CRITICAL/ghsa",
+		"2.15.0":    "org.apache.logging.log4j:log4j-core 2.15.0 CVE-2021-45046 fixed 2.16.0, 2.12.2 CRITICAL/ghsa",
+		"2.16.0":    "",
+		"2.12.2":    "",
+		"2.0-beta9": "org.apache.logging.log4j:log4j-core 2.0-beta9 CVE-2021-44228 fixed 2.15.0, 2.12.2, 2.3.1 CRITICAL/ghsa\norg.apache.logging.log4j:log4j-core 2.0-beta9 CVE-2021-45046 fixed 2.16.0, 2.12.2 CRITICAL/ghsa",
+		"1.2.17":    "",
+	} {
+		name := "org.apache.logging.log4j:log4j-core"
+		got, err := LanguagePackages(d, []types.PackageDB{{Type: "jar", Packages: []types.Package{{Name: name, Version: v}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if found(got) != want {
+			t.Errorf("%s:\n got %q\nwant %q", v, found(got), want)
+		}
+	}
+}

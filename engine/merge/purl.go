@@ -66,6 +66,13 @@ var langPURLs = map[string]func(types.Package) string{
 		}
 		return packageurl.NewPackageURL(packageurl.TypeNPM, namespace, name, p.Version, nil, "").ToString()
 	},
+	"jar": func(p types.Package) string {
+		group, artifact, ok := strings.Cut(p.Name, ":")
+		if !ok {
+			group, artifact = "", p.Name
+		}
+		return packageurl.NewPackageURL(packageurl.TypeMaven, group, artifact, p.Version, nil, "").ToString()
+	},
 	"python-pkg": func(p types.Package) string {
 		return packageurl.NewPackageURL(packageurl.TypePyPi, "", NormalizePyPI(p.Name), p.Version, nil, "").ToString()
 	},

@@ -241,7 +241,7 @@ func reportPackages(dbs []types.PackageDB, keep func(string) bool) []types.Packa
 
 // langTargets name the result of each language package type, as Trivy
 // names them for images.
-var langTargets = map[string]string{"node-pkg": "Node.js", "python-pkg": "Python"}
+var langTargets = map[string]string{"node-pkg": "Node.js", "python-pkg": "Python", "jar": "Java"}
 
 // langResults gives one result per language package type, with its
 // vulnerabilities.

@@ -1,7 +1,11 @@
 package lang
 
 import (
+	"archive/zip"
+	"bytes"
+	"maps"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/docker-scan/docker-scan/engine/types"
@@ -92,6 +96,72 @@ func FuzzPython(f *testing.F) {
 			if db.Packages[0].Name == "" || db.Packages[0].Version == "" {
 				t.Fatal("package without name or version")
 			}
+		}
+	})
+}
+
+// jar writes a zip archive of files.
+func jar(t testing.TB, files map[string][]byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(files[name])
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// Log4jJar is shaped like log4j-core-2.14.1.jar: its pom.properties, a
+// manifest, and classes.
+func Log4jJar(t testing.TB) []byte {
+	return jar(t, map[string][]byte{
+		"META-INF/MANIFEST.MF": []byte("Manifest-Version: 1.0\r\nBundle-SymbolicName: org.apache.logging.log4j.core\r\nBundle-Version: 2.14.1\r\n"),
+		"META-INF/maven/org.apache.logging.log4j/log4j-core/pom.properties": []byte("#Created by Apache Maven 3.6.3\nversion=2.14.1\ngroupId=org.apache.logging.log4j\nartifactId=log4j-core\n"),
+		"org/apache/logging/log4j/core/lookup/JndiLookup.class":             []byte("\xca\xfe\xba\xbe"),
+	})
+}
+
+func TestJava(t *testing.T) {
+	log4j := Log4jJar(t)
+	shaded := jar(t, map[string][]byte{
+		"META-INF/maven/com.example/app/pom.properties":        []byte("groupId=com.example\nartifactId=app\nversion=1.4.0\n"),
+		"META-INF/maven/com.google.guava/guava/pom.properties": []byte("groupId=com.google.guava\nartifactId=guava\nversion=29.0-jre\n"),
+		"BOOT-INF/lib/log4j-core-2.14.1.jar":                   log4j,
+		"BOOT-INF/lib/osgi-only.jar":                           jar(t, map[string][]byte{"META-INF/MANIFEST.MF": []byte("Bundle-SymbolicName: org.example.osgi;singleton:=true\nBundle-Version: 3.1.0\n")}),
+		"BOOT-INF/lib/commons-text-1.9.jar":                    jar(t, map[string][]byte{"x.class": []byte("x")}),
+		"BOOT-INF/lib/not-a-zip.jar":                           []byte("truncated"),
+	})
+	got := analyze(t, Java{}, "srv/app.jar", string(shaded))
+	var ids []string
+	for _, p := range got {
+		ids = append(ids, p.ID)
+		if p.FilePath != "srv/app.jar" {
+			t.Errorf("%s file path %s", p.ID, p.FilePath)
+		}
+	}
+	want := []string{"com.example:app@1.4.0", "com.google.guava:guava@29.0-jre", "commons-text@1.9", "org.apache.logging.log4j:log4j-core@2.14.1", "org.example.osgi@3.1.0"}
+	slices.Sort(ids)
+	if !slices.Equal(ids, want) {
+		t.Errorf("got %q\nwant %q", ids, want)
+	}
+	if res := (&types.LayerResult{}); (Java{}).Analyze("broken.jar", []byte("PK\x03\x04garbage"), res) != nil || len(res.PackageDBs) != 0 {
+		t.Error("a broken jar must yield nothing, quietly")
+	}
+}
+
+func FuzzJava(f *testing.F) {
+	f.Add(Log4jJar(f))
+	f.Fuzz(func(t *testing.T, content []byte) {
+		res := &types.LayerResult{}
+		if err := (Java{}).Analyze("a.jar", content, res); err != nil {
+			t.Fatal(err)
 		}
 	})
 }
