@@ -23,6 +23,10 @@ func LanguageAnalyzers() []Analyzer {
 		lang.Node{},
 		lang.Python{},
 		lang.Java{},
+		lang.Ruby{},
+		lang.PHP{},
+		lang.Dotnet{},
+		lang.Cargo{},
 	}
 }
 

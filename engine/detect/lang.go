@@ -5,8 +5,10 @@ import (
 	"slices"
 	"strings"
 
+	gem "github.com/aquasecurity/go-gem-version"
 	npm "github.com/aquasecurity/go-npm-version/pkg"
 	pep440 "github.com/aquasecurity/go-pep440-version"
+	genericversion "github.com/aquasecurity/go-version/pkg/version"
 	mvn "github.com/masahiro331/go-mvn-version"
 
 	"github.com/docker-scan/docker-scan/engine/db"
@@ -28,9 +30,40 @@ type Ecosystem struct {
 
 // Ecosystems by package-database type.
 var Ecosystems = map[string]Ecosystem{
-	"node-pkg":   {Prefix: "npm::", Normalize: func(s string) string { return s }, Matches: npmMatches},
-	"python-pkg": {Prefix: "pip::", Normalize: merge.NormalizePyPI, Matches: pep440Matches},
-	"jar":        {Prefix: "maven::", Normalize: func(s string) string { return s }, Matches: mavenMatches},
+	"node-pkg":    {Prefix: "npm::", Normalize: same, Matches: npmMatches},
+	"python-pkg":  {Prefix: "pip::", Normalize: merge.NormalizePyPI, Matches: pep440Matches},
+	"jar":         {Prefix: "maven::", Normalize: same, Matches: mavenMatches},
+	"gemspec":     {Prefix: "rubygems::", Normalize: same, Matches: gemMatches},
+	"composer":    {Prefix: "composer::", Normalize: same, Matches: genericMatches},
+	"dotnet-core": {Prefix: "nuget::", Normalize: strings.ToLower, Matches: genericMatches},
+	"cargo":       {Prefix: "cargo::", Normalize: same, Matches: genericMatches},
+}
+
+func same(s string) string { return s }
+
+func gemMatches(version, constraints string) (bool, error) {
+	v, err := gem.NewVersion(version)
+	if err != nil {
+		return false, err
+	}
+	c, err := gem.NewConstraints(constraints)
+	if err != nil {
+		return false, err
+	}
+	return c.Check(v), nil
+}
+
+// genericMatches compares semver-like versions (Composer, NuGet, Cargo).
+func genericMatches(version, constraints string) (bool, error) {
+	v, err := genericversion.Parse(version)
+	if err != nil {
+		return false, err
+	}
+	c, err := genericversion.NewConstraints(constraints)
+	if err != nil {
+		return false, err
+	}
+	return c.Check(v), nil
 }
 
 func mavenMatches(version, constraints string) (bool, error) {

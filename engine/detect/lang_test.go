@@ -68,3 +68,34 @@ func TestMavenBoundaries(t *testing.T) {
 		}
 	}
 }
+
+func TestOtherEcosystemBoundaries(t *testing.T) {
+	d := openFixture(t, "../../testdata/db/languages.yaml")
+	tests := []struct {
+		typ, name, version, want string
+	}{
+		{"gemspec", "rack", "2.2.3", "rack 2.2.3 CVE-2022-30123 fixed 2.0.9.1, 2.1.4.1, 2.2.3.1 CRITICAL/ghsa"},
+		{"gemspec", "rack", "2.2.3.1", ""},
+		{"gemspec", "rack", "2.1.4", "rack 2.1.4 CVE-2022-30123 fixed 2.0.9.1, 2.1.4.1, 2.2.3.1 CRITICAL/ghsa"},
+		{"composer", "guzzlehttp/guzzle", "7.4.2", "guzzlehttp/guzzle 7.4.2 CVE-2022-29248 fixed 6.5.6, 7.4.3 HIGH/ghsa"},
+		{"composer", "guzzlehttp/guzzle", "7.4.3", ""},
+		{"composer", "guzzlehttp/guzzle", "6.5.5", "guzzlehttp/guzzle 6.5.5 CVE-2022-29248 fixed 6.5.6, 7.4.3 HIGH/ghsa"},
+		{"dotnet-core", "Newtonsoft.Json", "12.0.3", "Newtonsoft.Json 12.0.3 GHSA-5crp-9r3c-p9vr fixed 13.0.1 HIGH/ghsa"},
+		{"dotnet-core", "Newtonsoft.Json", "13.0.1", ""},
+		{"cargo", "smallvec", "1.6.0", "smallvec 1.6.0 CVE-2021-25900 fixed 0.6.14, 1.6.1 CRITICAL/ghsa"},
+		{"cargo", "smallvec", "1.6.1", ""},
+		{"cargo", "smallvec", "0.6.2", ""},
+	}
+	for _, tt := range tests {
+		got, err := LanguagePackages(d, []types.PackageDB{{Type: tt.typ, Packages: []types.Package{{Name: tt.name, Version: tt.version}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if found(got) != tt.want {
+			t.Errorf("%s %s@%s:\n got %q\nwant %q", tt.typ, tt.name, tt.version, found(got), tt.want)
+		}
+	}
+	if got, _ := LanguagePackages(d, []types.PackageDB{{Type: "dotnet-core", Packages: []types.Package{{Name: "Newtonsoft.Json", Version: "12.0.3"}}}}); len(got) == 1 && got[0].PrimaryURL != "https://github.com/advisories/GHSA-5crp-9r3c-p9vr" {
+		t.Errorf("GHSA primary URL: %s", got[0].PrimaryURL)
+	}
+}

@@ -73,6 +73,19 @@ var langPURLs = map[string]func(types.Package) string{
 		}
 		return packageurl.NewPackageURL(packageurl.TypeMaven, group, artifact, p.Version, nil, "").ToString()
 	},
+	"gemspec": func(p types.Package) string {
+		return packageurl.NewPackageURL(packageurl.TypeGem, "", p.Name, p.Version, nil, "").ToString()
+	},
+	"composer": func(p types.Package) string {
+		vendor, name, _ := strings.Cut(p.Name, "/")
+		return packageurl.NewPackageURL(packageurl.TypeComposer, vendor, name, p.Version, nil, "").ToString()
+	},
+	"dotnet-core": func(p types.Package) string {
+		return packageurl.NewPackageURL(packageurl.TypeNuget, "", p.Name, p.Version, nil, "").ToString()
+	},
+	"cargo": func(p types.Package) string {
+		return packageurl.NewPackageURL(packageurl.TypeCargo, "", p.Name, p.Version, nil, "").ToString()
+	},
 	"python-pkg": func(p types.Package) string {
 		return packageurl.NewPackageURL(packageurl.TypePyPi, "", NormalizePyPI(p.Name), p.Version, nil, "").ToString()
 	},

@@ -241,7 +241,7 @@ func reportPackages(dbs []types.PackageDB, keep func(string) bool) []types.Packa
 
 // langTargets name the result of each language package type, as Trivy
 // names them for images.
-var langTargets = map[string]string{"node-pkg": "Node.js", "python-pkg": "Python", "jar": "Java"}
+var langTargets = map[string]string{"node-pkg": "Node.js", "python-pkg": "Python", "jar": "Java", "gemspec": "Ruby", "composer": "PHP", "dotnet-core": ".NET", "cargo": "Rust"}
 
 // langResults gives one result per language package type, with its
 // vulnerabilities.

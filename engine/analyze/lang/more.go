@@ -1,0 +1,206 @@
+package lang
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/docker-scan/docker-scan/engine/types"
+)
+
+// Package types of the analyzers below.
+const (
+	TypeGem      = "gemspec"
+	TypeComposer = "composer"
+	TypeDotnet   = "dotnet-core"
+	TypeCargo    = "cargo"
+)
+
+func singleDB(res *types.LayerResult, filePath, typ string, pkgs []types.Package) {
+	if len(pkgs) == 0 {
+		return
+	}
+	for i := range pkgs {
+		pkgs[i].FilePath = filePath
+		if pkgs[i].ID == "" {
+			pkgs[i].ID = pkgs[i].Name + "@" + pkgs[i].Version
+		}
+	}
+	res.PackageDBs = append(res.PackageDBs, types.PackageDB{FilePath: filePath, Type: typ, Packages: pkgs})
+}
+
+// Ruby reads installed gems' specifications (specifications/*.gemspec).
+type Ruby struct{}
+
+func (Ruby) Name() string { return "gemspec" }
+func (Ruby) Version() int { return 1 }
+
+func (Ruby) Wants(filePath string, size int64) bool {
+	return size <= maxManifestSize && strings.HasSuffix(filePath, ".gemspec") && path.Base(path.Dir(filePath)) == "specifications"
+}
+
+var (
+	gemName     = regexp.MustCompile(`(?m)^\s*\w+\.name\s*=\s*["']([^"']+)["']`)
+	gemVersion  = regexp.MustCompile(`(?m)^\s*\w+\.version\s*=\s*(?:Gem::Version\.new\()?["']([^"']+)["']`)
+	gemLicenses = regexp.MustCompile(`(?m)^\s*\w+\.licenses?\s*=\s*\[?([^\]\n]*)`)
+	quoted      = regexp.MustCompile(`["']([^"']+)["']`)
+)
+
+func (Ruby) Analyze(filePath string, content []byte, res *types.LayerResult) error {
+	name, version := gemName.FindSubmatch(content), gemVersion.FindSubmatch(content)
+	if name == nil || version == nil {
+		return nil
+	}
+	p := types.Package{Name: string(name[1]), Version: string(version[1])}
+	if l := gemLicenses.FindSubmatch(content); l != nil {
+		for _, m := range quoted.FindAllSubmatch(l[1], -1) {
+			p.Licenses = append(p.Licenses, string(m[1]))
+		}
+	}
+	singleDB(res, filePath, TypeGem, []types.Package{p})
+	return nil
+}
+
+// PHP reads Composer's record of installed packages.
+type PHP struct{}
+
+func (PHP) Name() string { return "composer" }
+func (PHP) Version() int { return 1 }
+
+func (PHP) Wants(filePath string, size int64) bool {
+	return size <= 16<<20 && strings.HasSuffix(filePath, "vendor/composer/installed.json")
+}
+
+type composerPackage struct {
+	Name    string          `json:"name"`
+	Version string          `json:"version"`
+	License json.RawMessage `json:"license"`
+}
+
+func (PHP) Analyze(filePath string, content []byte, res *types.LayerResult) error {
+	var list []composerPackage
+	if err := json.Unmarshal(content, &list); err != nil {
+		// Composer 2 wraps the list: {"packages": [...]}.
+		var v2 struct {
+			Packages []composerPackage `json:"packages"`
+		}
+		if json.Unmarshal(content, &v2) != nil {
+			return nil
+		}
+		list = v2.Packages
+	}
+	var pkgs []types.Package
+	for _, c := range list {
+		if c.Name == "" || c.Version == "" {
+			continue
+		}
+		p := types.Package{Name: c.Name, Version: strings.TrimPrefix(c.Version, "v")}
+		var licenses []string
+		if json.Unmarshal(c.License, &licenses) != nil {
+			var one string
+			if json.Unmarshal(c.License, &one) == nil && one != "" {
+				licenses = []string{one}
+			}
+		}
+		p.Licenses = licenses
+		pkgs = append(pkgs, p)
+	}
+	singleDB(res, filePath, TypeComposer, pkgs)
+	return nil
+}
+
+// Dotnet reads .NET applications' dependency files (*.deps.json).
+type Dotnet struct{}
+
+func (Dotnet) Name() string { return "dotnet-deps" }
+func (Dotnet) Version() int { return 1 }
+
+func (Dotnet) Wants(filePath string, size int64) bool {
+	return size <= 16<<20 && strings.HasSuffix(filePath, ".deps.json")
+}
+
+func (Dotnet) Analyze(filePath string, content []byte, res *types.LayerResult) error {
+	var deps struct {
+		Libraries map[string]struct {
+			Type string `json:"type"`
+		} `json:"libraries"`
+	}
+	if json.Unmarshal(content, &deps) != nil {
+		return nil
+	}
+	var pkgs []types.Package
+	for key, lib := range deps.Libraries {
+		name, version, ok := strings.Cut(key, "/")
+		if !ok || lib.Type != "package" {
+			continue // "project" entries are the application itself
+		}
+		pkgs = append(pkgs, types.Package{Name: name, Version: version})
+	}
+	sortPackages(pkgs)
+	singleDB(res, filePath, TypeDotnet, pkgs)
+	return nil
+}
+
+// Cargo reads Rust lock files (Cargo.lock).
+type Cargo struct{}
+
+func (Cargo) Name() string { return "cargo" }
+func (Cargo) Version() int { return 1 }
+
+func (Cargo) Wants(filePath string, size int64) bool {
+	return size <= 16<<20 && path.Base(filePath) == "Cargo.lock"
+}
+
+// Analyze reads the [[package]] tables of the lock file; their name and
+// version keys are plain `key = "value"` lines.
+func (Cargo) Analyze(filePath string, content []byte, res *types.LayerResult) error {
+	var pkgs []types.Package
+	var cur *types.Package
+	sc := bufio.NewScanner(bytes.NewReader(content))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if strings.HasPrefix(line, "[") {
+			cur = nil
+			if line == "[[package]]" {
+				pkgs = append(pkgs, types.Package{})
+				cur = &pkgs[len(pkgs)-1]
+			}
+			continue
+		}
+		if cur == nil {
+			continue
+		}
+		key, value, ok := strings.Cut(line, "=")
+		if !ok {
+			continue
+		}
+		value = strings.Trim(strings.TrimSpace(value), `"`)
+		switch strings.TrimSpace(key) {
+		case "name":
+			cur.Name = value
+		case "version":
+			cur.Version = value
+		}
+	}
+	valid := pkgs[:0]
+	for _, p := range pkgs {
+		if p.Name != "" && p.Version != "" {
+			valid = append(valid, p)
+		}
+	}
+	singleDB(res, filePath, TypeCargo, valid)
+	return nil
+}
+
+// sortPackages orders packages read from a map, so that results do not
+// depend on map order.
+func sortPackages(pkgs []types.Package) {
+	slices.SortFunc(pkgs, func(a, b types.Package) int {
+		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Version, b.Version))
+	})
+}
