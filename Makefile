@@ -78,6 +78,7 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzScan$$' -fuzztime $(FUZZTIME) ./engine/analyze/secret/
 	go test -run '^$$' -fuzz '^FuzzJava$$' -fuzztime $(FUZZTIME) ./engine/analyze/lang/
 	go test -run '^$$' -fuzz '^FuzzPython$$' -fuzztime $(FUZZTIME) ./engine/analyze/lang/
+	go test -run '^$$' -fuzz '^FuzzGoBinary$$' -fuzztime $(FUZZTIME) ./engine/analyze/lang/
 
 clean:
 	rm -rf bin $(DEMO_IMAGE) $(DEMO_CACHE)

@@ -3,7 +3,9 @@ package main
 import (
 	"archive/zip"
 	"bytes"
+	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,7 +17,14 @@ import (
 // grouped per language, matched against GitHub advisories, the ones a
 // dpkg package owns left to it, and --pkg-types obeyed.
 func TestLanguagePackages(t *testing.T) {
+	goBin, err := imagebuild.GoBinary(t.TempDir(), "golang.org/x/text@v0.3.5")
+	need(t, err == nil, fmt.Sprintf("a Go toolchain and the module proxy to build a Go binary (%v)", err))
+	goBinBytes, err := os.ReadFile(goBin)
+	if err != nil {
+		t.Fatal(err)
+	}
 	l, err := imagebuild.Layer(
+		imagebuild.File{Path: "usr/local/bin/app", Body: string(goBinBytes), Mode: 0o755},
 		imagebuild.File{Path: "etc/debian_version", Body: "12.7\n"},
 		imagebuild.File{Path: "var/lib/dpkg/status", Body: "Package: python3-yaml\nStatus: install ok installed\nVersion: 6.0-3+b2\nArchitecture: amd64\nSource: pyyaml\n"},
 		imagebuild.File{Path: "var/lib/dpkg/info/python3-yaml.list", Body: "/usr/lib/python3/dist-packages/PyYAML-5.3.1.egg-info\n/usr/lib/python3/dist-packages/PyYAML-5.3.1.egg-info/PKG-INFO\n"},
@@ -58,7 +67,11 @@ func TestLanguagePackages(t *testing.T) {
 	if got := strings.Join(targets["Java/lang-pkgs"], ","); got != "com.example:svc@1.0.0,org.apache.logging.log4j:log4j-core@2.14.1" {
 		t.Errorf("Java packages: %s", got)
 	}
+	if got := strings.Join(targets["Go/lang-pkgs"], ","); !strings.HasPrefix(got, "golang.org/x/text@0.3.5,stdlib@") {
+		t.Errorf("Go packages: %s", got)
+	}
 	want := []string{
+		"golang.org/x/text 0.3.5 CVE-2021-38561 fixed 0.3.7 HIGH/ghsa",
 		"minimist 1.2.3 CVE-2021-44906 fixed 0.2.4, 1.2.6 CRITICAL/ghsa",
 		"org.apache.logging.log4j:log4j-core 2.14.1 CVE-2021-44228 fixed 2.15.0, 2.12.2, 2.3.1 CRITICAL/ghsa",
 		"org.apache.logging.log4j:log4j-core 2.14.1 CVE-2021-45046 fixed 2.16.0, 2.12.2 CRITICAL/ghsa",

@@ -9,6 +9,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
+	"io/fs"
 	"path"
 	"sort"
 	"strings"
@@ -35,11 +37,29 @@ type Analyzer interface {
 	Analyze(filePath string, content []byte, res *types.LayerResult) error
 }
 
+// StreamAnalyzer reads a prefix of a file straight from the layer stream,
+// for files too large to hold in memory whose interesting part is near the
+// start (the build info of a Go binary). The walker offers it regular
+// files with their first bytes; one that accepts gets the stream, and the
+// file is offered to no other analyzer.
+type StreamAnalyzer interface {
+	Name() string
+	Version() int
+	// WantsStream decides from the path, size, mode and first bytes.
+	WantsStream(filePath string, size int64, mode fs.FileMode, head []byte) bool
+	// AnalyzeStream reads what it needs from r (the rest is skipped).
+	AnalyzeStream(filePath string, size int64, r io.Reader, res *types.LayerResult) error
+}
+
+// streamHead is how many first bytes StreamAnalyzers see.
+const streamHead = 64
+
 // Config is what a layer walk runs: the analyzers, and the files and
 // directories (doublestar globs, relative to the image root; a leading
 // "/" is allowed) that no analyzer sees.
 type Config struct {
 	Analyzers []Analyzer
+	Streamers []StreamAnalyzer
 	SkipFiles []string
 	SkipDirs  []string
 }
@@ -89,6 +109,9 @@ func (c Config) CacheKey(diffID string) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "layer-result/%d\x00%s\x00", ResultSchemaVersion, diffID)
 	names := make([]string, 0, len(c.Analyzers))
+	for _, a := range c.Streamers {
+		names = append(names, fmt.Sprintf("%s@%d", a.Name(), a.Version()))
+	}
 	for _, a := range c.Analyzers {
 		name := fmt.Sprintf("%s@%d", a.Name(), a.Version())
 		if f, ok := a.(fingerprinter); ok {

@@ -30,6 +30,11 @@ func LanguageAnalyzers() []Analyzer {
 	}
 }
 
+// LanguageStreamers read language packages from the layer stream.
+func LanguageStreamers() []StreamAnalyzer {
+	return []StreamAnalyzer{lang.GoBinary{}}
+}
+
 // SecretAnalyzers are the analyzers of the secret scanner, with the rules
 // of a config file (nil for the built-in ones).
 func SecretAnalyzers(cfg *secret.Config) ([]Analyzer, error) {

@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"archive/tar"
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -66,7 +67,8 @@ func Walk(ctx context.Context, stream io.Reader, cfg Config, res *types.LayerRes
 	// the analysis goroutine, which writes res, is done.
 	var whiteouts, opaques []string
 	var symlinks []types.Symlink
-	readErr := readTar(ctx, stream, cfg, files, &whiteouts, &opaques, &symlinks)
+	streamed := &types.LayerResult{}
+	readErr := readTar(ctx, stream, cfg, files, &whiteouts, &opaques, &symlinks, streamed)
 	close(files)
 	if err := <-analysisErr; err != nil {
 		return err
@@ -74,6 +76,7 @@ func Walk(ctx context.Context, stream io.Reader, cfg Config, res *types.LayerRes
 	if readErr != nil {
 		return readErr
 	}
+	res.PackageDBs = append(res.PackageDBs, streamed.PackageDBs...)
 	res.WhiteoutFiles = append(res.WhiteoutFiles, whiteouts...)
 	res.OpaqueDirs = append(res.OpaqueDirs, opaques...)
 	res.Symlinks = append(res.Symlinks, symlinks...)
@@ -111,9 +114,13 @@ func analyzeFiles(files <-chan wantedFile, res *types.LayerResult, stop func()) 
 	return failed
 }
 
-func readTar(ctx context.Context, stream io.Reader, cfg Config, files chan<- wantedFile, whiteouts, opaques *[]string, symlinks *[]types.Symlink) error {
+func readTar(ctx context.Context, stream io.Reader, cfg Config, files chan<- wantedFile, whiteouts, opaques *[]string, symlinks *[]types.Symlink, streamed *types.LayerResult) error {
 	analyzers := cfg.Analyzers
 	tr := tar.NewReader(stream)
+	var head *bufio.Reader
+	if len(cfg.Streamers) > 0 {
+		head = bufio.NewReaderSize(nil, 4096)
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -159,6 +166,21 @@ func readTar(ctx context.Context, stream io.Reader, cfg Config, files chan<- wan
 			continue
 		}
 
+		// entry is the file's content; a stream analyzer may have looked at
+		// its first bytes through head.
+		var entry io.Reader = tr
+		if head != nil && hdr.Size >= streamHead {
+			head.Reset(tr)
+			first, _ := head.Peek(streamHead)
+			taken, err := offerStream(cfg.Streamers, name, hdr, first, head, streamed)
+			if err != nil {
+				return err
+			}
+			if taken {
+				continue
+			}
+			entry = head
+		}
 		var wanting []Analyzer
 		for _, a := range analyzers {
 			if a.Wants(name, hdr.Size) {
@@ -173,7 +195,7 @@ func readTar(ctx context.Context, stream io.Reader, cfg Config, files chan<- wan
 			*buf = make([]byte, hdr.Size)
 		}
 		*buf = (*buf)[:hdr.Size]
-		if _, err := io.ReadFull(tr, *buf); err != nil {
+		if _, err := io.ReadFull(entry, *buf); err != nil {
 			bufferPool.Put(buf)
 			return fmt.Errorf("read %s: %w", name, err)
 		}
@@ -184,6 +206,19 @@ func readTar(ctx context.Context, stream io.Reader, cfg Config, files chan<- wan
 			return ctx.Err()
 		}
 	}
+}
+
+// offerStream gives a file to the first stream analyzer that wants it.
+func offerStream(streamers []StreamAnalyzer, name string, hdr *tar.Header, first []byte, r io.Reader, res *types.LayerResult) (bool, error) {
+	for _, s := range streamers {
+		if s.WantsStream(name, hdr.Size, hdr.FileInfo().Mode(), first) {
+			if err := s.AnalyzeStream(name, hdr.Size, r, res); err != nil {
+				return true, fmt.Errorf("%s: %s: %w", s.Name(), name, err)
+			}
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // cleanPath turns a tar entry name into a path relative to the image root.

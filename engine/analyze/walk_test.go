@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"slices"
 	"strings"
 	"testing"
@@ -231,5 +232,41 @@ func TestWalkSkipFilesAndDirs(t *testing.T) {
 	}
 	if err := (Config{SkipFiles: []string{"a[b"}}).ValidatePatterns(); err == nil {
 		t.Error("a bad glob was accepted")
+	}
+}
+
+// elfStreamer takes executable files that start like ELF.
+type elfStreamer struct{ got *[]string }
+
+func (elfStreamer) Name() string { return "elf" }
+func (elfStreamer) Version() int { return 1 }
+func (elfStreamer) WantsStream(_ string, _ int64, mode fs.FileMode, head []byte) bool {
+	return mode&0o111 != 0 && bytes.HasPrefix(head, []byte("\x7fELF"))
+}
+func (s elfStreamer) AnalyzeStream(p string, _ int64, r io.Reader, _ *types.LayerResult) error {
+	b := make([]byte, 8)
+	io.ReadFull(r, b)
+	*s.got = append(*s.got, p+"="+string(b[4:]))
+	return nil
+}
+
+func TestWalkStreamers(t *testing.T) {
+	elf := "\x7fELFtail" + strings.Repeat("x", 100)
+	b, _ := imagebuild.TarBytes([]imagebuild.File{
+		{Path: "usr/bin/app", Body: elf, Mode: 0o755},
+		{Path: "usr/share/app.elf", Body: elf, Mode: 0o644},
+		{Path: "usr/bin/script", Body: "#!/bin/sh\n" + strings.Repeat("echo hi\n", 20), Mode: 0o755},
+	})
+	var streamed, seen []string
+	cfg := Config{Analyzers: []Analyzer{recorder{&seen}}, Streamers: []StreamAnalyzer{elfStreamer{&streamed}}}
+	if err := Walk(context.Background(), bytes.NewReader(b), cfg, &types.LayerResult{}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(streamed, []string{"usr/bin/app=tail"}) {
+		t.Errorf("streamed %q", streamed)
+	}
+	// The others still get whole contents, first bytes included.
+	if len(seen) != 2 || !strings.HasPrefix(seen[0], "usr/share/app.elf=\x7fELFtail") || !strings.HasPrefix(seen[1], "usr/bin/script=#!/bin/sh\n") {
+		t.Errorf("offered %q", seen)
 	}
 }

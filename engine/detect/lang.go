@@ -37,6 +37,7 @@ var Ecosystems = map[string]Ecosystem{
 	"composer":    {Prefix: "composer::", Normalize: same, Matches: genericMatches},
 	"dotnet-core": {Prefix: "nuget::", Normalize: strings.ToLower, Matches: genericMatches},
 	"cargo":       {Prefix: "cargo::", Normalize: same, Matches: genericMatches},
+	"gobinary":    {Prefix: "go::", Normalize: same, Matches: genericMatches},
 }
 
 func same(s string) string { return s }

@@ -85,6 +85,9 @@ func TestOtherEcosystemBoundaries(t *testing.T) {
 		{"cargo", "smallvec", "1.6.0", "smallvec 1.6.0 CVE-2021-25900 fixed 0.6.14, 1.6.1 CRITICAL/ghsa"},
 		{"cargo", "smallvec", "1.6.1", ""},
 		{"cargo", "smallvec", "0.6.2", ""},
+		{"gobinary", "golang.org/x/text", "0.3.5", "golang.org/x/text 0.3.5 CVE-2021-38561 fixed 0.3.7 HIGH/ghsa"},
+		{"gobinary", "golang.org/x/text", "0.3.7", ""},
+		{"gobinary", "golang.org/x/text", "0.0.0-20210226181700-f36f78243c0c", "golang.org/x/text 0.0.0-20210226181700-f36f78243c0c CVE-2021-38561 fixed 0.3.7 HIGH/ghsa"},
 	}
 	for _, tt := range tests {
 		got, err := LanguagePackages(d, []types.PackageDB{{Type: tt.typ, Packages: []types.Package{{Name: tt.name, Version: tt.version}}}})

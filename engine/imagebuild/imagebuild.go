@@ -12,7 +12,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -241,3 +243,35 @@ func EngineImage(name string, img v1.Image) (*types.Image, error) {
 	}
 	return out, nil
 }
+
+// GoBinary builds, in dir, a Go program that depends on the given modules
+// (path@version), through the module proxy, and returns its path.
+func GoBinary(dir string, requires ...string) (string, error) {
+	gomod := "module example.com/app\n\ngo 1.22\n"
+	var imports []string
+	for _, r := range requires {
+		path, version, _ := strings.Cut(r, "@")
+		gomod += "\nrequire " + path + " " + version + "\n"
+		imports = append(imports, "\t_ \""+path+"/"+goImportSuffix[path]+"\"")
+	}
+	main := "package main\n\nimport (\n" + strings.Join(imports, "\n") + "\n)\n\nfunc main() {}\n"
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(main), 0o644); err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "app")
+	for _, args := range [][]string{{"mod", "tidy"}, {"build", "-o", bin, "."}} {
+		cmd := exec.Command("go", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=mod")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return "", fmt.Errorf("go %v: %v: %s", args, err, out)
+		}
+	}
+	return bin, nil
+}
+
+// goImportSuffix names a package to import from each module GoBinary knows.
+var goImportSuffix = map[string]string{"golang.org/x/text": "language"}

@@ -83,6 +83,13 @@ var langPURLs = map[string]func(types.Package) string{
 	"dotnet-core": func(p types.Package) string {
 		return packageurl.NewPackageURL(packageurl.TypeNuget, "", p.Name, p.Version, nil, "").ToString()
 	},
+	"gobinary": func(p types.Package) string {
+		namespace, name := "", p.Name
+		if i := strings.LastIndex(name, "/"); i >= 0 {
+			namespace, name = name[:i], name[i+1:]
+		}
+		return packageurl.NewPackageURL(packageurl.TypeGolang, namespace, name, "v"+p.Version, nil, "").ToString()
+	},
 	"cargo": func(p types.Package) string {
 		return packageurl.NewPackageURL(packageurl.TypeCargo, "", p.Name, p.Version, nil, "").ToString()
 	},

@@ -58,7 +58,10 @@ type Options struct {
 // language ecosystems, and list them all, without matching them against a
 // DB.
 func DefaultOptions() Options {
-	return Options{Analysis: analyze.Config{Analyzers: append(analyze.OSAnalyzers(), analyze.LanguageAnalyzers()...)}, ListAllPackages: true}
+	return Options{Analysis: analyze.Config{
+		Analyzers: append(analyze.OSAnalyzers(), analyze.LanguageAnalyzers()...),
+		Streamers: analyze.LanguageStreamers(),
+	}, ListAllPackages: true}
 }
 
 // Image scans one image.
@@ -241,7 +244,7 @@ func reportPackages(dbs []types.PackageDB, keep func(string) bool) []types.Packa
 
 // langTargets name the result of each language package type, as Trivy
 // names them for images.
-var langTargets = map[string]string{"node-pkg": "Node.js", "python-pkg": "Python", "jar": "Java", "gemspec": "Ruby", "composer": "PHP", "dotnet-core": ".NET", "cargo": "Rust"}
+var langTargets = map[string]string{"node-pkg": "Node.js", "python-pkg": "Python", "jar": "Java", "gemspec": "Ruby", "composer": "PHP", "dotnet-core": ".NET", "cargo": "Rust", "gobinary": "Go"}
 
 // langResults gives one result per language package type, with its
 // vulnerabilities.
