@@ -67,6 +67,7 @@ lint:
 # open time.
 bench:
 	go test -run '^$$' -bench 'LayerAnalysis' -benchtime 3x -timeout 60m ./engine/analyze/
+	go test -run '^$$' -bench 'LanguageAnalysis' -benchtime 5x ./engine/analyze/
 	go test -run '^$$' -bench 'Detect|Open' -benchmem ./engine/detect/
 
 # A short run of every fuzz target.
