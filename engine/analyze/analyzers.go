@@ -27,6 +27,7 @@ func LanguageAnalyzers() []Analyzer {
 		lang.PHP{},
 		lang.Dotnet{},
 		lang.Cargo{},
+		lang.Conda{},
 	}
 }
 

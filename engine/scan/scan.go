@@ -244,33 +244,44 @@ func reportPackages(dbs []types.PackageDB, keep func(string) bool) []types.Packa
 
 // langTargets name the result of each language package type, as Trivy
 // names them for images.
-var langTargets = map[string]string{"node-pkg": "Node.js", "python-pkg": "Python", "jar": "Java", "gemspec": "Ruby", "composer": "PHP", "dotnet-core": ".NET", "cargo": "Rust", "gobinary": "Go"}
+var langTargets = map[string]string{"node-pkg": "Node.js", "python-pkg": "Python", "jar": "Java", "gemspec": "Ruby", "composer": "PHP", "dotnet-core": ".NET", "cargo": "Rust", "gobinary": "Go", "conda-pkg": "Conda"}
 
-// langResults gives one result per language package type, with its
+// perFileTypes are reported one result per file (a binary, a lock file),
+// as Trivy does; other language types one result per language.
+var perFileTypes = map[string]bool{"gobinary": true, "cargo": true}
+
+// langResults gives the results of language packages, with their
 // vulnerabilities.
 func langResults(art types.Artifact, vulns []types.DetectedVulnerability, opts Options) []types.Result {
-	var typesFound []string
+	type group struct{ target, typ string }
+	var groups []group
+	members := map[group]map[string]bool{} // group -> package DB file paths
 	for _, db := range art.PackageDBs {
-		if !merge.IsOSType(db.Type) && !slices.Contains(typesFound, db.Type) {
-			typesFound = append(typesFound, db.Type)
+		if merge.IsOSType(db.Type) {
+			continue
 		}
+		g := group{langTargets[db.Type], db.Type}
+		if g.target == "" || perFileTypes[db.Type] {
+			g.target = db.FilePath
+		}
+		if members[g] == nil {
+			members[g] = map[string]bool{}
+			groups = append(groups, g)
+		}
+		members[g][db.FilePath] = true
 	}
-	slices.Sort(typesFound)
+	slices.SortFunc(groups, func(a, b group) int { return cmp.Or(cmp.Compare(a.typ, b.typ), cmp.Compare(a.target, b.target)) })
 	var out []types.Result
-	for _, t := range typesFound {
-		res := types.Result{Target: langTargets[t], Class: types.ClassLangPkg, Type: t}
-		if res.Target == "" {
-			res.Target = t
-		}
-		if opts.ListAllPackages {
-			res.Packages = reportPackages(art.PackageDBs, func(dbType string) bool { return dbType == t })
-		}
-		paths := map[string]bool{}
-		for _, p := range reportPackages(art.PackageDBs, func(dbType string) bool { return dbType == t }) {
-			paths[p.FilePath] = true
+	for _, g := range groups {
+		res := types.Result{Target: g.target, Class: types.ClassLangPkg, Type: g.typ}
+		inGroup := func(dbType string) bool { return dbType == g.typ }
+		for _, p := range reportPackages(art.PackageDBs, inGroup) {
+			if members[g][p.FilePath] && opts.ListAllPackages {
+				res.Packages = append(res.Packages, p)
+			}
 		}
 		for _, v := range vulns {
-			if paths[v.PkgPath] {
+			if members[g][v.PkgPath] {
 				res.Vulnerabilities = append(res.Vulnerabilities, v)
 			}
 		}

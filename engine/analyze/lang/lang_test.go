@@ -217,3 +217,14 @@ name = "not-a-package"
 		t.Errorf("Cargo.lock: %+v", crates)
 	}
 }
+
+func TestConda(t *testing.T) {
+	got := analyze(t, Conda{}, "opt/conda/conda-meta/numpy-1.21.2-py39h20f2e39_0.json",
+		`{"build": "py39h20f2e39_0", "channel": "https://repo.anaconda.com/pkgs/main/linux-64", "license": "BSD-3-Clause", "name": "numpy", "version": "1.21.2"}`)
+	if len(got) != 1 || got[0].ID != "numpy@1.21.2" || got[0].Licenses[0] != "BSD-3-Clause" {
+		t.Errorf("conda: %+v", got)
+	}
+	if (Conda{}).Wants("opt/conda/conda-meta/history", 10) {
+		t.Error("conda history wanted")
+	}
+}

@@ -204,3 +204,34 @@ func sortPackages(pkgs []types.Package) {
 		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Version, b.Version))
 	})
 }
+
+// TypeConda is the package type of conda environments' packages.
+const TypeConda = "conda-pkg"
+
+// Conda lists the packages of conda environments (conda-meta/*.json). They
+// are inventoried, not matched: the DB has no conda advisories.
+type Conda struct{}
+
+func (Conda) Name() string { return "conda-pkg" }
+func (Conda) Version() int { return 1 }
+
+func (Conda) Wants(filePath string, size int64) bool {
+	return size <= maxManifestSize && path.Base(path.Dir(filePath)) == "conda-meta" && strings.HasSuffix(filePath, ".json")
+}
+
+func (Conda) Analyze(filePath string, content []byte, res *types.LayerResult) error {
+	var m struct {
+		Name    string `json:"name"`
+		Version string `json:"version"`
+		License string `json:"license"`
+	}
+	if json.Unmarshal(content, &m) != nil || m.Name == "" || m.Version == "" {
+		return nil
+	}
+	p := types.Package{Name: m.Name, Version: m.Version}
+	if m.License != "" {
+		p.Licenses = []string{m.License}
+	}
+	singleDB(res, filePath, TypeConda, []types.Package{p})
+	return nil
+}
