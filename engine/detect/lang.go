@@ -30,78 +30,43 @@ type Ecosystem struct {
 
 // Ecosystems by package-database type.
 var Ecosystems = map[string]Ecosystem{
-	"node-pkg":    {Prefix: "npm::", Normalize: same, Matches: npmMatches},
-	"python-pkg":  {Prefix: "pip::", Normalize: merge.NormalizePyPI, Matches: pep440Matches},
-	"jar":         {Prefix: "maven::", Normalize: same, Matches: mavenMatches},
-	"gemspec":     {Prefix: "rubygems::", Normalize: same, Matches: gemMatches},
-	"composer":    {Prefix: "composer::", Normalize: same, Matches: genericMatches},
-	"dotnet-core": {Prefix: "nuget::", Normalize: strings.ToLower, Matches: genericMatches},
-	"cargo":       {Prefix: "cargo::", Normalize: same, Matches: genericMatches},
-	"gobinary":    {Prefix: "go::", Normalize: same, Matches: genericMatches},
+	"node-pkg":    {Prefix: "npm::", Normalize: same, Matches: npmRanges},
+	"python-pkg":  {Prefix: "pip::", Normalize: merge.NormalizePyPI, Matches: pep440Ranges},
+	"jar":         {Prefix: "maven::", Normalize: same, Matches: mavenRanges},
+	"gemspec":     {Prefix: "rubygems::", Normalize: same, Matches: gemRanges},
+	"composer":    {Prefix: "composer::", Normalize: same, Matches: semverRanges},
+	"dotnet-core": {Prefix: "nuget::", Normalize: strings.ToLower, Matches: semverRanges},
+	"cargo":       {Prefix: "cargo::", Normalize: same, Matches: semverRanges},
+	"gobinary":    {Prefix: "go::", Normalize: same, Matches: semverRanges},
+}
+
+// Each ecosystem's own version and range rules, from its library.
+var (
+	npmRanges    = ranges(npm.NewVersion, func(s string) (npm.Constraints, error) { return npm.NewConstraints(s) })
+	pep440Ranges = ranges(pep440.Parse, func(s string) (pep440.Specifiers, error) { return pep440.NewSpecifiers(s) })
+	mavenRanges  = ranges(mvn.NewVersion, mvn.NewConstraints)
+	gemRanges    = ranges(gem.NewVersion, gem.NewConstraints)
+	// semverRanges compares semver-like versions (Composer, NuGet, Cargo, Go).
+	semverRanges = ranges(genericversion.Parse, genericversion.NewConstraints)
+)
+
+// ranges makes a range check from a library's version and constraint
+// parsers.
+func ranges[V any, C interface{ Check(V) bool }](version func(string) (V, error), constraints func(string) (C, error)) func(string, string) (bool, error) {
+	return func(v, cs string) (bool, error) {
+		parsed, err := version(v)
+		if err != nil {
+			return false, err
+		}
+		c, err := constraints(cs)
+		if err != nil {
+			return false, err
+		}
+		return c.Check(parsed), nil
+	}
 }
 
 func same(s string) string { return s }
-
-func gemMatches(version, constraints string) (bool, error) {
-	v, err := gem.NewVersion(version)
-	if err != nil {
-		return false, err
-	}
-	c, err := gem.NewConstraints(constraints)
-	if err != nil {
-		return false, err
-	}
-	return c.Check(v), nil
-}
-
-// genericMatches compares semver-like versions (Composer, NuGet, Cargo).
-func genericMatches(version, constraints string) (bool, error) {
-	v, err := genericversion.Parse(version)
-	if err != nil {
-		return false, err
-	}
-	c, err := genericversion.NewConstraints(constraints)
-	if err != nil {
-		return false, err
-	}
-	return c.Check(v), nil
-}
-
-func mavenMatches(version, constraints string) (bool, error) {
-	v, err := mvn.NewVersion(version)
-	if err != nil {
-		return false, err
-	}
-	c, err := mvn.NewConstraints(constraints)
-	if err != nil {
-		return false, err
-	}
-	return c.Check(v), nil
-}
-
-func npmMatches(version, constraints string) (bool, error) {
-	v, err := npm.NewVersion(version)
-	if err != nil {
-		return false, err
-	}
-	c, err := npm.NewConstraints(constraints)
-	if err != nil {
-		return false, err
-	}
-	return c.Check(v), nil
-}
-
-func pep440Matches(version, constraints string) (bool, error) {
-	v, err := pep440.Parse(version)
-	if err != nil {
-		return false, err
-	}
-	c, err := pep440.NewSpecifiers(constraints)
-	if err != nil {
-		return false, err
-	}
-	return c.Check(v), nil
-}
 
 // LanguagePackages finds the vulnerabilities of language packages.
 func LanguagePackages(d *db.DB, dbs []types.PackageDB) ([]types.DetectedVulnerability, error) {
