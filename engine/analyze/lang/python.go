@@ -1,6 +1,7 @@
 package lang
 
 import (
+	"archive/zip"
 	"bufio"
 	"bytes"
 	"path"
@@ -18,12 +19,14 @@ func (Python) Name() string { return "python-pkg" }
 func (Python) Version() int { return 1 }
 
 func (Python) Wants(filePath string, size int64) bool {
-	if size > maxManifestSize {
+	if size > maxManifestSize && !strings.HasSuffix(filePath, ".egg") {
 		return false
 	}
 	dir, base := path.Split(filePath)
 	dir = strings.TrimSuffix(dir, "/")
 	switch {
+	case strings.HasSuffix(base, ".egg"):
+		return size <= maxEggSize
 	case base == "METADATA":
 		return strings.HasSuffix(dir, ".dist-info")
 	case base == "PKG-INFO":
@@ -32,7 +35,29 @@ func (Python) Wants(filePath string, size int64) bool {
 	return strings.HasSuffix(base, ".egg-info")
 }
 
-func (Python) Analyze(filePath string, content []byte, res *types.LayerResult) error {
+// maxEggSize bounds the zipped eggs that are opened.
+const maxEggSize = 64 << 20
+
+func (p Python) Analyze(filePath string, content []byte, res *types.LayerResult) error {
+	if strings.HasSuffix(filePath, ".egg") {
+		// A zipped egg: its metadata is EGG-INFO/PKG-INFO inside.
+		zr, err := zip.NewReader(bytes.NewReader(content), int64(len(content)))
+		if err != nil {
+			return nil
+		}
+		for _, f := range zr.File {
+			if f.Name == "EGG-INFO/PKG-INFO" {
+				if meta := readZipFile(f, maxManifestSize); meta != nil {
+					return p.analyzeMetadata(filePath, meta, res)
+				}
+			}
+		}
+		return nil
+	}
+	return p.analyzeMetadata(filePath, content, res)
+}
+
+func (Python) analyzeMetadata(filePath string, content []byte, res *types.LayerResult) error {
 	var name, version, license, expression string
 	var classifiers []string
 	sc := bufio.NewScanner(bytes.NewReader(content))
