@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -89,24 +91,28 @@ func TestLanguagePackages(t *testing.T) {
 	}
 }
 
+// zipBytes writes a zip archive (a jar) of files, in name order.
+func zipBytes(t *testing.T, files map[string]string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(w, files[name])
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
 // fatJar is a Spring-Boot-style jar with log4j-core 2.14.1 inside.
 func fatJar(t *testing.T) []byte {
 	t.Helper()
-	zipOf := func(files map[string]string) []byte {
-		var buf bytes.Buffer
-		zw := zip.NewWriter(&buf)
-		for name, body := range files {
-			w, err := zw.Create(name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			io.WriteString(w, body)
-		}
-		if err := zw.Close(); err != nil {
-			t.Fatal(err)
-		}
-		return buf.Bytes()
-	}
+	zipOf := func(files map[string]string) []byte { return zipBytes(t, files) }
 	log4j := zipOf(map[string]string{
 		"META-INF/maven/org.apache.logging.log4j/log4j-core/pom.properties": "version=2.14.1\ngroupId=org.apache.logging.log4j\nartifactId=log4j-core\n",
 	})
