@@ -118,6 +118,8 @@ func Image(ctx context.Context, img *types.Image, opts Options) (*types.Report, 
 	if (slices.Contains(opts.Scanners, ScannerVuln) || len(opts.Scanners) == 0) && opts.wants(PkgTypeLibrary) {
 		rep.Results = append(rep.Results, langResults(art, langVulns, opts)...)
 	}
+	// As Trivy orders them: OS packages, language packages, secrets.
+	rep.Results = append(rep.Results, secretResults(art)...)
 	if opts.Policy.Now.IsZero() {
 		opts.Policy.Now = now
 	}
@@ -155,14 +157,20 @@ func buildReport(img *types.Image, art types.Artifact, vulns []types.DetectedVul
 		res.Vulnerabilities = vulns
 		r.Results = append(r.Results, res)
 	}
+	return r
+}
+
+// secretResults gives one result per file with secrets.
+func secretResults(art types.Artifact) []types.Result {
+	var out []types.Result
 	for _, sf := range art.Secrets {
 		target := "/" + sf.FilePath
 		if sf.FilePath == ConfigPath {
 			target = ConfigPath
 		}
-		r.Results = append(r.Results, types.Result{Target: target, Class: types.ClassSecret, Secrets: sf.Findings})
+		out = append(out, types.Result{Target: target, Class: types.ClassSecret, Secrets: sf.Findings})
 	}
-	return r
+	return out
 }
 
 // Package types for PkgTypes.
