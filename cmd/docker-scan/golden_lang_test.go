@@ -20,6 +20,9 @@ func TestGoldenLanguages(t *testing.T) {
 	goBin, err := imagebuild.GoBinary(t.TempDir(), "golang.org/x/text@v0.3.5")
 	need(t, err == nil, fmt.Sprintf("a Go toolchain and the module proxy (%v)", err))
 	goBytes, _ := os.ReadFile(goBin)
+	rustBin, err := imagebuild.RustAuditableBinary(t.TempDir(), `{"packages":[{"name":"rtool","version":"0.3.0","source":"local","root":true,"dependencies":[1]},{"name":"smallvec","version":"1.6.1","source":"crates.io"}]}`)
+	need(t, err == nil, fmt.Sprintf("objcopy to write a cargo-auditable binary (%v)", err))
+	rustBytes, _ := os.ReadFile(rustBin)
 	zipOf := func(files map[string]string) string { return string(zipBytes(t, files)) }
 	pom := func(g, a, v string) string { return fmt.Sprintf("groupId=%s\nartifactId=%s\nversion=%s\n", g, a, v) }
 	l, err := imagebuild.Layer(
@@ -43,6 +46,8 @@ func TestGoldenLanguages(t *testing.T) {
 		imagebuild.File{Path: "src/tool/Cargo.lock", Body: "[[package]]\nname = \"smallvec\"\nversion = \"1.6.0\"\n"},
 		// Go: x/text v0.3.5 below v0.3.7.
 		imagebuild.File{Path: "usr/local/bin/tool", Body: string(goBytes), Mode: 0o755},
+		// Rust, audited binary: smallvec 1.6.1 is the fix (the Cargo.lock above has 1.6.0).
+		imagebuild.File{Path: "usr/local/bin/rtool", Body: string(rustBytes), Mode: 0o755},
 		imagebuild.File{Path: "opt/conda/conda-meta/numpy-1.21.2-py39_0.json", Body: `{"name": "numpy", "version": "1.21.2", "license": "BSD-3-Clause"}`},
 	)
 	if err != nil {

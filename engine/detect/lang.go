@@ -37,6 +37,7 @@ var Ecosystems = map[string]Ecosystem{
 	"composer":    {Prefix: "composer::", Normalize: same, Matches: semverRanges},
 	"dotnet-core": {Prefix: "nuget::", Normalize: strings.ToLower, Matches: semverRanges},
 	"cargo":       {Prefix: "cargo::", Normalize: same, Matches: semverRanges},
+	"rustbinary":  {Prefix: "cargo::", Normalize: same, Matches: semverRanges},
 	"gobinary":    {Prefix: "go::", Normalize: same, Matches: semverRanges},
 }
 

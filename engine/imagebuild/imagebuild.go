@@ -8,6 +8,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"compress/zlib"
 	"fmt"
 	"io"
 	"io/fs"
@@ -275,3 +276,26 @@ func GoBinary(dir string, requires ...string) (string, error) {
 
 // goImportSuffix names a package to import from each module GoBinary knows.
 var goImportSuffix = map[string]string{"golang.org/x/text": "language"}
+
+// RustAuditableBinary writes, in dir, an ELF executable carrying
+// cargo-auditable's .dep-v0 section with depsJSON (zlib-compressed, as
+// cargo-auditable stores it): objcopy adds the section to a copy of
+// /bin/true, since cargo-auditable itself cannot be installed offline.
+func RustAuditableBinary(dir, depsJSON string) (string, error) {
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	zw.Write([]byte(depsJSON))
+	if err := zw.Close(); err != nil {
+		return "", err
+	}
+	dep := filepath.Join(dir, "dep.z")
+	if err := os.WriteFile(dep, z.Bytes(), 0o644); err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "rust-tool")
+	out, err := exec.Command("objcopy", "--add-section", ".dep-v0="+dep, "--set-section-flags", ".dep-v0=noload,readonly", "/bin/true", bin).CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("objcopy: %v: %s", err, out)
+	}
+	return bin, os.Chmod(bin, 0o755)
+}

@@ -90,9 +90,8 @@ var langPURLs = map[string]func(types.Package) string{
 		}
 		return packageurl.NewPackageURL(packageurl.TypeGolang, namespace, name, "v"+p.Version, nil, "").ToString()
 	},
-	"cargo": func(p types.Package) string {
-		return packageurl.NewPackageURL(packageurl.TypeCargo, "", p.Name, p.Version, nil, "").ToString()
-	},
+	"cargo":      cargoPURL,
+	"rustbinary": cargoPURL,
 	"python-pkg": func(p types.Package) string {
 		return packageurl.NewPackageURL(packageurl.TypePyPi, "", NormalizePyPI(p.Name), p.Version, nil, "").ToString()
 	},
@@ -102,4 +101,8 @@ var langPURLs = map[string]func(types.Package) string{
 // lower case, with runs of "_", "." and "-" as one "-".
 func NormalizePyPI(name string) string {
 	return strings.Join(strings.FieldsFunc(strings.ToLower(name), func(r rune) bool { return r == '_' || r == '.' || r == '-' }), "-")
+}
+
+func cargoPURL(p types.Package) string {
+	return packageurl.NewPackageURL(packageurl.TypeCargo, "", p.Name, p.Version, nil, "").ToString()
 }

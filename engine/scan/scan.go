@@ -256,7 +256,7 @@ var langTargets = map[string]string{"node-pkg": "Node.js", "python-pkg": "Python
 
 // perFileTypes are reported one result per file (a binary, a lock file),
 // as Trivy does; other language types one result per language.
-var perFileTypes = map[string]bool{"gobinary": true, "cargo": true}
+var perFileTypes = map[string]bool{"gobinary": true, "rustbinary": true, "cargo": true}
 
 // langResults gives the results of language packages, with their
 // vulnerabilities.

@@ -13,8 +13,11 @@ import (
 	"github.com/docker-scan/docker-scan/engine/types"
 )
 
-// TypeGoBinary is the package type of Go executables.
-const TypeGoBinary = "gobinary"
+// Package types of executables.
+const (
+	TypeGoBinary   = "gobinary"
+	TypeRustBinary = "rustbinary"
+)
 
 // maxBuildInfoRead bounds what is read from the start of a Go binary's
 // data segment, where the linker puts the build info.
@@ -36,10 +39,15 @@ func (GoBinary) WantsStream(_ string, size int64, mode fs.FileMode, head []byte)
 var buildInfoMagic = []byte("\xff Go buildinf:")
 
 func (GoBinary) AnalyzeStream(filePath string, size int64, r io.Reader, res *types.LayerResult) error {
-	bi, err := readGoBuildInfo(r)
-	if err != nil || bi == nil {
-		// Not a Go binary, or one too old (before Go 1.18) or too odd to
-		// read this way: nothing to report, and no reason to fail.
+	es, bi, err := readGoBuildInfo(r)
+	if err != nil {
+		// Too odd to read this way: nothing to report, and no reason to fail.
+		return nil
+	}
+	if bi == nil {
+		// Not Go (or before Go 1.18): perhaps a Rust binary built with
+		// cargo-auditable.
+		singleDB(res, filePath, TypeRustBinary, rustPackages(es, size))
 		return nil
 	}
 	var pkgs []types.Package
@@ -71,14 +79,33 @@ func (GoBinary) AnalyzeStream(filePath string, size int64, r io.Reader, res *typ
 	return nil
 }
 
+// elfStream is what has been read of an ELF file from a stream: the
+// pieces kept, at their offsets, and the stream positioned after them.
+type elfStream struct {
+	cr     *countingReader
+	pieces []piece
+}
+
+type piece struct {
+	off  int64
+	data []byte
+}
+
 // readGoBuildInfo finds and parses the build info of an ELF Go binary from
-// a stream.
-func readGoBuildInfo(r io.Reader) (*debug.BuildInfo, error) {
+// a stream. It returns what it read, for the Rust reader to go on from.
+func readGoBuildInfo(r io.Reader) (*elfStream, *debug.BuildInfo, error) {
+	bi, es, err := readGoBuildInfoPieces(r)
+	return es, bi, err
+}
+
+func readGoBuildInfoPieces(r io.Reader) (*debug.BuildInfo, *elfStream, error) {
 	cr := &countingReader{r: r}
+	es := &elfStream{cr: cr}
 	ident := make([]byte, 64)
 	if _, err := io.ReadFull(cr, ident); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	es.pieces = append(es.pieces, piece{0, ident})
 	var order binary.ByteOrder = binary.LittleEndian
 	if ident[5] == 2 {
 		order = binary.BigEndian
@@ -92,15 +119,16 @@ func readGoBuildInfo(r io.Reader) (*debug.BuildInfo, error) {
 		phoff, phentsize, phnum = uint64(order.Uint32(ident[28:])), order.Uint16(ident[42:]), order.Uint16(ident[44:])
 	}
 	if phnum == 0 || phnum > 64 || phentsize < 32 || phoff < 64 {
-		return nil, errors.New("no program headers")
+		return nil, es, errors.New("no program headers")
 	}
 	if err := cr.skipTo(int64(phoff)); err != nil {
-		return nil, err
+		return nil, es, err
 	}
 	ph := make([]byte, int(phentsize)*int(phnum))
 	if _, err := io.ReadFull(cr, ph); err != nil {
-		return nil, err
+		return nil, es, err
 	}
+	es.pieces = append(es.pieces, piece{int64(phoff), ph})
 	// The first writable loadable segment starts with .go.buildinfo.
 	const ptLoad, pfW = 1, 2
 	var dataOff, dataSize uint64
@@ -119,39 +147,40 @@ func readGoBuildInfo(r io.Reader) (*debug.BuildInfo, error) {
 		}
 	}
 	if dataSize == 0 {
-		return nil, errors.New("no writable segment")
+		return nil, es, nil
 	}
 	if err := cr.skipTo(int64(dataOff)); err != nil {
-		return nil, err
+		return nil, es, err
 	}
 	data := make([]byte, min(dataSize, maxBuildInfoRead))
 	n, _ := io.ReadFull(cr, data)
 	data = data[:n]
+	es.pieces = append(es.pieces, piece{int64(dataOff), data})
 	for i := 0; i+32 <= len(data); i += 16 {
 		if !bytes.Equal(data[i:i+len(buildInfoMagic)], buildInfoMagic) {
 			continue
 		}
 		if data[i+15]&2 == 0 {
-			return nil, errors.New("pre-1.18 build info (pointers, not inline strings)")
+			return nil, es, nil // pre-1.18 build info (pointers, not inline strings)
 		}
 		rest := data[i+32:]
 		if goVersion, rest, err := varintString(rest); err == nil {
 			mod, _, err := varintString(rest)
 			if err != nil {
-				return nil, err
+				return nil, es, err
 			}
 			if len(mod) >= 33 && mod[len(mod)-17] == '\n' {
 				mod = mod[16 : len(mod)-16]
 			}
 			bi, err := debug.ParseBuildInfo(mod)
 			if err != nil {
-				return nil, err
+				return nil, es, err
 			}
 			bi.GoVersion = goVersion
-			return bi, nil
+			return bi, es, nil
 		}
 	}
-	return nil, nil
+	return nil, es, nil
 }
 
 func varintString(b []byte) (string, []byte, error) {
