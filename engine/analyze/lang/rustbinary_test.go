@@ -26,9 +26,10 @@ func auditableFixture(t *testing.T) string {
 	return bin
 }
 
-func TestRustBinary(t *testing.T) {
-	bin := auditableFixture(t)
-	f, err := os.Open(bin)
+// streamBinary offers a file to the binary streamer as the walker would.
+func streamBinary(t *testing.T, path string) *types.LayerResult {
+	t.Helper()
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,6 +44,11 @@ func TestRustBinary(t *testing.T) {
 	if err := (GoBinary{}).AnalyzeStream("usr/local/bin/tool", info.Size(), r, res); err != nil {
 		t.Fatal(err)
 	}
+	return res
+}
+
+func TestRustBinary(t *testing.T) {
+	res := streamBinary(t, auditableFixture(t))
 	var ids []string
 	for _, db := range res.PackageDBs {
 		if db.Type != TypeRustBinary {
