@@ -3,7 +3,6 @@ package analyze
 import (
 	"archive/tar"
 	"archive/zip"
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -11,8 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-
-	"github.com/klauspost/compress/gzip"
 
 	"github.com/docker-scan/docker-scan/engine/types"
 )
@@ -38,15 +35,10 @@ func benchLangLayer(b *testing.B) (types.Layer, int64) {
 }
 
 func writeLangLayer(path string) (int64, error) {
-	f, err := os.Create(path + ".partial")
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	bw := bufio.NewWriterSize(f, 1<<20)
-	zw := gzip.NewWriter(bw)
-	counter := &countingWriter{w: zw}
-	tw := tar.NewWriter(counter)
+	return writeGzipTar(path, fillLangLayer)
+}
+
+func fillLangLayer(tw *tar.Writer) error {
 	put := func(name string, body []byte) error {
 		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg}); err != nil {
 			return err
@@ -58,11 +50,11 @@ func writeLangLayer(path string) (int64, error) {
 	for i := range 3000 {
 		dir := fmt.Sprintf("srv/app/node_modules/pkg-%d/", i)
 		if err := put(dir+"package.json", fmt.Appendf(nil, `{"name": "pkg-%d", "version": "1.%d.0", "license": "MIT", "main": "index.js"}`, i, i%50)); err != nil {
-			return 0, err
+			return err
 		}
 		for j := range 9 {
 			if err := put(fmt.Sprintf("%slib/file%d.js", dir, j), js); err != nil {
-				return 0, err
+				return err
 			}
 		}
 	}
@@ -77,19 +69,10 @@ func writeLangLayer(path string) (int64, error) {
 		}
 		zj.Close()
 		if err := put(fmt.Sprintf("opt/app/lib/lib%d-2.%d.0.jar", i, i%10), jar.Bytes()); err != nil {
-			return 0, err
+			return err
 		}
 	}
-	if err := tw.Close(); err != nil {
-		return 0, err
-	}
-	if err := zw.Close(); err != nil {
-		return 0, err
-	}
-	if err := bw.Flush(); err != nil {
-		return 0, err
-	}
-	return counter.n, os.Rename(path+".partial", path)
+	return nil
 }
 
 // BenchmarkLanguageAnalysis: the OS analyzers alone, then with the

@@ -71,15 +71,40 @@ func benchImage(b *testing.B) (layers []types.Layer, uncompressed int64, files i
 
 // writeBenchLayer writes one layer and returns its uncompressed size.
 func writeBenchLayer(path string, seed int) (int64, error) {
+	return writeGzipTar(path, func(tw *tar.Writer) error { return fillBenchLayer(tw, seed) })
+}
+
+// writeGzipTar writes a gzipped tar filled by fill to path (through a
+// .partial file renamed when complete) and returns its uncompressed size.
+func writeGzipTar(path string, fill func(*tar.Writer) error) (int64, error) {
 	f, err := os.Create(path + ".partial")
 	if err != nil {
 		return 0, err
 	}
 	defer f.Close()
 	bw := bufio.NewWriterSize(f, 1<<20)
-	zw, _ := gzip.NewWriterLevel(bw, gzip.DefaultCompression)
+	zw := gzip.NewWriter(bw)
 	counter := &countingWriter{w: zw}
 	tw := tar.NewWriter(counter)
+	if err := fill(tw); err != nil {
+		return 0, err
+	}
+	if err := tw.Close(); err != nil {
+		return 0, err
+	}
+	if err := zw.Close(); err != nil {
+		return 0, err
+	}
+	if err := bw.Flush(); err != nil {
+		return 0, err
+	}
+	if err := f.Close(); err != nil {
+		return 0, err
+	}
+	return counter.n, os.Rename(path+".partial", path)
+}
+
+func fillBenchLayer(tw *tar.Writer, seed int) error {
 	rng := rand.New(rand.NewPCG(uint64(seed), 42))
 	words := strings.Fields("the of and to in is that for it as with was on be by this are or from at which but not have an they all were we one there can more has been if no so will would other what about out up some into them only time these two may then do first any my now such like our over man me even most made after also did many before must through back years where much your way well down should because each just those people how too little state good very make world still own see men work long get here between both life being under never day same another know while last might us great old year off come since against go came right used take three")
 	buf := make([]byte, 0, 1<<20)
@@ -128,25 +153,13 @@ func writeBenchLayer(path string, seed int) (int64, error) {
 			}
 		}
 		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(buf)), Typeflag: tar.TypeReg}); err != nil {
-			return 0, err
+			return err
 		}
 		if _, err := tw.Write(buf); err != nil {
-			return 0, err
+			return err
 		}
 	}
-	if err := tw.Close(); err != nil {
-		return 0, err
-	}
-	if err := zw.Close(); err != nil {
-		return 0, err
-	}
-	if err := bw.Flush(); err != nil {
-		return 0, err
-	}
-	if err := f.Close(); err != nil {
-		return 0, err
-	}
-	return counter.n, os.Rename(path+".partial", path)
+	return nil
 }
 
 func benchApkDB() string {
