@@ -248,7 +248,14 @@ func EngineImage(name string, img v1.Image) (*types.Image, error) {
 // GoBinary builds, in dir, a Go program that depends on the given modules
 // (path@version), through the module proxy, and returns its path.
 func GoBinary(dir string, requires ...string) (string, error) {
-	gomod := "module example.com/app\n\ngo 1.22\n"
+	return GoBinaryEnv(dir, nil, requires...)
+}
+
+// GoBinaryEnv is GoBinary with extra environment for the go command:
+// GOOS/GOARCH to cross-compile, GOTOOLCHAIN=go1.17.13 for an older
+// toolchain (fetched through the module proxy).
+func GoBinaryEnv(dir string, env []string, requires ...string) (string, error) {
+	gomod := "module example.com/app\n\ngo 1.17\n"
 	var imports []string
 	for _, r := range requires {
 		path, version, _ := strings.Cut(r, "@")
@@ -266,7 +273,7 @@ func GoBinary(dir string, requires ...string) (string, error) {
 	for _, args := range [][]string{{"mod", "tidy"}, {"build", "-o", bin, "."}} {
 		cmd := exec.Command("go", args...)
 		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=mod")
+		cmd.Env = append(append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=mod"), env...)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return "", fmt.Errorf("go %v: %v: %s", args, err, out)
 		}

@@ -2,6 +2,7 @@ package lang
 
 import (
 	"os"
+	"os/exec"
 	"runtime"
 	"strings"
 	"testing"
@@ -50,10 +51,124 @@ func TestGoBinary(t *testing.T) {
 
 func FuzzGoBinary(f *testing.F) {
 	f.Add([]byte("\x7fELF\x02\x01\x01" + strings.Repeat("\x00", 100)))
+	f.Add([]byte("\xcf\xfa\xed\xfe" + strings.Repeat("\x00", 60) + "\xff Go buildinf:\x08\x02" + strings.Repeat("\x00", 16) + "\x05go1.x\x03abc"))
+	f.Add([]byte("MZ" + strings.Repeat("\x00", 62) + "\xff Go buildinf:\x08\x00" + strings.Repeat("\x01", 16)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		res := &types.LayerResult{}
 		if err := (GoBinary{}).AnalyzeStream("x", int64(len(data)), strings.NewReader(string(data)), res); err != nil {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestGoBinaryFormats builds the same program for each executable format,
+// pointer size and byte order, with today's Go (inline build info) and
+// with Go 1.17 (pointer build info, fetched through the module proxy),
+// and checks the streamed reading against `go version -m`, Go's own
+// reader of the whole file.
+func TestGoBinaryFormats(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipped in -short: cross-compiles eight binaries")
+	}
+	old := "GOTOOLCHAIN=go1.17.13"
+	for _, tc := range []struct {
+		name string
+		env  []string
+		none bool // a format whose pre-1.18 build info is not read
+	}{
+		{"elf-amd64", []string{"GOOS=linux", "GOARCH=amd64"}, false},
+		{"elf-386", []string{"GOOS=linux", "GOARCH=386"}, false},
+		{"elf-s390x-big-endian", []string{"GOOS=linux", "GOARCH=s390x"}, false},
+		{"macho-arm64", []string{"GOOS=darwin", "GOARCH=arm64"}, false},
+		{"pe-amd64", []string{"GOOS=windows", "GOARCH=amd64"}, false},
+		{"go1.17-elf-amd64", []string{old, "GOOS=linux", "GOARCH=amd64"}, false},
+		{"go1.17-elf-386", []string{old, "GOOS=linux", "GOARCH=386"}, false},
+		{"go1.17-elf-s390x-big-endian", []string{old, "GOOS=linux", "GOARCH=s390x"}, false},
+		{"go1.17-macho-amd64", []string{old, "GOOS=darwin", "GOARCH=amd64"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bin, err := imagebuild.GoBinaryEnv(t.TempDir(), tc.env, "golang.org/x/text@v0.3.5")
+			if err != nil {
+				if os.Getenv("CI") != "" {
+					t.Fatal(err)
+				}
+				t.Skipf("skipped: cannot build here: %v", err)
+			}
+			var got []string
+			for _, db := range streamBinary(t, bin).PackageDBs {
+				for _, p := range db.Packages {
+					got = append(got, p.ID)
+				}
+			}
+			want := goVersionM(t, bin)
+			if len(want) != 2 {
+				t.Fatalf("go version -m: %v, want x/text and stdlib", want)
+			}
+			if tc.none {
+				want = nil
+			}
+			if strings.Join(got, ",") != strings.Join(want, ",") {
+				t.Errorf("got %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+// goVersionM lists what `go version -m` finds in a binary, as package IDs
+// in our order: dependencies (replaced where replaced), then stdlib.
+func goVersionM(t *testing.T, bin string) []string {
+	t.Helper()
+	out, err := exec.Command("go", "version", "-m", bin).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	var stdlib string
+	for i, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		switch {
+		case i == 0 && len(f) == 2:
+			stdlib = "stdlib@" + strings.TrimPrefix(f[1], "go")
+		case len(f) >= 3 && f[0] == "mod" && f[2] != "(devel)":
+			ids = append(ids, f[1]+"@"+strings.TrimPrefix(f[2], "v"))
+		case len(f) >= 3 && f[0] == "dep":
+			ids = append(ids, f[1]+"@"+strings.TrimPrefix(f[2], "v"))
+		case len(f) >= 3 && f[0] == "=>":
+			ids[len(ids)-1] = f[1] + "@" + strings.TrimPrefix(f[2], "v")
+		}
+	}
+	if stdlib == "" {
+		t.Fatalf("go version -m found no Go version: %s", out)
+	}
+	return append(ids, stdlib)
+}
+
+// TestGoBinaryDebianPackaged reads the Go programs Debian ships in the
+// packages CI installs (docker.io, containerd, runc, podman): built with
+// cgo and linked by GNU ld, their build info sits deep in the data
+// segment, after .data.rel.ro, not at its start.
+func TestGoBinaryDebianPackaged(t *testing.T) {
+	var bins []string
+	for _, f := range []string{"/usr/bin/docker", "/usr/sbin/dockerd", "/usr/bin/containerd", "/usr/sbin/runc", "/usr/bin/runc", "/usr/bin/podman"} {
+		if _, err := os.Stat(f); err == nil {
+			bins = append(bins, f)
+		}
+	}
+	if len(bins) == 0 {
+		if os.Getenv("CI") != "" {
+			t.Fatal("no Debian-packaged Go binary: .ci/run installs docker.io")
+		}
+		t.Skip("skipped: no Debian-packaged Go binary installed")
+	}
+	for _, bin := range bins {
+		var got []string
+		for _, db := range streamBinary(t, bin).PackageDBs {
+			for _, p := range db.Packages {
+				got = append(got, p.ID)
+			}
+		}
+		if want := goVersionM(t, bin); strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("%s: got %v, want %v", bin, got, want)
+		}
+	}
 }
