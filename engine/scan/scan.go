@@ -40,6 +40,9 @@ type Options struct {
 	Scanners []string
 	// Cache keeps layer results between scans; nil analyses every layer.
 	Cache cache.Cache
+	// Shared, when set, shares layer analysis with the scans running
+	// beside this one (see SharedLayers).
+	Shared *SharedLayers
 	// DB is the vulnerability DB; needed by the vuln scanner.
 	DB *db.DB
 	// Policy filters the findings.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -236,6 +237,40 @@ func TestSecretsAcrossLayers(t *testing.T) {
 	for _, k := range []string{ConfigPath + " stripe-secret-key", ConfigPath + " npm-access-token"} {
 		if _, ok := got[k]; !ok {
 			t.Errorf("missing %s in %v", k, keys(got))
+		}
+	}
+}
+
+// TestSharedLayersAcrossConcurrentScans scans the same image four times
+// at once, without a cache: each layer is opened once, and every scan
+// gets the full, identical report.
+func TestSharedLayersAcrossConcurrentScans(t *testing.T) {
+	opts := DefaultOptions()
+	opts.Now = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	opts.Shared = &SharedLayers{}
+	var opens atomic.Int64
+	img := countingImage(t, &opens)
+	reports := make([][]byte, 4)
+	var wg sync.WaitGroup
+	for i := range reports {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rep, err := Image(context.Background(), img, opts)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			reports[i], _ = json.Marshal(rep.Results)
+		}()
+	}
+	wg.Wait()
+	if opens.Load() != 3 || opts.Shared.Analysed() != 3 {
+		t.Errorf("4 concurrent scans opened %d layers (analysed %d), want 3", opens.Load(), opts.Shared.Analysed())
+	}
+	for i := 1; i < len(reports); i++ {
+		if string(reports[i]) != string(reports[0]) || len(reports[0]) < 100 {
+			t.Errorf("scan %d differs:\n%s\n%s", i, reports[i], reports[0])
 		}
 	}
 }
