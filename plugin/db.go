@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/docker-scan/docker-scan/engine/db"
 )
@@ -20,8 +21,9 @@ type dbOptions struct {
 	insecure     bool
 }
 
-func (o *dbOptions) register(cmd *cobra.Command) {
-	f := cmd.Flags()
+func (o *dbOptions) register(cmd *cobra.Command) { o.registerFlags(cmd.Flags()) }
+
+func (o *dbOptions) registerFlags(f *pflag.FlagSet) {
 	f.StringSliceVar(&o.repositories, "db-repository", db.DefaultRepositories, "OCI repositories of the vulnerability DB, tried in order (repeatable; for mirrors)")
 	f.BoolVar(&o.skipUpdate, "skip-db-update", false, "use the DB in the cache dir as it is; never download")
 	f.BoolVar(&o.offline, "offline-scan", false, "make no network requests for the scan: implies --skip-db-update")

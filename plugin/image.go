@@ -11,11 +11,13 @@ import (
 	goruntime "runtime"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"github.com/docker-scan/docker-scan/engine/analyze"
@@ -65,13 +67,26 @@ type imageOptions struct {
 	pkgTypes     []string
 
 	db dbOptions
+
+	// compose: -f is --file there, as in docker compose.
+	compose bool
 }
 
-func (o *imageOptions) register(cmd *cobra.Command) {
-	f := cmd.Flags()
+func (o *imageOptions) formatShorthand() string {
+	if o.compose {
+		return ""
+	}
+	return "f"
+}
+
+func (o *imageOptions) register(cmd *cobra.Command) { o.registerFlags(cmd.Flags()) }
+
+// registerFlags adds the flags to f (a compose command shares them with its
+// subcommands as persistent flags).
+func (o *imageOptions) registerFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.input, "input", "", "read the image from a docker save tarball or OCI archive (plain or gzipped), or an OCI layout directory; select one image with FILE:TAG or DIR@sha256:DIGEST")
 	f.StringVar(&o.platform, "platform", "", "platform of a multi-platform image, as OS/ARCH[/VARIANT] (default linux/"+goruntime.GOARCH+")")
-	f.StringVarP(&o.format, "format", "f", "table", "report format: "+strings.Join(report.Formats, ", "))
+	f.StringVarP(&o.format, "format", o.formatShorthand(), "table", "report format: "+strings.Join(report.Formats, ", "))
 	f.StringVarP(&o.output, "output", "o", "", "write the report to this file instead of standard output")
 	f.BoolVar(&o.listAllPkgs, "list-all-pkgs", true, "list every package in JSON reports, not only the vulnerable ones")
 	f.StringSliceVar(&o.scanners, "scanners", []string{scan.ScannerVuln, scan.ScannerSecret}, "what to look for: vuln (known vulnerabilities of packages), secret (leaked credentials), or none to list packages only")
@@ -93,7 +108,7 @@ func (o *imageOptions) register(cmd *cobra.Command) {
 	f.StringSliceVar(&o.runtimes, "runtime", nil, "scan IMAGE in each of these runtimes (docker, containerd, podman, or all) and report each, with what differs between them")
 	f.StringVar(&o.podmanHost, "podman-host", "", "Podman API socket, unix://PATH (default: CONTAINER_HOST, or "+strings.Join(runtime.PodmanSockets(), ", ")+")")
 	f.StringVar(&o.containerd.Namespace, "containerd-namespace", "", "containerd namespace (default: CONTAINERD_NAMESPACE, or search "+strings.Join(runtime.DefaultContainerdNamespaces, ", ")+")")
-	o.db.register(cmd)
+	o.db.registerFlags(f)
 }
 
 func newImageCommand(g *globalOptions, hooks Hooks) *cobra.Command {
@@ -141,59 +156,16 @@ func scanImage(cmd *cobra.Command, g *globalOptions, o *imageOptions, args []str
 	if ref == "" && o.input == "" {
 		return 0, errors.New("no image given: name an image reference or use --input FILE|DIR")
 	}
-	o.secretConfigSet = cmd.Flags().Changed("secret-config")
-	settings, err := o.validate()
+	settings, err := o.prepare(cmd, g)
 	if err != nil {
 		return 0, err
 	}
-	ignore, err := policy.LoadIgnoreFile(o.ignoreFile, cmd.Flags().Changed("ignorefile"))
-	if err != nil {
-		return 0, err
-	}
-	settings.scan.Policy.Ignore = ignore
-	switch o.cacheBackend {
-	case "fs":
-		settings.scan.Cache = cache.NewFS(g.cacheDir, analyze.ResultSchemaVersion, o.cacheTTL)
-	case "memory":
-		settings.scan.Cache = cache.NewMemory(analyze.ResultSchemaVersion, o.cacheTTL)
-	default:
-		return 0, fmt.Errorf("unknown --cache-backend %q (choose fs or memory)", o.cacheBackend)
-	}
-
-	// Ctrl-C and SIGTERM cancel the scan like a timeout does, so that every
-	// deferred cleanup (temp files) runs before the process exits.
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	ctx, cancel := context.WithTimeout(ctx, g.timeout)
-	defer cancel()
-	code, err := func() (int, error) {
-		ropts := runtime.Options{
-			Input:       o.input,
-			Platform:    settings.platform,
-			PlatformSet: o.platform != "",
-			Insecure:    o.db.insecure,
-			TempDir:     g.tempDir(),
-			Sources:     o.imageSources,
-			Docker:      hooks.dockerClient(o.dockerHost),
-			Containerd:  o.containerd,
-			PodmanHost:  o.podmanHost,
-		}
+	return withScanContext(cmd, g, func(ctx context.Context) (int, error) {
+		ropts := o.runtimeOptions(g, settings, hooks)
 		// The image is found before the DB is opened, so that a typo does
 		// not cost a DB download.
-		var vulnDB *db.DB
-		openDB := func() (*db.DB, error) {
-			if !slices.Contains(settings.scan.Scanners, scan.ScannerVuln) || vulnDB != nil {
-				return vulnDB, nil
-			}
-			var err error
-			vulnDB, err = o.db.open(ctx, g, cmd.ErrOrStderr())
-			return vulnDB, err
-		}
-		defer func() {
-			if vulnDB != nil {
-				vulnDB.Close()
-			}
-		}()
+		openDB, closeDB := o.dbOpener(ctx, g, cmd, settings)
+		defer closeDB()
 		var rep *types.Report
 		var err error
 		if len(settings.runtimes) > 0 {
@@ -215,7 +187,42 @@ func scanImage(cmd *cobra.Command, g *globalOptions, o *imageOptions, args []str
 			return 0, err
 		}
 		return policy.ExitCode(rep, policy.ExitOptions{ExitCode: o.exitCode, ExitOnEOL: o.exitOnEOL}), nil
-	}()
+	})
+}
+
+// prepare checks the flags and loads what they name (the ignore file)
+// into the scan settings, with the layer cache.
+func (o *imageOptions) prepare(cmd *cobra.Command, g *globalOptions) (imageSettings, error) {
+	o.secretConfigSet = cmd.Flags().Changed("secret-config")
+	settings, err := o.validate()
+	if err != nil {
+		return settings, err
+	}
+	ignore, err := policy.LoadIgnoreFile(o.ignoreFile, cmd.Flags().Changed("ignorefile"))
+	if err != nil {
+		return settings, err
+	}
+	settings.scan.Policy.Ignore = ignore
+	switch o.cacheBackend {
+	case "fs":
+		settings.scan.Cache = cache.NewFS(g.cacheDir, analyze.ResultSchemaVersion, o.cacheTTL)
+	case "memory":
+		settings.scan.Cache = cache.NewMemory(analyze.ResultSchemaVersion, o.cacheTTL)
+	default:
+		return settings, fmt.Errorf("unknown --cache-backend %q (choose fs or memory)", o.cacheBackend)
+	}
+	return settings, nil
+}
+
+// withScanContext runs a scan under --timeout, cancelled by Ctrl-C and
+// SIGTERM like a timeout is, so that every deferred cleanup (temp files)
+// runs before the process exits; it words the errors of both.
+func withScanContext(cmd *cobra.Command, g *globalOptions, run func(ctx context.Context) (int, error)) (int, error) {
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, g.timeout)
+	defer cancel()
+	code, err := run(ctx)
 	switch {
 	case err == nil:
 		return code, nil
@@ -225,6 +232,40 @@ func scanImage(cmd *cobra.Command, g *globalOptions, o *imageOptions, args []str
 		return 0, errors.New("scan interrupted")
 	}
 	return 0, err
+}
+
+func (o *imageOptions) runtimeOptions(g *globalOptions, settings imageSettings, hooks Hooks) runtime.Options {
+	return runtime.Options{
+		Input:       o.input,
+		Platform:    settings.platform,
+		PlatformSet: o.platform != "",
+		Insecure:    o.db.insecure,
+		TempDir:     g.tempDir(),
+		Sources:     o.imageSources,
+		Docker:      hooks.dockerClient(o.dockerHost),
+		Containerd:  o.containerd,
+		PodmanHost:  o.podmanHost,
+	}
+}
+
+// dbOpener returns a function that opens the DB on first use (nil when no
+// scanner needs it; safe for concurrent calls), and one that closes it.
+func (o *imageOptions) dbOpener(ctx context.Context, g *globalOptions, cmd *cobra.Command, settings imageSettings) (func() (*db.DB, error), func()) {
+	var once sync.Once
+	var vulnDB *db.DB
+	var openErr error
+	open := func() (*db.DB, error) {
+		if !slices.Contains(settings.scan.Scanners, scan.ScannerVuln) {
+			return nil, nil
+		}
+		once.Do(func() { vulnDB, openErr = o.db.open(ctx, g, cmd.ErrOrStderr()) })
+		return vulnDB, openErr
+	}
+	return open, func() {
+		if vulnDB != nil {
+			vulnDB.Close()
+		}
+	}
 }
 
 type imageSettings struct {

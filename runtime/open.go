@@ -90,7 +90,19 @@ func Open(ctx context.Context, ref string, opts Options) (*types.Image, error) {
 		}
 		failures = append(failures, src+": "+whyNot(err))
 	}
-	return nil, fmt.Errorf("image %s not found (%s)", ref, strings.Join(failures, "; "))
+	return nil, &NotFoundError{Ref: ref, Answers: failures}
+}
+
+// NotFoundError says that no source has the image: each answered "not
+// found" or could not be asked.
+type NotFoundError struct {
+	Ref string
+	// Answers are each source's, as "source: why".
+	Answers []string
+}
+
+func (e *NotFoundError) Error() string {
+	return fmt.Sprintf("image %s not found (%s)", e.Ref, strings.Join(e.Answers, "; "))
 }
 
 // Found is what one source answered for a reference.

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/docker-scan/docker-scan/engine/imagebuild"
 	"github.com/docker-scan/docker-scan/engine/types"
 )
 
@@ -35,7 +36,7 @@ func benchLangLayer(b *testing.B) (types.Layer, int64) {
 }
 
 func writeLangLayer(path string) (int64, error) {
-	return writeGzipTar(path, fillLangLayer)
+	return imagebuild.WriteGzipTar(path, fillLangLayer)
 }
 
 func fillLangLayer(tw *tar.Writer) error {

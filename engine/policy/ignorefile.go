@@ -128,6 +128,23 @@ func (f *IgnoreFile) IgnoresSecret(target string, s types.SecretFinding, now tim
 	return false
 }
 
+// IgnoresMisconfiguration reports whether an unexpired rule matches a
+// misconfiguration found in the file target.
+func (f *IgnoreFile) IgnoresMisconfiguration(target string, m types.Misconfiguration, now time.Time) bool {
+	for _, rules := range [][]IgnoreRule{f.Any, f.Misconfigurations} {
+		for _, r := range rules {
+			if r.ID != m.ID || (!r.ExpiredAt.IsZero() && now.After(r.ExpiredAt)) {
+				continue
+			}
+			if len(r.Paths) > 0 && !matchAnyPath(r.Paths, target) {
+				continue
+			}
+			return true
+		}
+	}
+	return false
+}
+
 func (r IgnoreRule) matches(v types.DetectedVulnerability, now time.Time) bool {
 	if r.ID != v.VulnerabilityID {
 		return false

@@ -40,6 +40,30 @@ func Filter(rep *types.Report, opts Options) {
 	}
 }
 
+// FilterMisconfigurations removes the misconfigurations that do not count
+// (severity, ignore file) and the results left empty.
+func FilterMisconfigurations(results []types.Result, opts Options) []types.Result {
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	out := results[:0]
+	for _, res := range results {
+		res.Misconfigurations = slices.DeleteFunc(res.Misconfigurations, func(m types.Misconfiguration) bool {
+			if len(opts.Severities) > 0 {
+				if s, _ := types.ParseSeverity(m.Severity); !slices.Contains(opts.Severities, s) {
+					return true
+				}
+			}
+			return opts.Ignore != nil && opts.Ignore.IgnoresMisconfiguration(res.Target, m, now)
+		})
+		if len(res.Misconfigurations) > 0 {
+			out = append(out, res)
+		}
+	}
+	return out
+}
+
 func (o Options) keep(v types.DetectedVulnerability, now time.Time) bool {
 	if len(o.Severities) > 0 {
 		s, _ := types.ParseSeverity(v.Severity)

@@ -18,6 +18,7 @@ const (
 	ClassOSPkg   = "os-pkgs"
 	ClassLangPkg = "lang-pkgs"
 	ClassSecret  = "secret"
+	ClassConfig  = "config"
 )
 
 // Report is the whole output of one scan.
@@ -78,4 +79,6 @@ type Result struct {
 	Packages        []Package               `json:",omitempty"`
 	Vulnerabilities []DetectedVulnerability `json:",omitempty"`
 	Secrets         []SecretFinding         `json:",omitempty"`
+	// Misconfigurations are risky settings found in a config file.
+	Misconfigurations []Misconfiguration `json:",omitempty"`
 }

@@ -1,0 +1,126 @@
+package compose
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/docker-scan/docker-scan/engine/types"
+)
+
+// checkFile loads one file of testdata/compose/misconf and runs every check
+// on every service; rootuser's image runs as root, the others' do not.
+func checkFile(t *testing.T, name string) (map[string]types.Misconfiguration, string) {
+	t.Helper()
+	file, _ := filepath.Abs(filepath.Join("..", "testdata", "compose", "misconf", name))
+	p := loadStack(t, LoadOptions{Files: []string{file}, Env: []string{"DB_PASSWORD=from-the-env"}})
+	facts := map[string]ImageFacts{}
+	for _, s := range p.ServiceNames() {
+		facts[s] = ImageFacts{User: "app"}
+	}
+	facts["rootuser"] = ImageFacts{User: ""}
+	got := map[string]types.Misconfiguration{}
+	for _, res := range CheckProject(p, p.ServiceNames(), facts) {
+		if res.Target != file || res.Class != types.ClassConfig {
+			t.Errorf("result for %s (%s), want %s", res.Target, res.Class, file)
+		}
+		for _, m := range res.Misconfigurations {
+			got[fmt.Sprintf("%s/%s", m.ID, m.Service)] = m
+		}
+	}
+	return got, file
+}
+
+func TestComposeChecks(t *testing.T) {
+	bad, _ := checkFile(t, "bad.yaml")
+	good, _ := checkFile(t, "good.yaml")
+	// Each check: the finding expected in bad.yaml (ID/service) at its line.
+	want := map[string]int{
+		"DSC001/priv":      6,
+		"DSC002/sock":      11,
+		"DSC003/hostnet":   15,
+		"DSC003/hostpid":   19,
+		"DSC004/caps":      24,
+		"DSC005/envsecret": 29,
+		"DSC005/envlist":   34,
+		"DSC006/latest":    36,
+		"DSC007/rootuser":  38,
+		"DSC008/db":        44,
+		"DSC009/nohealth":  51,
+	}
+	for key, line := range want {
+		m, ok := bad[key]
+		if !ok {
+			t.Errorf("%s: not reported in bad.yaml", key)
+			continue
+		}
+		if m.StartLine != line {
+			t.Errorf("%s: line %d, want %d", key, m.StartLine, line)
+		}
+		if m.Title == "" || m.Resolution == "" || m.Message == "" || m.Severity == "" {
+			t.Errorf("%s: incomplete finding %+v", key, m)
+		}
+	}
+	for key := range bad {
+		if _, ok := want[key]; !ok {
+			t.Errorf("unexpected finding in bad.yaml: %s: %s", key, bad[key].Message)
+		}
+	}
+	// Only DSC007 for rootuser remains in good.yaml: its image runs as root
+	// there too (the negative of DSC007 is every other service, whose
+	// image user is "app", and db, whose user: is set).
+	for key, m := range good {
+		if key != "DSC007/rootuser" {
+			t.Errorf("near miss reported in good.yaml: %s: %s", key, m.Message)
+		}
+	}
+	// Every check is exercised.
+	for _, c := range Checks {
+		if !slices.ContainsFunc(mapKeys(want), func(k string) bool { return strings.HasPrefix(k, c.ID+"/") }) {
+			t.Errorf("check %s has no positive test", c.ID)
+		}
+	}
+}
+
+// TestComposeCheckUserOverride: user: in the compose file wins over the
+// image's root USER; an image with a non-root USER needs none.
+func TestComposeCheckUserOverride(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "compose.yaml")
+	writeFile(t, f, "services:\n  a:\n    image: x/a:1\n    user: \"1000\"\n  b:\n    image: x/b:1\n  c:\n    image: x/c:1\n")
+	p := loadStack(t, LoadOptions{Files: []string{f}})
+	res := CheckProject(p, p.ServiceNames(), map[string]ImageFacts{"a": {User: "root"}, "b": {User: "nobody"}, "c": {User: "0:0"}})
+	var got []string
+	for _, r := range res {
+		for _, m := range r.Misconfigurations {
+			got = append(got, m.ID+"/"+m.Service)
+		}
+	}
+	if strings.Join(got, ",") != "DSC007/c" {
+		t.Errorf("got %v, want only DSC007/c", got)
+	}
+}
+
+// TestComposeCheckOverrideFile: a finding set by an override file is
+// reported against that file.
+func TestComposeCheckOverrideFile(t *testing.T) {
+	dir := t.TempDir()
+	base, override := filepath.Join(dir, "compose.yaml"), filepath.Join(dir, "compose.override.yaml")
+	writeFile(t, base, "services:\n  a:\n    image: x/a:1\n    user: \"1000\"\n")
+	writeFile(t, override, "services:\n  a:\n\n    privileged: true\n")
+	p := loadStack(t, LoadOptions{Files: []string{base, override}})
+	res := CheckProject(p, p.ServiceNames(), nil)
+	if len(res) != 1 || res[0].Target != override || res[0].Misconfigurations[0].ID != "DSC001" || res[0].Misconfigurations[0].StartLine != 4 {
+		t.Errorf("got %+v, want DSC001 at %s:4", res, override)
+	}
+}
+
+func mapKeys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}

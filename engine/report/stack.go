@@ -1,0 +1,142 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/docker-scan/docker-scan/engine/types"
+)
+
+// WriteStack renders the report of a compose project: JSON as is, or a
+// summary table of the services, the compose file findings, and each
+// image's details.
+func WriteStack(w io.Writer, r *types.StackReport, opts Options) error {
+	switch opts.Format {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	case "table", "":
+		return stackTable(w, r, opts)
+	}
+	return fmt.Errorf("unknown format %q (choose one of %v)", opts.Format, Formats)
+}
+
+// summarySeverities are the count columns of the summary, most severe first.
+var summarySeverities = []string{"CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"}
+
+func stackTable(w io.Writer, r *types.StackReport, opts Options) error {
+	title := "Compose project " + r.ProjectName
+	fmt.Fprintf(w, "%s\n%s\n", title, strings.Repeat("=", len([]rune(title))))
+	services := make([]string, 0, len(r.Services))
+	for s := range r.Services {
+		services = append(services, s)
+	}
+	sort.Strings(services)
+	header := []string{"Service", "Image", "Image ID"}
+	for _, s := range summarySeverities {
+		header = append(header, s[:1]+strings.ToLower(s[1:]))
+	}
+	header = append(header, "Secrets", "Misconfig", "Result")
+	misconf := map[string]int{}
+	for _, res := range r.Misconfigurations {
+		for _, m := range res.Misconfigurations {
+			misconf[m.Service]++
+		}
+	}
+	t := table{header: header}
+	for _, name := range services {
+		s := r.Services[name]
+		row := []string{name, s.Image}
+		switch {
+		case s.Missing != "":
+			row = append(row, "not found")
+		case s.Error != "":
+			row = append(row, "error")
+		default:
+			row = append(row, shortID(s.ImageID))
+		}
+		for _, sev := range summarySeverities {
+			row = append(row, count(s.Missing == "" && s.Error == "", s.Vulnerabilities[sev]))
+		}
+		row = append(row, count(s.Missing == "" && s.Error == "", s.Secrets), strconv.Itoa(misconf[name]))
+		status := "pass"
+		switch {
+		case !s.Pass && s.Missing != "":
+			status = "FAIL (missing)"
+		case !s.Pass:
+			status = "FAIL"
+		case s.Missing != "":
+			status = "missing"
+		}
+		t.rows = append(t.rows, append(row, status))
+	}
+	if err := t.write(w); err != nil {
+		return err
+	}
+	for _, name := range services {
+		s := r.Services[name]
+		switch {
+		case s.Missing != "":
+			fmt.Fprintf(w, "%s: image %s %s\n", name, s.Image, s.Missing)
+		case s.Error != "":
+			fmt.Fprintf(w, "%s: scan of %s failed: %s\n", name, s.Image, s.Error)
+		}
+	}
+	for _, res := range r.Misconfigurations {
+		if err := misconfigurationBlock(w, res, opts); err != nil {
+			return err
+		}
+	}
+	images := make([]string, 0, len(r.Images))
+	for ref := range r.Images {
+		images = append(images, ref)
+	}
+	sort.Strings(images)
+	for _, ref := range images {
+		var users []string
+		for _, name := range services {
+			if r.Services[name].Image == ref {
+				users = append(users, name)
+			}
+		}
+		head := fmt.Sprintf("%s (services: %s)", ref, strings.Join(users, ", "))
+		fmt.Fprintf(w, "\n\n%s\n%s\n", head, strings.Repeat("#", len([]rune(head))))
+		if err := writeTable(w, r.Images[ref], opts); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func count(known bool, n int) string {
+	if !known {
+		return "-"
+	}
+	return strconv.Itoa(n)
+}
+
+// misconfigurationBlock lists a compose file's findings with their lines
+// and fixes.
+func misconfigurationBlock(w io.Writer, res types.Result, opts Options) error {
+	fmt.Fprintf(w, "\n%s (compose)\n%s\n", res.Target, strings.Repeat("=", len([]rune(res.Target))+len(" (compose)")))
+	var severities []string
+	for _, m := range res.Misconfigurations {
+		severities = append(severities, m.Severity)
+	}
+	fmt.Fprintf(w, "%s\n\n", strings.Replace(totalLine(severities), "Total:", "Misconfigurations:", 1))
+	ms := slices.Clone(res.Misconfigurations)
+	for _, m := range ms {
+		sev := m.Severity
+		if opts.Color {
+			sev = colorSeverity(sev)
+		}
+		fmt.Fprintf(w, "%s (%s): %s\n  %s:%d  %s\n  Fix: %s\n\n", m.ID, sev, m.Title, res.Target, m.StartLine, m.Message, m.Resolution)
+	}
+	return nil
+}
