@@ -15,7 +15,7 @@ DEMO_IMAGE := testdata/demo/demo-image.tar
 DEMO_CACHE := testdata/demo/cache
 DEMO_DB := $(DEMO_CACHE)/db/trivy.db
 
-.PHONY: all build install demo demo-image demo-db test unit lint bench fuzz clean
+.PHONY: all build install image demo demo-image demo-db test unit lint bench fuzz clean
 
 all: build
 
@@ -26,6 +26,12 @@ build:
 # `docker info` lists it under Plugins.
 install: build
 	install -D -m 0755 bin/docker-scan $(PLUGIN_DIR)/docker-scan
+
+# The docker-scan image (Dockerfile: FROM scratch and the static binary),
+# built offline by the local Docker engine.
+IMAGE ?= docker-scan
+image: build
+	docker build -t $(IMAGE):$(VERSION) -t $(IMAGE):latest .
 
 demo-image: $(DEMO_IMAGE)
 

@@ -58,25 +58,53 @@ func FindSelf(ctx context.Context, e Engine) (Self, error) {
 	return s, nil
 }
 
-// PlanFromContainers is the plan when no compose file can be read: the
-// image of every container of the project (but skip's), one per service.
-func PlanFromContainers(ctx context.Context, e Engine, project string, skip ...string) ([]ServiceImage, error) {
+// ContainerImages maps each service of the project to the image of its
+// container, as Compose resolved it when it created the container (with
+// the variables of the shell that ran `docker compose up`, which a sidecar
+// does not see). Services without a container are absent.
+func ContainerImages(ctx context.Context, e Engine, project string) (map[string]string, error) {
 	res, err := e.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: client.Filters{}.Add("label", LabelProject+"="+project)})
 	if err != nil {
 		return nil, fmt.Errorf("sidecar: listing the containers of project %s: %w", project, err)
 	}
-	seen := map[string]bool{}
-	var plan []ServiceImage
+	out := map[string]string{}
 	for _, c := range res.Items {
 		svc := c.Labels[LabelService]
-		if svc == "" || seen[svc] || c.Labels[LabelOneoff] == "True" || contains(skip, svc) {
+		if svc == "" || c.Labels[LabelOneoff] == "True" || out[svc] != "" {
 			continue
 		}
-		seen[svc] = true
-		plan = append(plan, ServiceImage{Service: svc, Image: c.Image})
+		out[svc] = c.Image
+	}
+	return out, nil
+}
+
+// PlanFromContainers is the plan when no compose file can be read: the
+// image of every container of the project (but skip's), one per service.
+func PlanFromContainers(images map[string]string, skip ...string) []ServiceImage {
+	var plan []ServiceImage
+	for svc, img := range images {
+		if !contains(skip, svc) {
+			plan = append(plan, ServiceImage{Service: svc, Image: img})
+		}
 	}
 	sort.Slice(plan, func(i, j int) bool { return plan[i].Service < plan[j].Service })
-	return plan, nil
+	return plan
+}
+
+// UseContainerImages replaces the images of the plan, and of the project's
+// services, with those of their containers.
+func (p *Project) UseContainerImages(plan []ServiceImage, images map[string]string) {
+	for i, s := range plan {
+		img, ok := images[s.Service]
+		if !ok || img == s.Image {
+			continue
+		}
+		plan[i].Image, plan[i].BuildOnly = img, false
+		if svc, ok := p.Services[s.Service]; ok && !strings.HasPrefix(img, "sha256:") {
+			svc.Image = img
+			p.Services[s.Service] = svc
+		}
+	}
 }
 
 func contains(list []string, s string) bool {

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	ctypes "github.com/compose-spec/compose-go/v2/types"
+	"github.com/sirupsen/logrus"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -242,9 +243,9 @@ func summarize(rep *types.StackReport, progress func(kind, msg string)) []string
 	for _, n := range names {
 		s := rep.Services[n]
 		var parts []string
-		for _, sev := range types.SeverityNames {
-			if c := s.Vulnerabilities[sev]; c > 0 {
-				parts = append(parts, fmt.Sprintf("%d %s", c, sev))
+		for i := len(types.SeverityNames) - 1; i >= 0; i-- { // most severe first
+			if c := s.Vulnerabilities[types.SeverityNames[i]]; c > 0 {
+				parts = append(parts, fmt.Sprintf("%d %s", c, types.SeverityNames[i]))
 			}
 		}
 		if s.Secrets > 0 {
@@ -336,20 +337,40 @@ func (o *composeOptions) sidecarPlan(ctx context.Context, services []string) (*c
 	if len(lo.Files) == 0 && !hasComposeFile(lo.WorkingDir) && allExist(self.ConfigFiles) {
 		lo.Files, lo.WorkingDir = self.ConfigFiles, self.WorkingDir
 	}
-	if len(lo.Files) > 0 || hasComposeFile(lo.WorkingDir) {
-		project, err := compose.Load(ctx, lo)
-		if err != nil {
-			return nil, nil, err
-		}
-		plan, err := project.Plan(services, self.Service)
-		return project, plan, err
-	}
-	slog.Info("no compose file mounted: scanning the images of the project's containers", "project", self.Project)
-	plan, err := compose.PlanFromContainers(ctx, c, self.Project, self.Service)
+	// The containers Compose created for the project carry the images as
+	// Compose resolved them, with the variables of the shell that ran it.
+	images, err := compose.ContainerImages(ctx, c, self.Project)
 	if err != nil {
 		return nil, nil, err
 	}
-	return &compose.Project{Project: &ctypes.Project{Name: self.Project}}, plan, nil
+	if len(lo.Files) > 0 || hasComposeFile(lo.WorkingDir) {
+		// Variables of the shell that ran Compose are not set here: the
+		// containers have the images; their warnings would only confuse.
+		logrus.SetLevel(logrus.ErrorLevel)
+		project, err := compose.Load(ctx, lo)
+		if err == nil {
+			plan, err := project.Plan(services, self.Service)
+			if err != nil {
+				return nil, nil, err
+			}
+			project.UseContainerImages(plan, images)
+			return project, plan, nil
+		}
+		if len(images) == 0 {
+			return nil, nil, err
+		}
+		slog.Warn("cannot load the mounted compose files here; scanning the images of the project's containers", "error", err)
+	} else {
+		slog.Info("no compose file mounted: scanning the images of the project's containers", "project", self.Project)
+	}
+	if len(services) > 0 {
+		for svc := range images {
+			if !slices.Contains(services, svc) {
+				delete(images, svc)
+			}
+		}
+	}
+	return &compose.Project{Project: &ctypes.Project{Name: self.Project}}, compose.PlanFromContainers(images, self.Service), nil
 }
 
 // hasComposeFile tells whether dir (or the working directory) holds a

@@ -1,0 +1,13 @@
+# The docker-scan image: the static binary and nothing else, for CI jobs
+# and the compose sidecar. Build it with `make image` (offline: no base
+# image is pulled).
+#
+# As a compose sidecar it runs `compose sidecar` by default: mount the
+# Docker socket read-only and the project at /project, and keep the
+# vulnerability DB in a volume at /cache (see the README).
+FROM scratch
+COPY bin/docker-scan /docker-scan
+ENV DOCKER_SCAN_CACHE_DIR=/cache
+WORKDIR /project
+ENTRYPOINT ["/docker-scan"]
+CMD ["compose", "sidecar"]
