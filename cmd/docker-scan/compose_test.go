@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -16,6 +17,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/docker-scan/docker-scan/engine/imagebuild"
+	"github.com/docker-scan/docker-scan/engine/types"
 	"github.com/docker-scan/docker-scan/runtime"
 	"github.com/docker-scan/docker-scan/runtime/daemontest"
 )
@@ -288,5 +290,126 @@ func writeTestFile(t *testing.T, path, body string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// scanIn runs `docker scan ARGS` in dir against the engine at host.
+func scanIn(t *testing.T, dir, host string, args ...string) scanResult {
+	t.Helper()
+	cmd := exec.Command("docker", append([]string{"scan"}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+dockerConfig, "DOCKER_HOST="+host, "NO_COLOR=1")
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	r := scanResult{stdout: stdout.String(), stderr: stderr.String()}
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		r.exit = exit.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestComposeScanCLI: `docker scan compose` through the Docker CLI on a
+// project whose images are in dockerd: one image shared by two services,
+// a build-only service not built yet, a compose misconfiguration; the
+// summary, the JSON Services map, the stack-wide exit code, service
+// selection, --require-images, and a broken compose file.
+func TestComposeScanCLI(t *testing.T) {
+	need(t, haveCommand("docker"), "the docker CLI")
+	d := daemontest.StartDockerd(t)
+	dockerLoad(t, d.Host, appArchive(t, "e2e/app:vuln", "1.2.11-r3"))
+	dockerLoad(t, d.Host, appArchive(t, "e2e/app:fixed", "1.2.12-r3"))
+	cache := fixtureCache(t, "../../testdata/db/alpine-3.14.yaml")
+	dir := t.TempDir()
+	writeTestFile(t, filepath.Join(dir, "compose.yaml"), `name: stack
+services:
+  web:
+    image: e2e/app:vuln
+    user: "1000"
+  api:
+    image: e2e/app:vuln
+    user: "1000"
+  worker:
+    image: e2e/app:fixed
+    user: "1000"
+  db:
+    image: e2e/app:fixed
+    user: "1000"
+    privileged: true
+  ghost:
+    build: ./ghost
+    user: "1000"
+`)
+	base := []string{"compose", "--cache-dir", cache, "--skip-db-update", "--image-src", "docker"}
+	r := scanIn(t, dir, d.Host, append(base, "--format", "json")...)
+	if r.exit != 0 {
+		t.Fatalf("exit %d without --exit-code: %s", r.exit, r.stderr)
+	}
+	var rep types.StackReport
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, r.stdout)
+	}
+	var got []string
+	for _, s := range []string{"api", "db", "ghost", "web", "worker"} {
+		sr, ok := rep.Services[s]
+		if !ok {
+			t.Fatalf("no service %s in %v", s, rep.Services)
+		}
+		got = append(got, fmt.Sprintf("%s pass=%v crit=%d high=%d missing=%v", s, sr.Pass, sr.Vulnerabilities["CRITICAL"], sr.Vulnerabilities["HIGH"], sr.Missing != ""))
+	}
+	want := []string{
+		"api pass=false crit=1 high=1 missing=false",
+		"db pass=false crit=0 high=0 missing=false",
+		"ghost pass=true crit=0 high=0 missing=true",
+		"web pass=false crit=1 high=1 missing=false",
+		"worker pass=true crit=0 high=0 missing=false",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("services:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if rep.Services["web"].ImageID == "" || rep.Services["web"].ImageID != rep.Services["api"].ImageID || len(rep.Images) != 2 {
+		t.Errorf("web and api share one image scanned once: %d image reports", len(rep.Images))
+	}
+	if !strings.Contains(rep.Services["ghost"].Missing, "not built or pulled yet") || rep.Services["ghost"].Image != "stack-ghost" {
+		t.Errorf("ghost: %+v", rep.Services["ghost"])
+	}
+	if len(rep.Misconfigurations) != 1 || rep.Misconfigurations[0].Misconfigurations[0].ID != "DSC001" || rep.Misconfigurations[0].Misconfigurations[0].StartLine != 15 {
+		t.Errorf("misconfigurations: %+v", rep.Misconfigurations)
+	}
+
+	// The table: the summary first, then the details.
+	r = scanIn(t, dir, d.Host, base...)
+	for _, want := range []string{"Compose project stack", "│ ghost   │ stack-ghost   │ not found", "DSC001 (HIGH): Service runs privileged", "e2e/app:vuln (services: api, web)", "CVE-2022-37434"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("table lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	for _, tc := range []struct {
+		args []string
+		exit int
+	}{
+		{[]string{"--exit-code", "3"}, 3},
+		{[]string{"--exit-code", "3", "worker"}, 0},
+		{[]string{"--exit-code", "3", "--scanners", "vuln", "worker", "db"}, 0},
+		{[]string{"--exit-code", "3", "--scanners", "vuln,misconfig", "worker", "db"}, 3},
+		{[]string{"--exit-code", "3", "ghost"}, 0},
+		{[]string{"--exit-code", "3", "--require-images", "ghost"}, 3},
+		{[]string{"--exit-code", "3", "--severity", "LOW", "web", "worker"}, 0},
+	} {
+		if r := scanIn(t, dir, d.Host, append(base, tc.args...)...); r.exit != tc.exit {
+			t.Errorf("%v: exit %d, want %d\n%s", tc.args, r.exit, tc.exit, r.stderr)
+		}
+	}
+
+	// Bad input: one line, exit 1.
+	writeTestFile(t, filepath.Join(dir, "broken.yaml"), "services:\n  web:\n    image: [unclosed\n")
+	for _, args := range [][]string{{"-f", "broken.yaml"}, {"-f", "missing.yaml"}, {"nope"}} {
+		r := scanIn(t, dir, d.Host, append(base, args...)...)
+		if r.exit != 1 || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+			t.Errorf("%v: exit %d, stderr %q; want exit 1 and one line", args, r.exit, r.stderr)
+		}
 	}
 }
