@@ -75,6 +75,7 @@ bench:
 	go test -run '^$$' -bench 'LayerAnalysis' -benchtime 3x -timeout 60m ./engine/analyze/
 	go test -run '^$$' -bench 'LanguageAnalysis' -benchtime 5x ./engine/analyze/
 	go test -run '^$$' -bench 'Detect|Open' -benchmem ./engine/detect/
+	go test -run '^$$' -bench 'Stack' -benchtime 3x ./compose/
 
 # A short run of every fuzz target.
 FUZZTIME ?= 30s
