@@ -13,6 +13,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	ctypes "github.com/compose-spec/compose-go/v2/types"
 	"github.com/sirupsen/logrus"
@@ -202,6 +203,10 @@ func runCompose(cmd *cobra.Command, g *globalOptions, o *composeOptions, hooks H
 			return 0, err
 		}
 		failed := summarize(rep, progress)
+		for ref, r := range rep.Images {
+			saveImageSummary(g.cacheDir, ref, r)
+		}
+		saveSummary(g.cacheDir, projectKey(project.Name), summary{Name: project.Name, ScannedAt: time.Now().UTC(), Services: len(rep.Services), Failing: len(failed)})
 		if len(failed) == 0 {
 			progress("info", fmt.Sprintf("all %d services pass", len(rep.Services)))
 			return 0, nil

@@ -176,6 +176,9 @@ func scanImage(cmd *cobra.Command, g *globalOptions, o *imageOptions, args []str
 		if err != nil {
 			return 0, err
 		}
+		if ref != "" && o.input == "" && len(settings.runtimes) == 0 {
+			saveImageSummary(g.cacheDir, ref, rep)
+		}
 		err = writeOutput(cmd.OutOrStdout(), o.output, func(w io.Writer) error {
 			return report.Write(w, rep, report.Options{
 				Format:       o.format,

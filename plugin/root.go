@@ -88,6 +88,6 @@ A flag beats the environment, which beats the file.`,
 		}
 		return runImage(cmd, g, rootImage, args, hooks)
 	}
-	root.AddCommand(image, newComposeCommand(g, hooks), newDBCommand(g), newCleanCommand(g), newVersionCommand())
+	root.AddCommand(image, newComposeCommand(g, hooks), newHooksCommand(), newHookCommand(g), newDBCommand(g), newCleanCommand(g), newVersionCommand())
 	return root
 }
