@@ -87,6 +87,7 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzJava$$' -fuzztime $(FUZZTIME) ./engine/analyze/lang/
 	go test -run '^$$' -fuzz '^FuzzPython$$' -fuzztime $(FUZZTIME) ./engine/analyze/lang/
 	go test -run '^$$' -fuzz '^FuzzGoBinary$$' -fuzztime $(FUZZTIME) ./engine/analyze/lang/
+	go test -run '^$$' -fuzz '^FuzzComposeFile$$' -fuzztime $(FUZZTIME) ./compose/
 
 clean:
 	rm -rf bin $(DEMO_IMAGE) $(DEMO_CACHE)

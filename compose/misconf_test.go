@@ -1,7 +1,9 @@
 package compose
 
 import (
+	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -123,4 +125,29 @@ func mapKeys[V any](m map[string]V) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// FuzzComposeFile: any file content loads or fails with an error, and the
+// checks never panic on what loads.
+func FuzzComposeFile(f *testing.F) {
+	for _, name := range []string{"bad.yaml", "good.yaml"} {
+		b, err := os.ReadFile(filepath.Join("..", "testdata", "compose", "misconf", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte("services:\n  a:\n    image: x\n    environment: [\"A\", 1, {b: c}]\n    ports: [{target: 5432, published: \"5432\"}]\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		file := filepath.Join(t.TempDir(), "compose.yaml")
+		if err := os.WriteFile(file, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		p, err := Load(context.Background(), LoadOptions{Files: []string{file}, Env: []string{}})
+		if err != nil {
+			return
+		}
+		CheckProject(p, p.ServiceNames(), map[string]ImageFacts{})
+		p.Plan(nil)
+	})
 }
