@@ -78,6 +78,22 @@ func ContainerImages(ctx context.Context, e Engine, project string) (map[string]
 	return out, nil
 }
 
+// ConfigFilesFromLabels returns the compose files (and working directory)
+// that the labels of the project's containers name, if any container has
+// them.
+func ConfigFilesFromLabels(ctx context.Context, e Engine, project string) ([]string, string) {
+	res, err := e.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: client.Filters{}.Add("label", LabelProject+"="+project)})
+	if err != nil {
+		return nil, ""
+	}
+	for _, c := range res.Items {
+		if f := c.Labels[LabelConfigFiles]; f != "" {
+			return strings.Split(f, ","), c.Labels[LabelWorkingDir]
+		}
+	}
+	return nil, ""
+}
+
 // PlanFromContainers is the plan when no compose file can be read: the
 // image of every container of the project (but skip's), one per service.
 func PlanFromContainers(images map[string]string, skip ...string) []ServiceImage {

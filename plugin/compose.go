@@ -306,6 +306,9 @@ func (o *composeOptions) plan(ctx context.Context, cmd *cobra.Command, g *global
 		return o.sidecarPlan(ctx, services)
 	}
 	project, err := compose.Load(ctx, o.loadOptions())
+	if mode.provider && (err != nil || !isProvider(project, mode.self)) {
+		project, err = o.providerProject(ctx, project, err, mode.self)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -318,6 +321,39 @@ func (o *composeOptions) plan(ctx context.Context, cmd *cobra.Command, g *global
 		return nil, nil, err
 	}
 	return project, plan, nil
+}
+
+func isProvider(p *compose.Project, service string) bool {
+	s, err := p.GetService(service)
+	return err == nil && s.Provider != nil
+}
+
+// providerProject finds the project when the files in Compose's working
+// directory (and COMPOSE_FILE) are not the ones it ran with (docker compose
+// -f elsewhere/compose.yaml up): the config-file labels of the project's
+// containers from an earlier up name them.
+func (o *composeOptions) providerProject(ctx context.Context, found *compose.Project, loadErr error, self string) (*compose.Project, error) {
+	hint := fmt.Sprintf("cannot find the compose files of project %s (the provider service %q is not in them): run docker compose from the project directory, or set COMPOSE_FILE", o.projectName, self)
+	if loadErr != nil {
+		hint += " (" + loadErr.Error() + ")"
+	}
+	c, err := runtime.NewDockerClient(o.image.dockerHost)
+	if err != nil {
+		return nil, errors.New(hint)
+	}
+	defer c.Close()
+	files, dir := compose.ConfigFilesFromLabels(ctx, c, o.projectName)
+	if len(files) == 0 || !allExist(files) {
+		return nil, errors.New(hint)
+	}
+	lo := o.loadOptions()
+	lo.Files, lo.WorkingDir = files, dir
+	p, err := compose.Load(ctx, lo)
+	if err != nil || !isProvider(p, self) {
+		return nil, errors.New(hint)
+	}
+	slog.Debug("project files from container labels", "files", files)
+	return p, nil
 }
 
 // sidecarPlan finds the project from inside one of its containers: the

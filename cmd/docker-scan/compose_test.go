@@ -242,6 +242,36 @@ func TestComposeSidecarGate(t *testing.T) {
 		t.Fatalf("up with the findings ignored: %v\n%s", err, out)
 	}
 	composeRun(t, dir, d.Host, []string{"APP_TAG=vuln"}, "-p", "gate", "down")
+
+	// No project mounted: the sidecar scans the images of the project's
+	// containers, which Compose created before starting it.
+	writeTestFile(t, filepath.Join(dir, "nomount.yaml"), `services:
+  scan:
+    image: e2e/docker-scan:test
+    environment:
+      DOCKER_SCAN_SKIP_DB_UPDATE: "true"
+    volumes:
+      - `+sock+`:/var/run/docker.sock:ro
+      - `+cache+`:/cache
+  app:
+    image: e2e/app:${APP_TAG}
+    user: "1000"
+    command: ["/app", "version"]
+    depends_on:
+      scan:
+        condition: service_completed_successfully
+`)
+	out, err = composeRun(t, dir, d.Host, []string{"APP_TAG=vuln"}, "-p", "nomount", "-f", "nomount.yaml", "up", "-d")
+	if err == nil || started(t, d.Host, "nomount", "app") {
+		t.Fatalf("up without the project mounted: %v\n%s", err, out)
+	}
+	logs, _ = composeRun(t, dir, d.Host, []string{"APP_TAG=vuln"}, "-p", "nomount", "-f", "nomount.yaml", "logs", "scan")
+	for _, want := range []string{"no compose file mounted", "app (e2e/app:vuln): 1 CRITICAL, 1 HIGH: FAIL"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("scan logs lack %q:\n%s", want, logs)
+		}
+	}
+	composeRun(t, dir, d.Host, []string{"APP_TAG=vuln"}, "-p", "nomount", "-f", "nomount.yaml", "down")
 }
 
 // TestComposeProviderGate: the same gate as a Compose provider service
@@ -281,8 +311,22 @@ func TestComposeProviderGate(t *testing.T) {
 	if err != nil || !started(t, d.Host, "prov", "app") {
 		t.Fatalf("up with the fixed image: %v\n%s", err, out)
 	}
+	// Run from another directory with -f: the provider's working directory
+	// has no compose file; the labels of the containers of the earlier up
+	// name the files.
+	elsewhere := t.TempDir()
+	file := filepath.Join(dir, "compose.yaml")
+	out, err = composeRun(t, elsewhere, d.Host, []string{"APP_TAG=fixed"}, "-p", "prov", "-f", file, "up", "-d")
+	if err != nil || !strings.Contains(out, "all 1 services pass") {
+		t.Errorf("up -f from another directory: %v\n%s", err, out)
+	}
 	if out, err := composeRun(t, dir, d.Host, []string{"APP_TAG=fixed"}, "-p", "prov", "down"); err != nil {
 		t.Errorf("down (the provider's down is a no-op): %v\n%s", err, out)
+	}
+	// With no container left to ask, the provider says what to do.
+	out, err = composeRun(t, elsewhere, d.Host, []string{"APP_TAG=fixed"}, "-p", "prov", "-f", file, "up", "-d")
+	if err == nil || !strings.Contains(out, "cannot find the compose files of project prov") || started(t, d.Host, "prov", "app") {
+		t.Errorf("up -f from another directory, no containers: %v\n%s", err, out)
 	}
 }
 
