@@ -58,7 +58,8 @@ packages, and list what they contain.
 
 Images are read from a registry or, with --input, from a docker save tarball,
 an OCI archive or an OCI image layout directory. "docker scan IMAGE" is short
-for "docker scan image IMAGE".
+for "docker scan image IMAGE". "docker scan compose" scans every service
+image of a compose project and can gate "docker compose up".
 
 Every flag can also be set with an environment variable DOCKER_SCAN_<FLAG>
 (upper case, dashes as underscores, e.g. DOCKER_SCAN_TIMEOUT=10m) or in a
