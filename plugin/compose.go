@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	goruntime "runtime"
@@ -154,6 +155,13 @@ func runCompose(cmd *cobra.Command, g *globalOptions, o *composeOptions, hooks H
 		ropts := o.image.runtimeOptions(g, settings, hooks)
 		openDB, closeDB := o.image.dbOpener(ctx, g, cmd, settings)
 		defer closeDB()
+		// The DB first: without it no image can be matched, and that is
+		// one error, not one per service.
+		if len(plan) > 0 {
+			if _, err := openDB(); err != nil {
+				return 0, err
+			}
+		}
 		opts := settings.scan
 		opts.Shared = &scan.SharedLayers{}
 		runner := compose.Runner{
@@ -203,10 +211,21 @@ func runCompose(cmd *cobra.Command, g *globalOptions, o *composeOptions, hooks H
 			return 0, err
 		}
 		failed := summarize(rep, progress)
+		var broken []string
+		for _, name := range slices.Sorted(maps.Keys(rep.Services)) {
+			if e := rep.Services[name].Error; e != "" {
+				broken = append(broken, name+": "+e)
+			}
+		}
 		for ref, r := range rep.Images {
 			saveImageSummary(g.cacheDir, ref, r)
 		}
 		saveSummary(g.cacheDir, projectKey(project.Name), summary{Name: project.Name, ScannedAt: time.Now().UTC(), Services: len(rep.Services), Failing: len(failed)})
+		if len(broken) > 0 {
+			// The report is out; a scan that could not be done is an error
+			// whatever the policy says.
+			return 0, fmt.Errorf("%d of %d services could not be scanned: %s", len(broken), len(rep.Services), strings.Join(broken, "; "))
+		}
 		if len(failed) == 0 {
 			progress("info", fmt.Sprintf("all %d services pass", len(rep.Services)))
 			return 0, nil
