@@ -22,17 +22,10 @@ func benchStackLayer(b *testing.B, name string, seed, files int) (types.Layer, i
 	dir := filepath.Join(os.TempDir(), "docker-scan-bench-compose-v1")
 	os.MkdirAll(dir, 0o755)
 	p := filepath.Join(dir, name+".tar.gz")
-	sizeFile := p + ".size"
-	if _, err := os.Stat(sizeFile); err != nil {
-		n, err := imagebuild.WriteBenchLayer(p, seed, files)
-		if err != nil {
-			b.Fatal(err)
-		}
-		os.WriteFile(sizeFile, []byte(fmt.Sprint(n)), 0o644)
+	n, err := imagebuild.CachedGzipTar(p, imagebuild.BenchLayerFill(seed, files))
+	if err != nil {
+		b.Fatal(err)
 	}
-	raw, _ := os.ReadFile(sizeFile)
-	var n int64
-	fmt.Sscan(string(raw), &n)
 	return types.Layer{DiffID: "sha256:" + name, Open: func() (io.ReadCloser, error) { return os.Open(p) }}, n
 }
 

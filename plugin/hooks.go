@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/docker-scan/docker-scan/compose"
+	"github.com/docker-scan/docker-scan/engine/iox"
 	"github.com/docker-scan/docker-scan/engine/types"
 )
 
@@ -75,19 +76,7 @@ func saveSummary(cacheDir, key string, s summary) {
 		if err != nil {
 			return err
 		}
-		tmp, err := os.CreateTemp(filepath.Dir(p), ".summary-*")
-		if err != nil {
-			return err
-		}
-		defer os.Remove(tmp.Name())
-		if _, err := tmp.Write(b); err != nil {
-			tmp.Close()
-			return err
-		}
-		if err := tmp.Close(); err != nil {
-			return err
-		}
-		return os.Rename(tmp.Name(), p)
+		return iox.WriteFileAtomic(p, b)
 	}()
 	if err != nil {
 		slog.Debug("could not keep the scan summary for CLI hooks", "error", err)

@@ -21,22 +21,11 @@ import (
 func benchLangLayer(b *testing.B) (types.Layer, int64) {
 	b.Helper()
 	p := filepath.Join(os.TempDir(), "docker-scan-bench-lang-v1.tar.gz")
-	sizeFile := p + ".size"
-	if _, err := os.Stat(sizeFile); err != nil {
-		n, err := writeLangLayer(p)
-		if err != nil {
-			b.Fatal(err)
-		}
-		os.WriteFile(sizeFile, []byte(fmt.Sprint(n)), 0o644)
+	n, err := imagebuild.CachedGzipTar(p, fillLangLayer)
+	if err != nil {
+		b.Fatal(err)
 	}
-	raw, _ := os.ReadFile(sizeFile)
-	var n int64
-	fmt.Sscan(string(raw), &n)
 	return types.Layer{DiffID: "sha256:benchlang", Open: func() (io.ReadCloser, error) { return os.Open(p) }}, n
-}
-
-func writeLangLayer(path string) (int64, error) {
-	return imagebuild.WriteGzipTar(path, fillLangLayer)
 }
 
 func fillLangLayer(tw *tar.Writer) error {

@@ -38,22 +38,10 @@ func benchImage(b *testing.B) (layers []types.Layer, uncompressed int64, files i
 	}
 	for i := range benchLayers {
 		p := filepath.Join(dir, fmt.Sprintf("layer%d.tar.gz", i))
-		sizeFile := p + ".size"
-		if _, err := os.Stat(sizeFile); err != nil {
-			n, err := writeBenchLayer(p, i)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := os.WriteFile(sizeFile, []byte(fmt.Sprint(n)), 0o644); err != nil {
-				b.Fatal(err)
-			}
-		}
-		raw, err := os.ReadFile(sizeFile)
+		n, err := imagebuild.CachedGzipTar(p, imagebuild.BenchLayerFill(i, benchFilesPerLayer))
 		if err != nil {
 			b.Fatal(err)
 		}
-		var n int64
-		fmt.Sscan(string(raw), &n)
 		uncompressed += n
 		files += benchFilesPerLayer
 		layers = append(layers, types.Layer{
@@ -62,11 +50,6 @@ func benchImage(b *testing.B) (layers []types.Layer, uncompressed int64, files i
 		})
 	}
 	return layers, uncompressed, files
-}
-
-// writeBenchLayer writes one layer and returns its uncompressed size.
-func writeBenchLayer(path string, seed int) (int64, error) {
-	return imagebuild.WriteBenchLayer(path, seed, benchFilesPerLayer)
 }
 
 // peakHeap samples the heap in use while fn runs.

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/docker-scan/docker-scan/engine/iox"
 )
 
 // SchemaVersion is the DB format version this program reads.
@@ -50,23 +52,7 @@ func WriteMetadata(dir string, m Metadata) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(dir, MetadataFile), raw)
-}
-
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return iox.WriteFileAtomic(filepath.Join(dir, MetadataFile), raw)
 }
 
 // Status describes the DB in a directory, for `docker scan db status`.

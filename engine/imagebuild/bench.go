@@ -12,15 +12,6 @@ import (
 	"github.com/klauspost/compress/gzip"
 )
 
-// WriteBenchLayer writes a benchmark layer of files files (seed makes it
-// differ from others; seed 0 holds an apk DB of 300 packages and a few
-// large logs) to path, gzipped, and returns its uncompressed size. Mixed
-// text, source code, binary-like files and a few .env files with (made-up)
-// tokens, it compresses about as well as real layers.
-func WriteBenchLayer(path string, seed, files int) (int64, error) {
-	return WriteGzipTar(path, func(tw *tar.Writer) error { return fillBenchLayer(tw, seed, files) })
-}
-
 // WriteGzipTar writes a gzipped tar filled by fill to path (through a
 // .partial file renamed when complete) and returns its uncompressed size.
 func WriteGzipTar(path string, fill func(*tar.Writer) error) (int64, error) {
@@ -126,4 +117,30 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err
+}
+
+// CachedGzipTar returns the uncompressed size of the gzipped tar at path,
+// writing it with fill first if a run before has not (benchmark layers are
+// generated once per machine and kept under the temp dir).
+func CachedGzipTar(path string, fill func(*tar.Writer) error) (int64, error) {
+	sizeFile := path + ".size"
+	if raw, err := os.ReadFile(sizeFile); err == nil {
+		var n int64
+		if _, err := fmt.Sscan(string(raw), &n); err == nil {
+			return n, nil
+		}
+	}
+	n, err := WriteGzipTar(path, fill)
+	if err != nil {
+		return 0, err
+	}
+	return n, os.WriteFile(sizeFile, []byte(fmt.Sprint(n)), 0o644)
+}
+
+// BenchLayerFill fills a benchmark layer of files files (seed makes it
+// differ from others; seed 0 holds an apk DB of 300 packages and a few
+// large logs). Mixed text, source code, binary-like files and a few .env
+// files with (made-up) tokens, it compresses about as well as real layers.
+func BenchLayerFill(seed, files int) func(*tar.Writer) error {
+	return func(tw *tar.Writer) error { return fillBenchLayer(tw, seed, files) }
 }

@@ -5,6 +5,8 @@ package iox
 import (
 	"context"
 	"io"
+	"os"
+	"path/filepath"
 )
 
 // ContextReader stops a long copy (a download, an export, a decompression)
@@ -19,4 +21,23 @@ func (c ContextReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.R.Read(p)
+}
+
+// WriteFileAtomic writes data to path through a temp file beside it,
+// renamed when complete: readers see the old file or the new one, never
+// half of one, and a failure leaves nothing behind.
+func WriteFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }

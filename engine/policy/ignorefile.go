@@ -114,26 +114,21 @@ func (f *IgnoreFile) IgnoresVulnerability(v types.DetectedVulnerability, now tim
 // IgnoresSecret reports whether an unexpired rule matches a secret
 // finding in the file target (rule IDs, and paths when the rule has them).
 func (f *IgnoreFile) IgnoresSecret(target string, s types.SecretFinding, now time.Time) bool {
-	for _, rules := range [][]IgnoreRule{f.Any, f.Secrets} {
-		for _, r := range rules {
-			if r.ID != s.RuleID || (!r.ExpiredAt.IsZero() && now.After(r.ExpiredAt)) {
-				continue
-			}
-			if len(r.Paths) > 0 && !matchAnyPath(r.Paths, target) {
-				continue
-			}
-			return true
-		}
-	}
-	return false
+	return ignoresInFile(target, s.RuleID, now, f.Any, f.Secrets)
 }
 
 // IgnoresMisconfiguration reports whether an unexpired rule matches a
 // misconfiguration found in the file target.
 func (f *IgnoreFile) IgnoresMisconfiguration(target string, m types.Misconfiguration, now time.Time) bool {
-	for _, rules := range [][]IgnoreRule{f.Any, f.Misconfigurations} {
+	return ignoresInFile(target, m.ID, now, f.Any, f.Misconfigurations)
+}
+
+// ignoresInFile reports whether an unexpired rule of the lists has the
+// finding's ID and, if it names paths, one matching target.
+func ignoresInFile(target, id string, now time.Time, lists ...[]IgnoreRule) bool {
+	for _, rules := range lists {
 		for _, r := range rules {
-			if r.ID != m.ID || (!r.ExpiredAt.IsZero() && now.After(r.ExpiredAt)) {
+			if r.ID != id || (!r.ExpiredAt.IsZero() && now.After(r.ExpiredAt)) {
 				continue
 			}
 			if len(r.Paths) > 0 && !matchAnyPath(r.Paths, target) {
