@@ -74,23 +74,15 @@ func appArchive(t *testing.T, tag, zlib string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	osLayer, err := imagebuild.Layer(
-		imagebuild.File{Path: "etc/alpine-release", Body: "3.14.10\n"},
-		imagebuild.File{Path: "lib/apk/db/installed", Body: "P:zlib\nV:" + zlib + "\nA:x86_64\no:zlib\n\n"},
+	p := filepath.Join(t.TempDir(), "app.tar")
+	err = imagebuild.DockerArchiveOf(p, tag,
+		[]imagebuild.File{
+			{Path: "etc/alpine-release", Body: "3.14.10\n"},
+			{Path: "lib/apk/db/installed", Body: "P:zlib\nV:" + zlib + "\nA:x86_64\no:zlib\n\n"},
+		},
+		[]imagebuild.File{{Path: "app", Body: string(bin), Mode: 0o755}},
 	)
 	if err != nil {
-		t.Fatal(err)
-	}
-	app, err := imagebuild.Layer(imagebuild.File{Path: "app", Body: string(bin), Mode: 0o755})
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := imagebuild.Image("amd64", osLayer, app)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(t.TempDir(), "app.tar")
-	if err := imagebuild.WriteDockerArchive(p, tag, img); err != nil {
 		t.Fatal(err)
 	}
 	return p

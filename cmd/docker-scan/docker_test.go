@@ -20,25 +20,17 @@ import (
 // twoLayerArchive is a small Alpine-like image of two layers.
 func twoLayerArchive(t *testing.T, tag string) string {
 	t.Helper()
-	base, err := imagebuild.Layer(
-		imagebuild.File{Path: "etc/alpine-release", Body: "3.20.3\n"},
-		imagebuild.File{Path: "lib/apk/db/installed", Body: "P:musl\nV:1.2.5-r0\nA:x86_64\no:musl\nL:MIT\n\n"},
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	app, err := imagebuild.Layer(
-		imagebuild.File{Path: "lib/apk/db/installed", Body: "P:musl\nV:1.2.5-r0\nA:x86_64\no:musl\nL:MIT\n\nP:zlib\nV:1.3.1-r1\nA:x86_64\no:zlib\nL:Zlib\n\n"},
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := imagebuild.Image("amd64", base, app)
-	if err != nil {
-		t.Fatal(err)
-	}
 	p := filepath.Join(t.TempDir(), "img.tar")
-	if err := imagebuild.WriteDockerArchive(p, tag, img); err != nil {
+	err := imagebuild.DockerArchiveOf(p, tag,
+		[]imagebuild.File{
+			{Path: "etc/alpine-release", Body: "3.20.3\n"},
+			{Path: "lib/apk/db/installed", Body: "P:musl\nV:1.2.5-r0\nA:x86_64\no:musl\nL:MIT\n\n"},
+		},
+		[]imagebuild.File{
+			{Path: "lib/apk/db/installed", Body: "P:musl\nV:1.2.5-r0\nA:x86_64\no:musl\nL:MIT\n\nP:zlib\nV:1.3.1-r1\nA:x86_64\no:zlib\nL:Zlib\n\n"},
+		},
+	)
+	if err != nil {
 		t.Fatal(err)
 	}
 	return p

@@ -306,3 +306,21 @@ func RustAuditableBinary(dir, depsJSON string) (string, error) {
 	}
 	return bin, os.Chmod(bin, 0o755)
 }
+
+// DockerArchiveOf writes, as `docker save` would under tag, an amd64 image
+// of one layer per file list.
+func DockerArchiveOf(path, tag string, layers ...[]File) error {
+	var ls []v1.Layer
+	for _, files := range layers {
+		l, err := Layer(files...)
+		if err != nil {
+			return err
+		}
+		ls = append(ls, l)
+	}
+	img, err := Image("amd64", ls...)
+	if err != nil {
+		return err
+	}
+	return WriteDockerArchive(path, tag, img)
+}
