@@ -8,10 +8,12 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	ctypes "github.com/compose-spec/compose-go/v2/types"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/docker-scan/docker-scan/engine/analyze/secret"
 	"github.com/docker-scan/docker-scan/engine/types"
 )
 
@@ -103,7 +105,11 @@ func CheckProject(p *Project, services []string, images map[string]ImageFacts) [
 			}
 		}
 		for _, e := range literalSecrets(loc, name) {
-			add("DSC005", name, fmt.Sprintf("Service %q sets %s to a literal value in environment.", name, e.name), e.file, e.line)
+			msg := fmt.Sprintf("Service %q sets %s to a literal value in environment.", name, e.name)
+			if e.what != "" {
+				msg = fmt.Sprintf("Service %q sets %s to a literal value in environment that looks like a secret (%s).", name, e.name, e.what)
+			}
+			add("DSC005", name, msg, e.file, e.line)
 		}
 		if s.Image != "" && s.Build == nil && !pinned(s.Image) {
 			f, l := at("image")
@@ -203,7 +209,19 @@ func isDatabase(s ctypes.ServiceConfig) bool {
 type envSecret struct {
 	name, file string
 	line       int
+	// what is the secret rule that recognised the value, if the name
+	// did not say.
+	what string
 }
+
+// secretRules are the built-in secret rules, compiled once.
+var secretRules = sync.OnceValue(func() *secret.Scanner {
+	rules, err := secret.BuiltinRules()
+	if err != nil {
+		return nil
+	}
+	return secret.NewScanner(rules, secret.BuiltinAllowRules())
+})
 
 // literalSecrets finds environment entries with a secret-like name and a
 // value written in the file (not interpolated from ${VAR}, not empty),
@@ -216,7 +234,15 @@ func literalSecrets(loc *locator, service string) []envSecret {
 			return
 		}
 		if secretName.MatchString(name) {
-			out = append(out, envSecret{name, file, line})
+			out = append(out, envSecret{name, file, line, ""})
+			return
+		}
+		// Any name: a value that the secret rules recognise (a token, a
+		// URL with a password).
+		if s := secretRules(); s != nil {
+			if found := s.Scan("compose.yaml", []byte(name+"="+value+"\n")); len(found) > 0 {
+				out = append(out, envSecret{name, file, line, found[0].Title})
+			}
 		}
 	}
 	for i, n := range nodes {

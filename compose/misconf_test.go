@@ -47,6 +47,7 @@ func TestComposeChecks(t *testing.T) {
 		"DSC004/caps":      24,
 		"DSC005/envsecret": 29,
 		"DSC005/envlist":   34,
+		"DSC005/envurl":    59,
 		"DSC006/latest":    36,
 		"DSC007/rootuser":  38,
 		"DSC008/db":        44,
@@ -63,6 +64,9 @@ func TestComposeChecks(t *testing.T) {
 		}
 		if m.Title == "" || m.Resolution == "" || m.Message == "" || m.Severity == "" {
 			t.Errorf("%s: incomplete finding %+v", key, m)
+		}
+		if key == "DSC005/envurl" && !strings.Contains(m.Message, "PostgreSQL connection string with password") {
+			t.Errorf("%s: the message does not say what the value looks like: %s", key, m.Message)
 		}
 	}
 	for key := range bad {

@@ -164,8 +164,32 @@ func runCompose(cmd *cobra.Command, g *globalOptions, o *composeOptions, hooks H
 		}
 		opts := settings.scan
 		opts.Shared = &scan.SharedLayers{}
+		buildOnly := map[string]bool{}
+		for _, s := range plan {
+			if s.BuildOnly {
+				buildOnly[s.Image] = true
+			}
+		}
 		runner := compose.Runner{
-			Open: func(ctx context.Context, ref string) (*types.Image, error) { return runtime.Open(ctx, ref, ropts) },
+			Open: func(ctx context.Context, ref string) (*types.Image, error) {
+				if !buildOnly[ref] {
+					return runtime.Open(ctx, ref, ropts)
+				}
+				// What a service builds is never pulled: look in the
+				// engines only.
+				ro := ropts
+				ro.Sources = slices.DeleteFunc(slices.Clone(ropts.Sources), func(s string) bool { return s == runtime.SourceRemote })
+				notPulled := "remote: not looked up for an image the project builds"
+				if len(ro.Sources) == 0 {
+					return nil, &runtime.NotFoundError{Ref: ref, Answers: []string{notPulled}}
+				}
+				img, err := runtime.Open(ctx, ref, ro)
+				var nf *runtime.NotFoundError
+				if errors.As(err, &nf) && len(ro.Sources) < len(ropts.Sources) {
+					nf.Answers = append(nf.Answers, notPulled)
+				}
+				return img, err
+			},
 			Scan: func(ctx context.Context, img *types.Image) (*types.Report, error) {
 				o := opts
 				var err error

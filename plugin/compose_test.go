@@ -72,3 +72,24 @@ func TestComposeErrorsAreErrors(t *testing.T) {
 		t.Errorf("services: %+v", rep.Services)
 	}
 }
+
+// TestComposeBuildOnlyNeverPulled: the image of a service that is only
+// built is looked for in the engines, never in a registry.
+func TestComposeBuildOnlyNeverPulled(t *testing.T) {
+	t.Setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+	dir := t.TempDir()
+	file := filepath.Join(dir, "compose.yaml")
+	os.WriteFile(file, []byte("name: b\nservices:\n  api:\n    build: ./api\n    user: \"1\"\n"), 0o644)
+	stdout, _, err := run(t, "compose", "-f", file, "--image-src", "docker,remote", "--scanners", "secret", "--cache-dir", t.TempDir(), "--format", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep types.StackReport
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	m := rep.Services["api"].Missing
+	if !strings.Contains(m, "docker: not running") || strings.Count(m, "remote:") != 1 || !strings.Contains(m, "remote: not looked up for an image the project builds") || !rep.Services["api"].Pass {
+		t.Errorf("api: %+v", rep.Services["api"])
+	}
+}
