@@ -8,6 +8,9 @@
 FROM scratch
 COPY bin/docker-scan /docker-scan
 ENV DOCKER_SCAN_CACHE_DIR=/cache
+# Tells docker scan compose that a service running this image is the
+# scanner: its read-only Docker socket and root user are what it needs.
+LABEL com.docker-scan.role=sidecar
 WORKDIR /project
 ENTRYPOINT ["/docker-scan"]
 CMD ["compose", "sidecar"]

@@ -43,7 +43,13 @@ var Checks = []Check{
 type ImageFacts struct {
 	User        string
 	Healthcheck bool
+	// Scanner: the image is docker-scan's own (its label says so), run as
+	// the project's sidecar: it needs the Docker socket, read-only.
+	Scanner bool
 }
+
+// ScannerLabel marks the docker-scan image (see the Dockerfile).
+const ScannerLabel = "com.docker-scan.role"
 
 var (
 	secretName = regexp.MustCompile(`(?i)(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIALS?)`)
@@ -87,7 +93,7 @@ func CheckProject(p *Project, services []string, images map[string]ImageFacts) [
 			add("DSC001", name, fmt.Sprintf("Service %q runs with privileged: true: it has every capability and sees the host's devices.", name), f, l)
 		}
 		for _, v := range s.Volumes {
-			if isDockerSocket(v.Source) {
+			if isDockerSocket(v.Source) && !(images[name].Scanner && v.ReadOnly) {
 				f, l := loc.item(name, "volumes", func(e string) bool { return strings.Contains(e, v.Source) })
 				add("DSC002", name, fmt.Sprintf("Service %q mounts the Docker socket %s.", name, v.Source), f, l)
 			}
@@ -115,7 +121,7 @@ func CheckProject(p *Project, services []string, images map[string]ImageFacts) [
 			f, l := at("image")
 			add("DSC006", name, fmt.Sprintf("Service %q uses image %q: no tag, or latest, changes under you.", name, s.Image), f, l)
 		}
-		if facts, ok := images[name]; ok && s.User == "" && isRoot(facts.User) {
+		if facts, ok := images[name]; ok && s.User == "" && isRoot(facts.User) && !facts.Scanner {
 			f, l := at()
 			who := "root (no USER)"
 			if facts.User != "" {
@@ -262,8 +268,8 @@ func literalSecrets(loc *locator, service string) []envSecret {
 	return out
 }
 
-// Facts reads the check-relevant facts from an image config's user and
-// healthcheck test.
-func Facts(user string, healthcheck []string) ImageFacts {
-	return ImageFacts{User: user, Healthcheck: len(healthcheck) > 0 && healthcheck[0] != "NONE"}
+// Facts reads the check-relevant facts from an image config's user,
+// healthcheck test and labels.
+func Facts(user string, healthcheck []string, labels map[string]string) ImageFacts {
+	return ImageFacts{User: user, Healthcheck: len(healthcheck) > 0 && healthcheck[0] != "NONE", Scanner: labels[ScannerLabel] == "sidecar"}
 }

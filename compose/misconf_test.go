@@ -155,3 +155,34 @@ func FuzzComposeFile(f *testing.F) {
 		p.Plan(nil)
 	})
 }
+
+// TestComposeCheckScannerSidecar: the docker-scan image as a sidecar needs
+// the Docker socket (read-only) and runs as root: not reported for it;
+// the same settings on another image, or a writable socket, are.
+func TestComposeCheckScannerSidecar(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "compose.yaml")
+	writeFile(t, f, `services:
+  scan:
+    image: docker-scan:1.0
+    volumes: ["/var/run/docker.sock:/var/run/docker.sock:ro"]
+  rw:
+    image: docker-scan:1.0
+    volumes: ["/var/run/docker.sock:/var/run/docker.sock"]
+  other:
+    image: x/other:1
+    volumes: ["/var/run/docker.sock:/var/run/docker.sock:ro"]
+`)
+	p := loadStack(t, LoadOptions{Files: []string{f}})
+	scanner := Facts("", nil, map[string]string{ScannerLabel: "sidecar"})
+	res := CheckProject(p, p.ServiceNames(), map[string]ImageFacts{"scan": scanner, "rw": scanner, "other": Facts("", nil, nil)})
+	var got []string
+	for _, r := range res {
+		for _, m := range r.Misconfigurations {
+			got = append(got, m.ID+"/"+m.Service)
+		}
+	}
+	if strings.Join(got, ",") != "DSC002/rw,DSC007/other,DSC002/other" {
+		t.Errorf("got %v", got)
+	}
+}

@@ -119,7 +119,7 @@ func (r Runner) scanImage(ctx context.Context, ref string) imageOutcome {
 		if img.Config.Config.Healthcheck != nil {
 			hc = img.Config.Config.Healthcheck.Test
 		}
-		facts = Facts(img.Config.Config.User, hc)
+		facts = Facts(img.Config.Config.User, hc, img.Config.Config.Labels)
 	}
 	rep, err := r.Scan(ctx, img)
 	if err != nil {
