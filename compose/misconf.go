@@ -3,6 +3,7 @@ package compose
 import (
 	"fmt"
 	"path"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -157,10 +158,19 @@ func CheckProject(p *Project, services []string, images map[string]ImageFacts) [
 			}
 			return ms[i].ID < ms[j].ID
 		})
-		out = append(out, types.Result{Target: f, Class: types.ClassConfig, Type: "compose", Misconfigurations: ms})
+		out = append(out, types.Result{Target: p.relative(f), Class: types.ClassConfig, Type: "compose", Misconfigurations: ms})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Target < out[j].Target })
 	return out
+}
+
+// relative names a file of the project by its path from the project
+// directory, as users write it; files elsewhere keep their full path.
+func (p *Project) relative(file string) string {
+	if rel, err := filepath.Rel(p.WorkingDir, file); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return file
 }
 
 func checkByID(id string) Check {

@@ -25,8 +25,8 @@ func checkFile(t *testing.T, name string) (map[string]types.Misconfiguration, st
 	facts["rootuser"] = ImageFacts{User: ""}
 	got := map[string]types.Misconfiguration{}
 	for _, res := range CheckProject(p, p.ServiceNames(), facts) {
-		if res.Target != file || res.Class != types.ClassConfig {
-			t.Errorf("result for %s (%s), want %s", res.Target, res.Class, file)
+		if res.Target != name || res.Class != types.ClassConfig {
+			t.Errorf("result for %s (%s), want %s (relative to the project directory)", res.Target, res.Class, name)
 		}
 		for _, m := range res.Misconfigurations {
 			got[fmt.Sprintf("%s/%s", m.ID, m.Service)] = m
@@ -118,7 +118,7 @@ func TestComposeCheckOverrideFile(t *testing.T) {
 	writeFile(t, override, "services:\n  a:\n\n    privileged: true\n")
 	p := loadStack(t, LoadOptions{Files: []string{base, override}})
 	res := CheckProject(p, p.ServiceNames(), nil)
-	if len(res) != 1 || res[0].Target != override || res[0].Misconfigurations[0].ID != "DSC001" || res[0].Misconfigurations[0].StartLine != 4 {
+	if len(res) != 1 || res[0].Target != "compose.override.yaml" || res[0].Misconfigurations[0].ID != "DSC001" || res[0].Misconfigurations[0].StartLine != 4 {
 		t.Errorf("got %+v, want DSC001 at %s:4", res, override)
 	}
 }

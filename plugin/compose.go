@@ -134,7 +134,10 @@ func runCompose(cmd *cobra.Command, g *globalOptions, o *composeOptions, hooks H
 	}
 	o.misconfig = slices.Contains(o.image.scanners, scannerMisconfig)
 	o.image.scanners = slices.DeleteFunc(slices.Clone(o.image.scanners), func(s string) bool { return s == scannerMisconfig })
-	if len(o.image.scanners) == 0 && o.misconfig {
+	// Only the compose files: the images are looked at (their user and
+	// healthcheck matter to the checks), not analysed.
+	configOnly := len(o.image.scanners) == 0 && o.misconfig
+	if configOnly {
 		o.image.scanners = []string{"none"}
 	}
 	exitCode := o.image.exitCode
@@ -191,6 +194,9 @@ func runCompose(cmd *cobra.Command, g *globalOptions, o *composeOptions, hooks H
 				return img, err
 			},
 			Scan: func(ctx context.Context, img *types.Image) (*types.Report, error) {
+				if configOnly {
+					return &types.Report{SchemaVersion: types.SchemaVersion, ArtifactName: img.Name, ArtifactType: types.ArtifactTypeContainerImage, Metadata: types.Metadata{ImageID: img.ID, RepoTags: img.RepoTags}}, nil
+				}
 				o := opts
 				var err error
 				if o.DB, err = openDB(); err != nil {
@@ -431,6 +437,7 @@ func (o *composeOptions) sidecarPlan(ctx context.Context, services []string) (*c
 		// Variables of the shell that ran Compose are not set here: the
 		// containers have the images; their warnings would only confuse.
 		logrus.SetLevel(logrus.ErrorLevel)
+		defer logrus.SetLevel(logrus.DebugLevel)
 		project, err := compose.Load(ctx, lo)
 		if err == nil {
 			plan, err := project.Plan(services, self.Service)

@@ -116,6 +116,7 @@ func (g *globalOptions) setupLogging(cmd *cobra.Command) {
 	}
 	h := newLogHandler(cmd.ErrOrStderr(), level)
 	slog.SetDefault(slog.New(h))
+	routeLogrus()
 }
 
 // configFile holds the settings of a config file, flattened to flag names:

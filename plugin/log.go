@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/sirupsen/logrus"
 )
 
 // logHandler prints log records as one readable line each on stderr:
@@ -59,3 +61,33 @@ func (h *logHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 
 // WithGroup is not used by this program; groups are flattened.
 func (h *logHandler) WithGroup(string) slog.Handler { return h }
+
+// logrusToSlog sends the logs of libraries that use logrus (compose-go's
+// warnings about unset variables) through the same handler, so they read
+// like ours.
+type logrusToSlog struct{}
+
+func (logrusToSlog) Levels() []logrus.Level { return logrus.AllLevels }
+
+func (logrusToSlog) Fire(e *logrus.Entry) error {
+	level := slog.LevelInfo
+	switch {
+	case e.Level <= logrus.ErrorLevel:
+		level = slog.LevelError
+	case e.Level == logrus.WarnLevel:
+		level = slog.LevelWarn
+	case e.Level >= logrus.DebugLevel:
+		level = slog.LevelDebug
+	}
+	slog.Log(context.Background(), level, e.Message)
+	return nil
+}
+
+// routeLogrus makes logrus write nothing itself and hand every entry to
+// slog.
+func routeLogrus() {
+	logrus.SetOutput(io.Discard)
+	logrus.SetLevel(logrus.DebugLevel)
+	logrus.StandardLogger().ReplaceHooks(logrus.LevelHooks{})
+	logrus.AddHook(logrusToSlog{})
+}
