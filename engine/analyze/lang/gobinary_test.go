@@ -1,6 +1,7 @@
 package lang
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"runtime"
@@ -169,6 +170,25 @@ func TestGoBinaryDebianPackaged(t *testing.T) {
 		}
 		if want := goVersionM(t, bin); strings.Join(got, ",") != strings.Join(want, ",") {
 			t.Errorf("%s: got %v, want %v", bin, got, want)
+		}
+	}
+}
+
+// BenchmarkGoBinary streams a large Go program (Debian's dockerd: cgo,
+// linked by GNU ld, build info deep in the data segment) through the
+// reader, as the layer walker would: throughput and allocations.
+func BenchmarkGoBinary(b *testing.B) {
+	const bin = "/usr/sbin/dockerd"
+	data, err := os.ReadFile(bin)
+	if err != nil {
+		b.Skipf("skipped: %s: %v", bin, err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		res := &types.LayerResult{}
+		if err := (GoBinary{}).AnalyzeStream("usr/sbin/dockerd", int64(len(data)), bytes.NewReader(data), res); err != nil || len(res.PackageDBs) != 1 {
+			b.Fatalf("%v %v", err, res.PackageDBs)
 		}
 	}
 }
