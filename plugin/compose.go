@@ -247,8 +247,10 @@ func runCompose(cmd *cobra.Command, g *globalOptions, o *composeOptions, hooks H
 				broken = append(broken, name+": "+e)
 			}
 		}
-		for ref, r := range rep.Images {
-			saveImageSummary(g.cacheDir, ref, r)
+		if slices.Contains(settings.scan.Scanners, scan.ScannerVuln) {
+			for ref, r := range rep.Images {
+				saveImageSummary(g.cacheDir, ref, r)
+			}
 		}
 		saveSummary(g.cacheDir, projectKey(project.Name), summary{Name: project.Name, ScannedAt: time.Now().UTC(), Services: len(rep.Services), Failing: len(failed)})
 		if len(broken) > 0 {

@@ -176,7 +176,9 @@ func scanImage(cmd *cobra.Command, g *globalOptions, o *imageOptions, args []str
 		if err != nil {
 			return 0, err
 		}
-		if ref != "" && o.input == "" && len(settings.runtimes) == 0 {
+		// What the CLI hooks show: only a scan for vulnerabilities can say
+		// "none found".
+		if ref != "" && o.input == "" && len(settings.runtimes) == 0 && slices.Contains(settings.scan.Scanners, scan.ScannerVuln) {
 			saveImageSummary(g.cacheDir, ref, rep)
 		}
 		err = writeOutput(cmd.OutOrStdout(), o.output, func(w io.Writer) error {
