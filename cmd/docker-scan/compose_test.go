@@ -329,25 +329,6 @@ func writeTestFile(t *testing.T, path, body string) {
 	}
 }
 
-// scanIn runs `docker scan ARGS` in dir against the engine at host.
-func scanIn(t *testing.T, dir, host string, args ...string) scanResult {
-	t.Helper()
-	cmd := exec.Command("docker", append([]string{"scan"}, args...)...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+dockerConfig, "DOCKER_HOST="+host, "NO_COLOR=1")
-	var stdout, stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	r := scanResult{stdout: stdout.String(), stderr: stderr.String()}
-	var exit *exec.ExitError
-	if errors.As(err, &exit) {
-		r.exit = exit.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
 // TestComposeScanCLI: `docker scan compose` through the Docker CLI on a
 // project whose images are in dockerd: one image shared by two services,
 // a build-only service not built yet, a compose misconfiguration; the

@@ -90,18 +90,7 @@ func TestDockerEngineSource(t *testing.T) {
 	cache := t.TempDir()
 	scan := func(args ...string) scanResult {
 		t.Helper()
-		cmd := exec.Command("docker", append([]string{"scan"}, args...)...)
-		cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+dockerConfig, "DOCKER_HOST="+proxy.Host)
-		var stdout, stderr strings.Builder
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		err := cmd.Run()
-		r := scanResult{stdout: stdout.String(), stderr: stderr.String()}
-		if exit, ok := err.(*exec.ExitError); ok {
-			r.exit = exit.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return r
+		return scanIn(t, "", proxy.Host, args...)
 	}
 	args := []string{"image", "e2e/app:1", "--scanners", "none", "--format", "json", "--cache-dir", cache}
 	first := scan(args...)

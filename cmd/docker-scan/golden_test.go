@@ -48,13 +48,24 @@ type scanResult struct {
 	exit           int
 }
 
-// scanCLI runs `docker scan` with the plugin and returns its output and
-// exit code.
+// scanCLI runs `docker scan` with the plugin, no engine reachable, and
+// returns its output and exit code.
 func scanCLI(t *testing.T, args ...string) scanResult {
 	t.Helper()
+	return scanIn(t, "", "unix:///nonexistent/docker.sock", args...)
+}
+
+// scanIn runs `docker scan ARGS` in dir against the engine at host.
+func scanIn(t *testing.T, dir, host string, args ...string) scanResult {
+	t.Helper()
 	need(t, haveCommand("docker"), "the docker CLI")
-	stdout, stderr, err := docker(t, append([]string{"scan"}, args...)...)
-	r := scanResult{stdout: stdout, stderr: stderr}
+	cmd := exec.Command("docker", append([]string{"scan"}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+dockerConfig, "DOCKER_HOST="+host, "NO_COLOR=1")
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	r := scanResult{stdout: stdout.String(), stderr: stderr.String()}
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {
 		r.exit = exit.ExitCode()
