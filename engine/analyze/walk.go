@@ -26,7 +26,7 @@ const (
 
 // ResultSchemaVersion changes whenever the shape or meaning of LayerResult
 // changes; cached results of another version are not used.
-const ResultSchemaVersion = 1
+const ResultSchemaVersion = 2
 
 // Layer reads one layer blob (gzip, zstd or plain tar) once and returns what
 // the analyzers found in it, with the layer's whiteouts and opaque

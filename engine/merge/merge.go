@@ -52,6 +52,9 @@ func Layers(layers []*types.LayerResult) types.Artifact {
 	}
 
 	art := types.Artifact{OS: chooseOS(s.releases, s.dbs), Secrets: secrets(layers)}
+	for _, l := range layers {
+		art.Issues = append(art.Issues, l.Issues...)
+	}
 	for _, p := range sortedKeys(s.repos) {
 		r := s.repos[p]
 		art.Repository = &r

@@ -87,7 +87,9 @@ func Image(ctx context.Context, img *types.Image, opts Options) (*types.Report, 
 	}
 	art := merge.Layers(layers)
 	if slices.Contains(opts.Scanners, ScannerSecret) {
-		art.Secrets = append(art.Secrets, configSecrets(img, opts.Analysis)...)
+		found := configSecrets(img, opts.Analysis)
+		art.Secrets = append(art.Secrets, found.Secrets...)
+		art.Issues = append(art.Issues, found.Issues...)
 	}
 	if !art.OS.Detected() {
 		slog.Warn("no OS detected in the image; OS packages are not reported")
@@ -118,6 +120,8 @@ func Image(ctx context.Context, img *types.Image, opts Options) (*types.Report, 
 		}
 	}
 	rep := buildReport(img, art, vulns, opts)
+	rep.AnalysisIssues = art.Issues
+	warnIssues(art.Issues)
 	if (slices.Contains(opts.Scanners, ScannerVuln) || len(opts.Scanners) == 0) && opts.wants(PkgTypeLibrary) {
 		rep.Results = append(rep.Results, langResults(art, langVulns, opts)...)
 	}
@@ -193,9 +197,10 @@ func osOnly(art types.Artifact) types.Artifact {
 }
 
 // configSecrets offers the image config, as text, to the analyzers.
-func configSecrets(img *types.Image, cfg analyze.Config) []types.SecretFile {
+func configSecrets(img *types.Image, cfg analyze.Config) *types.LayerResult {
+	res := &types.LayerResult{}
 	if img.Config == nil {
-		return nil
+		return res
 	}
 	var b strings.Builder
 	for _, e := range img.Config.Config.Env {
@@ -207,16 +212,15 @@ func configSecrets(img *types.Image, cfg analyze.Config) []types.SecretFile {
 	for _, h := range img.Config.History {
 		fmt.Fprintf(&b, "%s\n", h.CreatedBy)
 	}
-	res := &types.LayerResult{}
 	content := []byte(b.String())
 	for _, a := range cfg.Analyzers {
 		if a.Wants(ConfigPath, int64(len(content))) {
 			if err := a.Analyze(ConfigPath, content, res); err != nil {
-				slog.Warn("could not analyse the image config", "analyzer", a.Name(), "error", err)
+				res.Issues = append(res.Issues, types.AnalysisIssue{Analyzer: a.Name(), FilePath: ConfigPath, Reason: err.Error()})
 			}
 		}
 	}
-	return res.Secrets
+	return res
 }
 
 // osResult gathers the packages of every OS package database into one
@@ -299,6 +303,19 @@ func langResults(art types.Artifact, vulns []types.DetectedVulnerability, opts O
 		out = append(out, res)
 	}
 	return out
+}
+
+// warnIssues logs the files analysis could not read in full, a few by
+// name: the report lists them all.
+func warnIssues(issues []types.AnalysisIssue) {
+	const named = 10
+	for i, is := range issues {
+		if i == named {
+			slog.Warn(fmt.Sprintf("%d more files were not fully analysed; the JSON report lists them (AnalysisIssues)", len(issues)-named))
+			break
+		}
+		slog.Warn("file not fully analysed", "file", is.FilePath, "analyzer", is.Analyzer, "reason", is.Reason)
+	}
 }
 
 func humanBytes(n int64) string {

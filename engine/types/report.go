@@ -32,6 +32,10 @@ type Report struct {
 	// Runtimes says, for a scan of one reference in several runtimes
 	// (--runtime), what each runtime holds under it.
 	Runtimes []RuntimeImage `json:",omitempty"`
+	// AnalysisIssues lists the files that analysis could read only in part
+	// or not at all (malformed, over a limit, past a cap on findings): the
+	// findings above are complete except for these.
+	AnalysisIssues []AnalysisIssue `json:",omitempty"`
 }
 
 // RuntimeImage is what one runtime holds under the scanned reference.

@@ -23,6 +23,10 @@ type LayerResult struct {
 	WhiteoutFiles []string `json:",omitempty"`
 	// OpaqueDirs are directories whose content from lower layers this layer hides.
 	OpaqueDirs []string `json:",omitempty"`
+
+	// Issues are the files of this layer that analysis could read only in
+	// part or not at all.
+	Issues []AnalysisIssue `json:",omitempty"`
 }
 
 // Artifact is the merged view of an image: what is visible in its final
@@ -36,6 +40,8 @@ type Artifact struct {
 	// Secrets found in any layer, with the layer that holds each, whether
 	// or not a later layer deleted the file.
 	Secrets []SecretFile
+	// Issues of every layer, in layer order.
+	Issues []AnalysisIssue
 }
 
 // Symlink is a symbolic link in a layer.
