@@ -339,7 +339,6 @@ func TestBadInputExitsWithOneLine(t *testing.T) {
 		"corrupt tarball":   {"image", "--input", write("corrupt.tar", bytes.Repeat([]byte("garbage!"), 300))},
 		"corrupt gzip":      {"image", "--input", write("corrupt.tar.gz", corruptGzip)},
 		"plain layer tar":   {"image", "--input", write("layer.tar", layer)},
-		"malformed apk db":  {"image", "--input", malformed},
 		"unknown platform":  {"image", "--input", malformed, "--platform", "linux/riscv64"},
 		"unreachable image": {"image", "--timeout", "5s", "127.0.0.1:1/nothing/here:latest"},
 	}
@@ -375,6 +374,26 @@ func TestBadInputExitsWithOneLine(t *testing.T) {
 			})
 		}
 	}
+	// A malformed file costs its analyzer that file only: the scan goes
+	// on, warns, and lists the file in the report.
+	t.Run("malformed apk db", func(t *testing.T) {
+		cmd := exec.Command(pluginBin, "image", "--input", malformed, "--format", "json", "--scanners", "none", "--cache-dir", filepath.Join(dir, "cache"))
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("exit: %v, want 0; stderr:\n%s", err, stderr.String())
+		}
+		if !strings.Contains(stderr.String(), "WARN") || !strings.Contains(stderr.String(), "lib/apk/db/installed") {
+			t.Errorf("no warning names the malformed file:\n%s", stderr.String())
+		}
+		var rep struct{ AnalysisIssues []types.AnalysisIssue }
+		if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.AnalysisIssues) != 1 || rep.AnalysisIssues[0].FilePath != "lib/apk/db/installed" || rep.AnalysisIssues[0].Analyzer != "apk" || rep.AnalysisIssues[0].Layer == "" {
+			t.Errorf("analysis issues = %+v", rep.AnalysisIssues)
+		}
+	})
 	if entries, _ := os.ReadDir(filepath.Join(dir, "cache", "tmp")); len(entries) != 0 {
 		t.Errorf("temp files left in the cache: %v", entries)
 	}

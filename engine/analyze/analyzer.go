@@ -2,7 +2,9 @@
 //
 // Each layer is read once, as a tar stream; every file is offered to every
 // analyzer through the cheap Wants check, and only wanted files are read into
-// memory. Nothing from a layer is written to disk or executed.
+// memory. Nothing from a layer is written to disk or executed. The bytes
+// read are hashed and checked against the digests the image claims, so
+// that a result can be cached under the layer's diffID (see Verifiable).
 package analyze
 
 import (
@@ -31,9 +33,10 @@ type Analyzer interface {
 	// path (relative, no leading slash) and size. It must be cheap.
 	Wants(filePath string, size int64) bool
 	// Analyze reads one wanted file and adds what it finds to res. An error
-	// means the file is malformed; it fails the scan of the layer. content
-	// is only valid during the call (its buffer is reused): keep copies,
-	// never the slice.
+	// means the file is malformed: the walker records it as an analysis
+	// issue of this analyzer and goes on with the layer. content is only
+	// valid during the call (its buffer is reused, and may be shared with
+	// other analyzers): never modify or keep the slice, keep copies.
 	Analyze(filePath string, content []byte, res *types.LayerResult) error
 }
 
@@ -47,7 +50,8 @@ type StreamAnalyzer interface {
 	Version() int
 	// WantsStream decides from the path, size, mode and first bytes.
 	WantsStream(filePath string, size int64, mode fs.FileMode, head []byte) bool
-	// AnalyzeStream reads what it needs from r (the rest is skipped).
+	// AnalyzeStream reads what it needs from r (the rest is skipped). An
+	// error is recorded as an analysis issue, as for Analyze.
 	AnalyzeStream(filePath string, size int64, r io.Reader, res *types.LayerResult) error
 }
 
@@ -75,11 +79,23 @@ func (c Config) skipped(name string) bool {
 	if len(c.SkipDirs) == 0 {
 		return false
 	}
-	for dir := path.Dir(name); dir != "." && dir != "/"; dir = path.Dir(dir) {
-		for _, pat := range c.SkipDirs {
-			if ok, _ := doublestar.Match(strings.TrimSuffix(strings.TrimPrefix(pat, "/"), "/"), dir); ok {
-				return true
-			}
+	dir := path.Dir(name)
+	if dir == "." {
+		return false
+	}
+	// One match of "PAT/**" (where "/**" matches zero or more segments)
+	// asks whether dir or any of its parents matches PAT: matching every
+	// parent in turn costs depth x length per file, which a layer of deep
+	// paths turns into minutes.
+	for _, pat := range c.SkipDirs {
+		pat = strings.TrimSuffix(strings.TrimPrefix(pat, "/"), "/")
+		// A pattern that ends in "**" already matches every directory
+		// below one it matches.
+		if pat != "**" && !strings.HasSuffix(pat, "/**") {
+			pat += "/**"
+		}
+		if ok, _ := doublestar.Match(pat, dir); ok {
+			return true
 		}
 	}
 	return false

@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 
@@ -19,6 +20,10 @@ func Image(ctx context.Context, img *types.Image, cfg Config) ([]*types.LayerRes
 	for i, layer := range img.Layers {
 		g.Go(func() error {
 			res, err := Layer(ctx, layer, cfg)
+			var mismatch *DigestError
+			if errors.As(err, &mismatch) {
+				return err // it names the layer already
+			}
 			if err != nil {
 				return fmt.Errorf("analyze layer %s: %w", layerName(layer), err)
 			}

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -142,10 +143,66 @@ func TestLayerCompressions(t *testing.T) {
 }
 
 func TestWalkMalformedPackageDB(t *testing.T) {
-	b, _ := imagebuild.TarBytes([]imagebuild.File{{Path: "var/lib/dpkg/status", Body: "Package: a\nnot a field\n"}})
-	err := Walk(context.Background(), bytes.NewReader(b), Config{Analyzers: OSAnalyzers()}, &types.LayerResult{})
-	if err == nil || !strings.Contains(err.Error(), "var/lib/dpkg/status") || !strings.Contains(err.Error(), "line 2") {
-		t.Fatalf("error %v should name the file and the line", err)
+	b, _ := imagebuild.TarBytes([]imagebuild.File{
+		{Path: "var/lib/dpkg/status", Body: "Package: a\nnot a field\n"},
+		{Path: "etc/alpine-release", Body: "3.20.3\n"},
+	})
+	res := &types.LayerResult{DiffID: "sha256:layer"}
+	if err := Walk(context.Background(), bytes.NewReader(b), Config{Analyzers: OSAnalyzers()}, res); err != nil {
+		t.Fatalf("a malformed file failed the layer: %v", err)
+	}
+	if len(res.Issues) != 1 {
+		t.Fatalf("issues = %+v", res.Issues)
+	}
+	is := res.Issues[0]
+	if is.Layer != "sha256:layer" || is.Analyzer != "dpkg" || is.FilePath != "var/lib/dpkg/status" || !strings.Contains(is.Reason, "line 2") {
+		t.Errorf("issue %+v should name the layer, analyzer, file and line", is)
+	}
+	if len(res.OSReleases) != 1 {
+		t.Errorf("the walk did not go on past the malformed file: %+v", res.OSReleases)
+	}
+}
+
+// panicker panics on every file it is given.
+type panicker struct{}
+
+func (panicker) Name() string                                     { return "panicker" }
+func (panicker) Version() int                                     { return 1 }
+func (panicker) Wants(string, int64) bool                         { return true }
+func (panicker) Analyze(string, []byte, *types.LayerResult) error { panic("boom") }
+
+func TestWalkAnalyzerPanics(t *testing.T) {
+	b, _ := imagebuild.TarBytes([]imagebuild.File{{Path: "a", Body: "x"}, {Path: "b", Body: "y"}})
+	var seen []string
+	res := &types.LayerResult{}
+	cfg := Config{Analyzers: []Analyzer{panicker{}, recorder{&seen}}}
+	if err := Walk(context.Background(), bytes.NewReader(b), cfg, res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Issues) != 2 || !strings.Contains(res.Issues[0].Reason, "boom") || len(seen) != 2 {
+		t.Errorf("issues %+v, offered %q", res.Issues, seen)
+	}
+}
+
+// failingStreamer takes every file as a stream and fails on it.
+type failingStreamer struct{}
+
+func (failingStreamer) Name() string                                        { return "failing" }
+func (failingStreamer) Version() int                                        { return 1 }
+func (failingStreamer) WantsStream(string, int64, fs.FileMode, []byte) bool { return true }
+func (failingStreamer) AnalyzeStream(string, int64, io.Reader, *types.LayerResult) error {
+	return errors.New("not a binary")
+}
+
+func TestWalkStreamerErrorIsAnIssue(t *testing.T) {
+	b, _ := imagebuild.TarBytes([]imagebuild.File{{Path: "usr/bin/x", Body: strings.Repeat("x", 100)}, {Path: "etc/alpine-release", Body: "3.20.3\n"}})
+	res := &types.LayerResult{}
+	cfg := Config{Analyzers: OSAnalyzers(), Streamers: []StreamAnalyzer{failingStreamer{}}}
+	if err := Walk(context.Background(), bytes.NewReader(b), cfg, res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Issues) != 1 || res.Issues[0].Analyzer != "failing" || res.Issues[0].FilePath != "usr/bin/x" || len(res.OSReleases) != 1 {
+		t.Errorf("issues %+v, os %+v", res.Issues, res.OSReleases)
 	}
 }
 
@@ -172,9 +229,25 @@ func FuzzWalk(f *testing.F) {
 	gw.Write(seed)
 	gw.Close()
 	f.Add(gz.Bytes())
+	hostile, _ := imagebuild.TarBytes([]imagebuild.File{
+		{Path: "tmp/db", Body: "P:musl\nV:1.2.5-r0\n\n"},
+		{Path: "lib/apk/db/installed", Type: tar.TypeLink, Linkname: "tmp/db"},
+		{Path: "lib/apk/db/installed2", Type: tar.TypeLink, Linkname: "../../lib/apk/db/installed"},
+		{Path: strings.Repeat("l/", MaxPathLength/2+1), Body: "x"},
+		{Path: "etc/.wh..wh..opq"},
+	})
+	f.Add(hostile)
+	f.Add(append([]byte("BZh9"), hostile...))
+	f.Add(append([]byte{0xfd, '7', 'z', 'X', 'Z', 0}, hostile...))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		layer := types.Layer{Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }}
+		// Claiming the data's own digest as diffID exercises verification:
+		// a plain tar must pass it.
+		layer := types.Layer{DiffID: sha(data), Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }}
 		res, err := Layer(context.Background(), layer, Config{Analyzers: OSAnalyzers()})
+		var mismatch *DigestError
+		if errors.As(err, &mismatch) && !bytes.HasPrefix(data, gzipMagic) && !bytes.HasPrefix(data, zstdMagic) && !bytes.HasPrefix(data, bzip2Magic) {
+			t.Fatalf("a plain tar failed its own digest: %v", err)
+		}
 		if err != nil {
 			return
 		}

@@ -3,6 +3,8 @@ package imagebuild
 import (
 	"archive/tar"
 	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -143,4 +145,27 @@ func CachedGzipTar(path string, fill func(*tar.Writer) error) (int64, error) {
 // files with (made-up) tokens, it compresses about as well as real layers.
 func BenchLayerFill(seed, files int) func(*tar.Writer) error {
 	return func(tw *tar.Writer) error { return fillBenchLayer(tw, seed, files) }
+}
+
+// GzipTarDigests are the real digests of the gzipped tar at path (the
+// blob's and the uncompressed stream's, the diffID), so that benchmark
+// layers are verified as a scan verifies real ones.
+func GzipTarDigests(path string) (digest, diffID string, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", "", err
+	}
+	defer f.Close()
+	blob, stream := sha256.New(), sha256.New()
+	zr, err := gzip.NewReader(io.TeeReader(f, blob))
+	if err != nil {
+		return "", "", err
+	}
+	if _, err := io.Copy(stream, zr); err != nil {
+		return "", "", err
+	}
+	if _, err := io.Copy(blob, f); err != nil {
+		return "", "", err
+	}
+	return "sha256:" + hex.EncodeToString(blob.Sum(nil)), "sha256:" + hex.EncodeToString(stream.Sum(nil)), nil
 }

@@ -13,18 +13,34 @@ import (
 // found in the cache is never opened, so a source that must export an
 // image to read its layers does not export it at all when every layer is
 // cached.
+//
+// Results are cached, and shared with concurrent scans, under the layer's
+// diffID only when analysis checks that diffID against the bytes it reads
+// (analyze.Verifiable): a diffID is a claim of the image, and a decoy
+// image claiming a vulnerable layer's diffID must not decide what scans
+// of the real one report. Other layers are analysed every time.
 func analyzeLayers(ctx context.Context, img *types.Image, opts Options) ([]*types.LayerResult, error) {
 	if opts.Cache == nil && opts.Shared == nil {
 		return analyze.Image(ctx, img, opts.Analysis)
 	}
+	// keys[i] is "" for a layer that may not be cached.
 	keys := make([]string, len(img.Layers))
+	var lookup []string
+	firstIdx := map[string]int{} // key -> the first layer that has it
 	for i, l := range img.Layers {
+		if !analyze.Verifiable(l.DiffID) {
+			continue
+		}
 		keys[i] = opts.Analysis.CacheKey(l.DiffID)
+		if _, dup := firstIdx[keys[i]]; !dup {
+			firstIdx[keys[i]] = i
+			lookup = append(lookup, keys[i])
+		}
 	}
 	var hits map[string]*types.LayerResult
-	if opts.Cache != nil {
+	if opts.Cache != nil && len(lookup) > 0 {
 		var err error
-		if hits, err = opts.Cache.Get(keys); err != nil {
+		if hits, err = opts.Cache.Get(lookup); err != nil {
 			slog.Warn("layer cache unavailable; analysing every layer", "error", err)
 			hits = nil
 		}
@@ -33,12 +49,12 @@ func analyzeLayers(ctx context.Context, img *types.Image, opts Options) ([]*type
 		hits = map[string]*types.LayerResult{}
 	}
 	var missingKeys []string
-	for i := range img.Layers {
-		if hits[keys[i]] == nil {
-			missingKeys = append(missingKeys, keys[i])
+	for _, k := range lookup {
+		if hits[k] == nil {
+			missingKeys = append(missingKeys, k)
 		}
 	}
-	slog.Debug("layer cache", "hits", len(img.Layers)-len(missingKeys), "layers", len(img.Layers))
+	slog.Debug("layer cache", "hits", len(lookup)-len(missingKeys), "layers", len(img.Layers))
 	// With scans running beside this one, analyse only what no other scan
 	// has taken on, and wait for the rest.
 	own, others := missingKeys, map[string]*layerCall(nil)
@@ -49,31 +65,38 @@ func analyzeLayers(ctx context.Context, img *types.Image, opts Options) ([]*type
 	missing.Layers = nil
 	var missingIdx []int
 	for i, l := range img.Layers {
-		if containsKey(own, keys[i]) && !containsIdxKey(missingIdx, keys, keys[i]) {
+		if keys[i] == "" {
 			missing.Layers = append(missing.Layers, l)
 			missingIdx = append(missingIdx, i)
 		}
 	}
-	fresh, err := analyze.Image(ctx, &missing, opts.Analysis)
+	for _, k := range own {
+		i := firstIdx[k]
+		missing.Layers = append(missing.Layers, img.Layers[i])
+		missingIdx = append(missingIdx, i)
+	}
+	var fresh []*types.LayerResult
+	var err error
+	if len(missing.Layers) > 0 {
+		fresh, err = analyze.Image(ctx, &missing, opts.Analysis)
+	}
 	results := make([]*types.LayerResult, len(img.Layers))
 	toStore := map[string]*types.LayerResult{}
 	if err == nil {
 		for j, i := range missingIdx {
-			toStore[keys[i]] = fresh[j]
+			results[i] = fresh[j]
+			if keys[i] != "" {
+				toStore[keys[i]] = fresh[j]
+			}
 		}
 	}
 	if opts.Shared != nil {
 		opts.Shared.analysed.Add(int64(len(missing.Layers)))
+		// On error, the scans waiting for these layers get the error.
 		opts.Shared.finish(toStore, own, err)
 	}
 	if err != nil {
 		return nil, err
-	}
-	for i := range img.Layers {
-		if r := toStore[keys[i]]; r != nil && results[i] == nil && hits[keys[i]] == nil {
-			results[i] = r
-			hits[keys[i]] = r // an image holding one layer twice
-		}
 	}
 	for k, c := range others {
 		r, err := c.wait(ctx)
@@ -88,22 +111,19 @@ func analyzeLayers(ctx context.Context, img *types.Image, opts Options) ([]*type
 		}
 	}
 	for i, l := range img.Layers {
-		if results[i] == nil {
-			r := *hits[keys[i]]
-			// The same layer may be stored compressed differently elsewhere.
-			r.Digest, r.DiffID = l.Digest, l.DiffID
-			results[i] = &r
+		if results[i] != nil {
+			continue
 		}
+		// A cached or shared result, or a second copy of a layer this scan
+		// analysed: merging writes into results, so each gets its own.
+		src := hits[keys[i]]
+		if src == nil {
+			src = toStore[keys[i]]
+		}
+		r := *src
+		// The same layer may be stored compressed differently elsewhere.
+		r.Digest, r.DiffID = l.Digest, l.DiffID
+		results[i] = &r
 	}
 	return results, nil
-}
-
-// containsIdxKey tells whether a layer with key k is among those at idx.
-func containsIdxKey(idx []int, keys []string, k string) bool {
-	for _, i := range idx {
-		if keys[i] == k {
-			return true
-		}
-	}
-	return false
 }

@@ -1,9 +1,15 @@
 package scan
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -271,6 +277,160 @@ func TestSharedLayersAcrossConcurrentScans(t *testing.T) {
 	for i := 1; i < len(reports); i++ {
 		if string(reports[i]) != string(reports[0]) || len(reports[0]) < 100 {
 			t.Errorf("scan %d differs:\n%s\n%s", i, reports[i], reports[0])
+		}
+	}
+}
+
+// decoyImage is one clean layer (an Alpine release file, no packages)
+// that claims the diffID of the real image's base layer.
+func decoyImage(t *testing.T, claimed string) *types.Image {
+	t.Helper()
+	clean, err := imagebuild.Layer(imagebuild.File{Path: "etc/alpine-release", Body: "3.19.1\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1img, err := imagebuild.Image("amd64", clean)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := imagebuild.EngineImage("decoy:latest", v1img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img.Layers[0].DiffID = claimed
+	return img
+}
+
+func packageIDs(rep *types.Report) []string {
+	var ids []string
+	for _, r := range rep.Results {
+		for _, p := range r.Packages {
+			ids = append(ids, p.ID)
+		}
+	}
+	return ids
+}
+
+// A decoy that claims a vulnerable layer's diffID must not change what a
+// scan of the real image reports through a shared cache, whichever is
+// scanned first.
+func TestCachePoisoningDecoy(t *testing.T) {
+	for _, decoyFirst := range []bool{true, false} {
+		t.Run(map[bool]string{true: "decoy first", false: "real first"}[decoyFirst], func(t *testing.T) {
+			opts := DefaultOptions()
+			opts.Now = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+			opts.Cache = cache.NewFS(t.TempDir(), analyze.ResultSchemaVersion, 0)
+			v1img, diffIDs := multiLayerImage(t)
+			real, err := imagebuild.EngineImage("multi:layer", v1img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			decoy := decoyImage(t, diffIDs[0])
+			scanDecoy := func() {
+				rep, err := Image(context.Background(), decoy, opts)
+				var mismatch *analyze.DigestError
+				switch {
+				case errors.As(err, &mismatch):
+					if mismatch.Claimed != diffIDs[0] || !strings.Contains(err.Error(), "tampered") {
+						t.Errorf("decoy: %v", err)
+					}
+				case err != nil:
+					t.Errorf("decoy: %v", err)
+				case len(packageIDs(rep)) != 6:
+					// A cached result for the diffID the decoy claims is the
+					// result for that content (the base layer's 6 packages):
+					// the decoy may only get it whole.
+					t.Errorf("decoy got a partial result: %v", packageIDs(rep))
+				}
+			}
+			if decoyFirst {
+				scanDecoy()
+			}
+			for range 2 { // the second scan reads from the cache
+				rep, err := Image(context.Background(), real, opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ids := packageIDs(rep); len(ids) != 4 {
+					t.Fatalf("the real image reports %v, want its 4 packages", ids)
+				}
+			}
+			if !decoyFirst {
+				scanDecoy()
+			}
+		})
+	}
+}
+
+// A layer whose diffID analysis cannot check is analysed on every scan
+// and never stored.
+func TestUnverifiableLayersAreNotCached(t *testing.T) {
+	opts := DefaultOptions()
+	opts.Now = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	dir := t.TempDir()
+	opts.Cache = cache.NewFS(dir, analyze.ResultSchemaVersion, 0)
+	var opens atomic.Int64
+	img := countingImage(t, &opens)
+	img.Layers[0].DiffID = ""
+	img.Layers[1].DiffID = "sha256:not-a-digest"
+	for range 2 {
+		opens.Store(0)
+		rep, err := Image(context.Background(), img, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(packageIDs(rep)) != 4 {
+			t.Errorf("packages %v", packageIDs(rep))
+		}
+	}
+	if opens.Load() != 2 {
+		t.Errorf("second scan opened %d layers, want the 2 unverifiable ones", opens.Load())
+	}
+	keys := []string{opts.Analysis.CacheKey(""), opts.Analysis.CacheKey("sha256:not-a-digest")}
+	if hits, err := opts.Cache.Get(keys); err != nil || len(hits) != 0 {
+		t.Errorf("unverifiable layers were stored: %v, %v", hits, err)
+	}
+}
+
+// Scans waiting for a layer another scan is analysing get its failure,
+// and a later scan may try the layer again.
+func TestSharedLayersPassOnFailure(t *testing.T) {
+	var s SharedLayers
+	own, _ := s.claim([]string{"k", "k"})
+	if len(own) != 1 {
+		t.Fatalf("own = %v", own)
+	}
+	_, others := s.claim([]string{"k"})
+	done := make(chan error)
+	go func() { _, err := others["k"].wait(context.Background()); done <- err }()
+	fail := &analyze.DigestError{What: "layer", Claimed: "sha256:a", Actual: "sha256:b"}
+	s.finish(nil, own, fail)
+	if err := <-done; !errors.Is(err, fail) {
+		t.Errorf("waiter got %v", err)
+	}
+	if own, _ := s.claim([]string{"k"}); len(own) != 1 {
+		t.Errorf("a failed layer cannot be claimed again: %v", own)
+	}
+}
+
+// BenchmarkManyLayers measures the bookkeeping of an image of many
+// (empty) layers, all missing from the cache.
+func BenchmarkManyLayers(b *testing.B) {
+	const n = 20000
+	img := &types.Image{Name: "many"}
+	for i := range n {
+		layer, _ := imagebuild.TarBytes([]imagebuild.File{{Path: fmt.Sprint(i), Type: '5'}})
+		sum := sha256.Sum256(layer)
+		img.Layers = append(img.Layers, types.Layer{DiffID: "sha256:" + hex.EncodeToString(sum[:]), Open: func() (io.ReadCloser, error) {
+			return io.NopCloser(bytes.NewReader(layer)), nil
+		}})
+	}
+	opts := DefaultOptions()
+	opts.Analysis = analyze.Config{Analyzers: analyze.OSAnalyzers()}
+	for b.Loop() {
+		opts.Shared = &SharedLayers{}
+		if _, err := analyzeLayers(context.Background(), img, opts); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

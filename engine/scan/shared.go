@@ -38,27 +38,20 @@ func (s *SharedLayers) claim(keys []string) (own []string, others map[string]*la
 		s.calls = map[string]*layerCall{}
 	}
 	others = map[string]*layerCall{}
+	mine := map[string]bool{}
 	for _, k := range keys {
+		if mine[k] {
+			continue
+		}
 		if c, ok := s.calls[k]; ok {
 			others[k] = c
 			continue
 		}
-		if _, dup := others[k]; dup || containsKey(own, k) {
-			continue
-		}
 		s.calls[k] = &layerCall{done: make(chan struct{})}
+		mine[k] = true
 		own = append(own, k)
 	}
 	return own, others
-}
-
-func containsKey(keys []string, k string) bool {
-	for _, o := range keys {
-		if o == k {
-			return true
-		}
-	}
-	return false
 }
 
 // finish publishes the results of the layers a scan claimed; on error
