@@ -7,7 +7,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -21,6 +20,7 @@ import (
 	"github.com/distribution/reference"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/docker-scan/docker-scan/engine/iox"
 	"github.com/docker-scan/docker-scan/engine/types"
 )
 
@@ -134,7 +134,11 @@ func containerdImage(ctx context.Context, c *containerd.Client, ref string, rec 
 		}
 	}
 	if len(missing) > 0 {
-		return exportContainerd(ctx, c, rec, match, ref, opts, missing)
+		var size int64
+		for _, l := range manifest.Layers {
+			size += l.Size
+		}
+		return exportContainerd(ctx, c, rec, match, ref, opts, missing, size)
 	}
 	// Layers are reported by diffID only, as the docker and podman sources
 	// (which know no compressed digests) report them: the same image gives
@@ -143,7 +147,11 @@ func containerdImage(ctx context.Context, c *containerd.Client, ref string, rec 
 	for _, l := range manifest.Layers {
 		layers = append(layers, blobLayer{path: l.Digest.String(), size: l.Size})
 	}
-	img, err := imageFromFS(contentFS{ctx: ctx, cs: cs, layers: manifest.Layers}, ref, "containerd", rawConfig, layers)
+	byDigest := make(map[string]ocispec.Descriptor, len(manifest.Layers))
+	for _, l := range manifest.Layers {
+		byDigest[l.Digest.String()] = l
+	}
+	img, err := imageFromFS(contentFS{ctx: ctx, cs: cs, layers: byDigest}, ref, "containerd", rawConfig, layers)
 	if err != nil {
 		return nil, err
 	}
@@ -158,23 +166,26 @@ func containerdImage(ctx context.Context, c *containerd.Client, ref string, rec 
 
 // exportContainerd is the fallback for images whose layer blobs the
 // content store no longer has: an OCI archive export into a temp file.
-func exportContainerd(ctx context.Context, c *containerd.Client, rec images.Image, match platforms.MatchComparer, ref string, opts Options, missing []string) (*types.Image, error) {
-	if err := os.MkdirAll(opts.TempDir, 0o700); err != nil {
-		return nil, err
-	}
-	tmp, err := os.CreateTemp(opts.TempDir, "containerd-export-*.tar")
+func exportContainerd(ctx context.Context, c *containerd.Client, rec images.Image, match platforms.MatchComparer, ref string, opts Options, missing []string, layersSize int64) (*types.Image, error) {
+	tmp, err := createTemp(opts.TempDir, containerdExportPattern)
 	if err != nil {
 		return nil, err
 	}
-	cleanup := func() error { tmp.Close(); return os.Remove(tmp.Name()) }
-	err = c.Export(ctx, tmp, archive.WithImage(c.ImageService(), rec.Name), archive.WithPlatform(match))
+	cleanup := tmp.Remove
+	// The export holds the image's layers as stored (compressed): capped
+	// like an engine export, by the manifest's layer sizes.
+	var w io.Writer = tmp
+	if max := exportBudget(layersSize); max > 0 {
+		w = &iox.BudgetWriter{W: tmp, Max: max, What: "the containerd export"}
+	}
+	err = c.Export(ctx, w, archive.WithImage(c.ImageService(), rec.Name), archive.WithPlatform(match))
 	if err == nil {
 		_, err = tmp.Seek(0, io.SeekStart)
 	}
 	var img *types.Image
 	if err == nil {
 		var a *archiveFS
-		if a, err = openArchive(tmp); err == nil {
+		if a, err = openArchive(tmp.File); err == nil {
 			img, err = openLayout(a, ref, "containerd", selector{Platform: opts.Platform, PlatformSet: opts.PlatformSet})
 		}
 	}
@@ -188,17 +199,19 @@ func exportContainerd(ctx context.Context, c *containerd.Client, rec images.Imag
 
 // contentFS serves layer blobs from the content store, by digest.
 type contentFS struct {
-	ctx    context.Context
-	cs     content.Store
-	layers []ocispec.Descriptor
+	ctx context.Context
+	cs  content.Store
+	// layers by digest: looking each up in the manifest's list would make
+	// an image of many layers quadratic.
+	layers map[string]ocispec.Descriptor
 }
 
 func (f contentFS) Open(name string) (fs.File, error) {
-	i := slices.IndexFunc(f.layers, func(d ocispec.Descriptor) bool { return d.Digest.String() == name })
-	if i < 0 {
+	desc, ok := f.layers[name]
+	if !ok {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
 	}
-	ra, err := f.cs.ReaderAt(f.ctx, f.layers[i])
+	ra, err := f.cs.ReaderAt(f.ctx, desc)
 	if err != nil {
 		return nil, fmt.Errorf("read blob %s: %w", name, err)
 	}

@@ -2,11 +2,12 @@ package runtime
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sync"
 
+	"github.com/docker-scan/docker-scan/engine/iox"
 	"github.com/docker-scan/docker-scan/engine/types"
 )
 
@@ -18,6 +19,9 @@ import (
 type lazyExport struct {
 	id      string
 	tempDir string
+	// maxSize caps the export on disk (exportBudget); 0 when the engine
+	// did not say how large the image is.
+	maxSize int64
 	// write streams the archive.
 	write func(ctx context.Context, w io.Writer) error
 
@@ -34,27 +38,48 @@ func (e *lazyExport) image(ctx context.Context) (*types.Image, error) {
 }
 
 func (e *lazyExport) export(ctx context.Context) (*types.Image, error) {
-	if err := os.MkdirAll(e.tempDir, 0o700); err != nil {
-		return nil, err
-	}
-	tmp, err := os.CreateTemp(e.tempDir, "export-*.tar")
+	tmp, err := createTemp(e.tempDir, exportPattern)
 	if err != nil {
 		return nil, err
 	}
 	e.mu.Lock()
-	e.cleanup = func() error { tmp.Close(); return os.Remove(tmp.Name()) }
+	e.cleanup = tmp.Remove
 	e.mu.Unlock()
-	if err := e.write(ctx, tmp); err != nil {
+	// Not every engine's export call takes ctx (Podman's does not): the
+	// writer stops it instead.
+	var w io.Writer = ctxWriter{ctx: ctx, w: tmp}
+	if e.maxSize > 0 {
+		w = &iox.BudgetWriter{W: w, Max: e.maxSize, What: "the export"}
+	}
+	if err := e.write(ctx, w); err != nil {
+		if errors.Is(err, iox.ErrBudget) {
+			return nil, fmt.Errorf("export image %s: the engine sent more than %s, %dx the image size it reports; the image or the engine is broken", e.id, humanSize(e.maxSize), exportExpansion)
+		}
 		return nil, fmt.Errorf("export image %s: %w", e.id, err)
 	}
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
-	archive, err := openArchive(tmp)
+	archive, err := openArchive(tmp.File)
 	if err != nil {
 		return nil, fmt.Errorf("exported image: %w", err)
 	}
 	return openDockerArchive(archive, e.id, selector{})
+}
+
+// exportExpansion bounds an export by the image size the engine reports
+// (its layers, uncompressed): the archive is those layers plus small
+// metadata, so 4x (plus a margin for tiny images) is never reached by an
+// honest engine.
+const exportExpansion = 4
+
+// exportBudget is the cap of an export of an image the engine says holds
+// size bytes; 0 (no cap) when it does not say.
+func exportBudget(size int64) int64 {
+	if size <= 0 {
+		return 0
+	}
+	return exportExpansion*size + 64<<20
 }
 
 // Close removes the temp file, if the export was made.
@@ -88,4 +113,17 @@ func (e *lazyExport) layers(ctx context.Context, diffIDs []string) []types.Layer
 		})
 	}
 	return out
+}
+
+// ctxWriter fails writes once ctx has ended.
+type ctxWriter struct {
+	ctx context.Context
+	w   io.Writer
+}
+
+func (c ctxWriter) Write(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.w.Write(p)
 }

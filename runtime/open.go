@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/klauspost/compress/gzip"
 
@@ -45,6 +47,53 @@ type Options struct {
 	// PodmanHost is Podman's API socket (unix://...); empty means
 	// CONTAINER_HOST or the default sockets.
 	PodmanHost string
+	// MaxInputSize caps what an --input archive may take in TempDir once
+	// decompressed (or copied from a pipe). 0 means InputBudget's
+	// default: a gzip bomb must not fill the disk.
+	MaxInputSize int64
+}
+
+// TempFilePatterns are the names of the temp files this package writes
+// in Options.TempDir. Each is held locked while in use, so that
+// iox.RemoveOrphans can delete those a killed run left behind.
+var TempFilePatterns = []string{inputPattern, exportPattern, containerdExportPattern}
+
+const (
+	inputPattern            = "input-*.tar"
+	exportPattern           = "export-*.tar"
+	containerdExportPattern = "containerd-export-*.tar"
+)
+
+// Input budgets. Real image archives gzip 2-5x and never near 100x, so
+// 100x the compressed size leaves room for any genuine one, and the
+// 1 GiB floor for small archives of very compressible files; a bomb (a
+// few MB of gzip that inflate to terabytes) stops there. A pipe has no
+// size to scale: it gets a flat budget.
+const (
+	inputExpansion   = 100
+	minInputBudget   = 1 << 30
+	pipeInputBudget  = 16 << 30
+	maxInputSizeFlag = "--max-input-size"
+)
+
+// InputBudget is how many bytes an --input archive of compressedSize
+// bytes (-1 for a pipe) may take once decompressed, unless max (the
+// user's choice) is set.
+func InputBudget(max, compressedSize int64) int64 {
+	switch {
+	case max > 0:
+		return max
+	case compressedSize < 0:
+		return pipeInputBudget
+	}
+	return maxInt64(minInputBudget, inputExpansion*compressedSize)
+}
+
+func maxInt64(a, b int64) int64 {
+	if a > b {
+		return a
+	}
+	return b
 }
 
 // Image sources for --image-src.
@@ -180,14 +229,19 @@ func openInput(ctx context.Context, opts Options) (*types.Image, error) {
 		return nil, fmt.Errorf("input: %w", err)
 	}
 	if info.IsDir() {
-		img, err := openFS(os.DirFS(p), opts.Input, "oci-layout", sel)
+		dir, err := openDirFS(p)
 		if err != nil {
+			return nil, fmt.Errorf("input: %w", err)
+		}
+		img, err := openFS(dir, opts.Input, "oci-layout", sel)
+		if err != nil {
+			dir.Close()
 			return nil, fmt.Errorf("%s: %w", p, err)
 		}
-		img.Close = func() error { return nil }
+		img.Close = dir.Close
 		return img, nil
 	}
-	f, cleanup, err := openTarFile(ctx, p, opts.TempDir)
+	f, cleanup, err := openTarFile(ctx, p, info, opts)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", p, err)
 	}
@@ -222,9 +276,14 @@ func openFS(fsys fs.FS, name, layoutSource string, sel selector) (*types.Image, 
 	return nil, errors.New("not an image archive or layout: it has neither manifest.json (docker save) nor index.json (OCI)")
 }
 
-// openTarFile opens an uncompressed tar file. A gzipped one is first
-// decompressed into a temp file, since archives are read by seeking.
-func openTarFile(ctx context.Context, p, tempDir string) (*os.File, func(), error) {
+// openTarFile opens an uncompressed tar file. Archives are read by
+// seeking, so a gzipped one is first decompressed into a temp file, and
+// one that is not a regular file (a pipe, /dev/stdin) is first copied
+// into one: both within a budget (InputBudget).
+func openTarFile(ctx context.Context, p string, info fs.FileInfo, opts Options) (*os.File, func(), error) {
+	if !info.Mode().IsRegular() {
+		return spoolPipe(ctx, p, opts)
+	}
 	f, err := os.Open(p)
 	if err != nil {
 		return nil, nil, err
@@ -242,29 +301,118 @@ func openTarFile(ctx context.Context, p, tempDir string) (*os.File, func(), erro
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, nil, err
 	}
-	zr, err := gzip.NewReader(bufio.NewReaderSize(f, 1<<20))
-	if err != nil {
-		return nil, nil, fmt.Errorf("gzip: %w", err)
-	}
-	if tempDir != "" {
-		if err := os.MkdirAll(tempDir, 0o700); err != nil {
-			return nil, nil, err
-		}
-	}
-	tmp, err := os.CreateTemp(tempDir, "input-*.tar")
+	return spool(ctx, f, opts, InputBudget(opts.MaxInputSize, info.Size()), fmt.Sprintf("%dx its compressed size, at least %d GiB", inputExpansion, minInputBudget>>30))
+}
+
+// spoolPipe copies a pipe or device into a temp file. Like any reader of
+// a pipe it waits for a writer, but only as long as ctx lasts: a FIFO
+// nobody writes to cannot stall the scan past --timeout.
+func spoolPipe(ctx context.Context, p string, opts Options) (*os.File, func(), error) {
+	f, err := openPipe(ctx, p)
 	if err != nil {
 		return nil, nil, err
 	}
-	cleanup := func() { tmp.Close(); os.Remove(tmp.Name()) }
-	if _, err := io.Copy(tmp, iox.ContextReader{Ctx: ctx, R: zr}); err != nil {
+	defer f.Close()
+	stop := context.AfterFunc(ctx, func() { f.SetReadDeadline(time.Now()) })
+	defer stop()
+	return spool(ctx, f, opts, InputBudget(opts.MaxInputSize, -1), "the budget of an input that is not a regular file")
+}
+
+// openPipe opens p for reading, which for a FIFO blocks until a writer
+// comes; when ctx ends first, it becomes that writer for an instant so
+// that the open returns.
+func openPipe(ctx context.Context, p string) (*os.File, error) {
+	type opened struct {
+		f   *os.File
+		err error
+	}
+	ch := make(chan opened, 1)
+	go func() {
+		f, err := os.Open(p)
+		ch <- opened{f, err}
+	}()
+	select {
+	case o := <-ch:
+		return o.f, o.err
+	case <-ctx.Done():
+	}
+	if w, err := os.OpenFile(p, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+		w.Close()
+	}
+	select {
+	case o := <-ch:
+		if o.f != nil {
+			o.f.Close()
+		}
+	case <-time.After(time.Second):
+		// A device whose open never returns: its goroutine is left behind,
+		// and the scan ends anyway.
+	}
+	return nil, fmt.Errorf("wait for a writer: %w", ctx.Err())
+}
+
+// spool writes r (decompressed if gzipped) into a locked temp file of at
+// most max bytes; why says where max comes from, for the error.
+func spool(ctx context.Context, r io.Reader, opts Options, max int64, why string) (*os.File, func(), error) {
+	br := bufio.NewReaderSize(iox.ContextReader{Ctx: ctx, R: r}, 1<<20)
+	var src io.Reader = br
+	what := "input"
+	if head, _ := br.Peek(2); len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
+		what = "decompressed input"
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, nil, fmt.Errorf("gzip: %w", err)
+		}
+		src = iox.ContextReader{Ctx: ctx, R: zr}
+	}
+	tmp, err := createTemp(opts.TempDir, inputPattern)
+	if err != nil {
+		return nil, nil, err
+	}
+	cleanup := func() { tmp.Remove() }
+	w := &iox.BudgetWriter{W: tmp, Max: max, What: "input"}
+	if _, err := io.Copy(w, src); err != nil {
 		cleanup()
+		if errors.Is(err, iox.ErrBudget) {
+			return nil, nil, fmt.Errorf("%s is larger than %s (%s); raise %s if the archive is genuine", what, humanSize(max), why, maxInputSizeFlag)
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) && ctx.Err() != nil {
+			err = ctx.Err()
+		}
+		if what == "input" {
+			return nil, nil, fmt.Errorf("read input: %w", err)
+		}
 		return nil, nil, fmt.Errorf("decompress: %w", err)
 	}
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 		cleanup()
 		return nil, nil, err
 	}
-	return tmp, cleanup, nil
+	return tmp.File, cleanup, nil
+}
+
+// createTemp makes a locked temp file in dir, or in the system's temp
+// dir when none is configured.
+func createTemp(dir, pattern string) (*iox.TempFile, error) {
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	return iox.CreateTemp(dir, pattern)
+}
+
+// humanSize prints a byte count in the largest binary unit that keeps it
+// at least 1.
+func humanSize(n int64) string {
+	units := []string{"bytes", "KiB", "MiB", "GiB", "TiB"}
+	v, i := float64(n), 0
+	for v >= 1024 && i < len(units)-1 {
+		v /= 1024
+		i++
+	}
+	if i == 0 {
+		return fmt.Sprintf("%d bytes", n)
+	}
+	return fmt.Sprintf("%.1f %s", v, units[i])
 }
 
 // splitInput separates PATH from a trailing :TAG or @DIGEST. A path that

@@ -74,7 +74,7 @@ func openPodman(ctx context.Context, ref string, opts Options) (*enginetypes.Ima
 		id = "sha256:" + id
 	}
 	format := "docker-archive"
-	exp := &lazyExport{id: report.ID, tempDir: opts.TempDir, write: func(_ context.Context, w io.Writer) error {
+	exp := &lazyExport{id: report.ID, tempDir: opts.TempDir, maxSize: exportBudget(report.Size), write: func(_ context.Context, w io.Writer) error {
 		return images.Export(conn, []string{report.ID}, w, &images.ExportOptions{Format: &format})
 	}}
 	var diffIDs []string
