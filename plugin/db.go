@@ -103,6 +103,9 @@ func newDBStatusCommand(g *globalOptions) *cobra.Command {
 			fmt.Fprintf(w, "NextUpdate:    %s\n", timeOrNone(s.Metadata.NextUpdate))
 			fmt.Fprintf(w, "DownloadedAt:  %s\n", timeOrNone(s.Metadata.DownloadedAt))
 			fmt.Fprintf(w, "Size:          %.1f MiB\n", float64(s.Size)/(1<<20))
+			if s.Damage != "" {
+				fmt.Fprintf(w, "Damaged:       %s; run `docker scan db update --force` (or `docker scan db import FILE`)\n", s.Damage)
+			}
 			return nil
 		},
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/docker-scan/docker-scan/engine/boltguard"
 	"github.com/docker-scan/docker-scan/engine/iox"
 )
 
@@ -61,6 +62,9 @@ type Status struct {
 	Present  bool
 	Metadata Metadata
 	Size     int64
+	// Damage says what is wrong with a DB file that is present but
+	// cannot be read (as far as a look at its header tells).
+	Damage string
 }
 
 // ReadStatus reports on the DB in dir.
@@ -74,6 +78,9 @@ func ReadStatus(dir string) (Status, error) {
 		return s, err
 	}
 	s.Present, s.Size = true, info.Size()
+	if err := boltguard.Header(filepath.Join(dir, DBFile)); err != nil {
+		s.Damage = oneLine(err)
+	}
 	m, err := ReadMetadata(dir)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return s, err
