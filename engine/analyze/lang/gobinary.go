@@ -33,7 +33,7 @@ const maxBuildInfoRead = 4 << 20
 type GoBinary struct{}
 
 func (GoBinary) Name() string { return "gobinary" }
-func (GoBinary) Version() int { return 2 }
+func (GoBinary) Version() int { return 3 }
 
 func (GoBinary) WantsStream(name string, size int64, mode fs.FileMode, head []byte) bool {
 	if size <= 64 {
@@ -59,7 +59,8 @@ func isMachO(head []byte) bool {
 
 var buildInfoMagic = []byte("\xff Go buildinf:")
 
-func (GoBinary) AnalyzeStream(filePath string, size int64, r io.Reader, res *types.LayerResult) error {
+func (g GoBinary) AnalyzeStream(filePath string, size int64, r io.Reader, res *types.LayerResult) error {
+	defer recoverIssue(g.Name(), filePath, res)
 	cr := &countingReader{r: r}
 	ident := make([]byte, 64)
 	if _, err := io.ReadFull(cr, ident); err != nil {
@@ -72,7 +73,7 @@ func (GoBinary) AnalyzeStream(filePath string, size int64, r io.Reader, res *typ
 		bi, es, err = readELFBuildInfo(cr, ident)
 		if err == nil && bi == nil {
 			// Not Go: perhaps a Rust binary built with cargo-auditable.
-			singleDB(res, filePath, TypeRustBinary, rustPackages(es, size))
+			singleDB(res, filePath, TypeRustBinary, rustPackages(es, size, filePath, res))
 			return nil
 		}
 	} else {
@@ -85,6 +86,16 @@ func (GoBinary) AnalyzeStream(filePath string, size int64, r io.Reader, res *typ
 	}
 	singleDB(res, filePath, TypeGoBinary, goPackages(bi))
 	return nil
+}
+
+// recoverIssue, deferred, turns a panic of a parser on a crafted file into
+// an analysis issue of that file: the parsers check every offset they
+// read, and this is the net under them, so that one file never ends a
+// scan.
+func recoverIssue(analyzer, filePath string, res *types.LayerResult) {
+	if r := recover(); r != nil {
+		res.Issues = append(res.Issues, types.AnalysisIssue{Analyzer: analyzer, FilePath: filePath, Reason: fmt.Sprintf("could not be parsed: %v", r)})
+	}
 }
 
 // goPackages lists the main module, the dependencies (as replaced) and
@@ -407,6 +418,9 @@ func (o *oldStrings) extend(c *capture, buf []byte, base int64) {
 // start of the data segment (data), to the strings noted on the way.
 func (o *oldStrings) resolve(hdr, data []byte, dataSeg segment, segs []segment) (*debug.BuildInfo, error) {
 	ptrSize := int(hdr[14])
+	if ptrSize != 4 && ptrSize != 8 || len(hdr) < 16+2*ptrSize {
+		return nil, errors.New("bad build info header")
+	}
 	var order binary.ByteOrder = binary.LittleEndian
 	if hdr[15]&1 != 0 {
 		order = binary.BigEndian
@@ -423,7 +437,9 @@ func (o *oldStrings) resolve(hdr, data []byte, dataSeg segment, segs []segment) 
 	// readString follows a string header at vaddr to its bytes' file offset
 	// and length.
 	readString := func(vaddr uint64) (int64, uint64, bool) {
-		if vaddr < dataSeg.vaddr || vaddr-dataSeg.vaddr+uint64(2*ptrSize) > uint64(len(data)) {
+		// The pointers are the file's: vaddr - base + 16 may wrap around
+		// (0xFFFFFFFFFFFFFFF8 does), so the room is compared instead.
+		if vaddr < dataSeg.vaddr || uint64(len(data)) < uint64(2*ptrSize) || vaddr-dataSeg.vaddr > uint64(len(data)-2*ptrSize) {
 			return 0, 0, false
 		}
 		h := data[vaddr-dataSeg.vaddr:]

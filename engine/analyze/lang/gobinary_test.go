@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/docker-scan/docker-scan/engine/analyze/lang/hostilebin"
 	"github.com/docker-scan/docker-scan/engine/imagebuild"
 	"github.com/docker-scan/docker-scan/engine/types"
 )
@@ -54,10 +55,17 @@ func FuzzGoBinary(f *testing.F) {
 	f.Add([]byte("\x7fELF\x02\x01\x01" + strings.Repeat("\x00", 100)))
 	f.Add([]byte("\xcf\xfa\xed\xfe" + strings.Repeat("\x00", 60) + "\xff Go buildinf:\x08\x02" + strings.Repeat("\x00", 16) + "\x05go1.x\x03abc"))
 	f.Add([]byte("MZ" + strings.Repeat("\x00", 62) + "\xff Go buildinf:\x08\x00" + strings.Repeat("\x01", 16)))
+	f.Add(hostilebin.GoPointerOverflowELF())
+	f.Add(hostilebin.RustDepELF(`{"packages":[{"name":"smallvec","version":"1.6.0"}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		res := &types.LayerResult{}
 		if err := (GoBinary{}).AnalyzeStream("x", int64(len(data)), strings.NewReader(string(data)), res); err != nil {
 			t.Fatal(err)
+		}
+		for _, is := range res.Issues {
+			if strings.HasPrefix(is.Reason, "could not be parsed") {
+				t.Fatalf("the parser panicked: %s", is.Reason)
+			}
 		}
 	})
 }

@@ -4,9 +4,12 @@ import (
 	"archive/zip"
 	"bufio"
 	"bytes"
+	"cmp"
+	"fmt"
 	"io"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/docker-scan/docker-scan/engine/types"
@@ -15,10 +18,14 @@ import (
 // TypeJar is the package type of Java archives.
 const TypeJar = "jar"
 
-// Limits on archives inside archives (fat jars, wars).
+// Limits on archives inside archives (fat jars, wars), and on the work
+// one jar may cause: what is inflated, nested jars included, is charged to
+// one budget per top-level archive.
 const (
 	maxNestedDepth = 3
 	maxNestedSize  = 64 << 20
+	maxJarInflate  = 256 << 20
+	maxJarEntries  = 1 << 18
 )
 
 // Java reads Java archives (.jar, .war, .ear, .par) and the archives inside
@@ -27,7 +34,7 @@ const (
 type Java struct{}
 
 func (Java) Name() string { return "jar" }
-func (Java) Version() int { return 1 }
+func (Java) Version() int { return 2 }
 
 func (Java) Wants(filePath string, _ int64) bool {
 	return isJavaArchive(filePath)
@@ -41,23 +48,50 @@ func isJavaArchive(p string) bool {
 	return false
 }
 
-func (Java) Analyze(filePath string, content []byte, res *types.LayerResult) error {
-	pkgs := javaPackages(filePath, content, 0)
+func (j Java) Analyze(filePath string, content []byte, res *types.LayerResult) error {
+	defer recoverIssue(j.Name(), filePath, res)
+	w := &jarWork{left: maxJarInflate}
+	pkgs := w.packages(filePath, content, 0)
 	for i := range pkgs {
 		pkgs[i].FilePath = filePath
 	}
 	if len(pkgs) > 0 {
 		res.PackageDBs = append(res.PackageDBs, types.PackageDB{FilePath: filePath, Type: TypeJar, Packages: pkgs})
 	}
+	for _, reason := range w.issues {
+		res.Issues = append(res.Issues, types.AnalysisIssue{Analyzer: j.Name(), FilePath: filePath, Reason: reason})
+	}
 	return nil
 }
 
-// javaPackages lists the artifacts of one archive and of those inside it.
+// jarWork is the budget of one top-level archive and what was cut short.
+type jarWork struct {
+	left   int64 // bytes that may still be inflated
+	issues []string
+}
+
+func (w *jarWork) issue(format string, args ...any) {
+	if len(w.issues) < 10 {
+		w.issues = append(w.issues, fmt.Sprintf(format, args...))
+	}
+}
+
+// packages lists the artifacts of one archive and of those inside it.
 // An archive that is not a valid zip yields nothing: jars are often
-// truncated or stubs in images, which is no reason to fail a scan.
-func javaPackages(name string, content []byte, depth int) []types.Package {
+// truncated or stubs in images, which is no reason to fail a scan. One
+// whose central directory lists entries that share or overlap their bytes
+// (a zip bomb: one 64 MiB entry listed 50,000 times) is not read at all.
+func (w *jarWork) packages(name string, content []byte, depth int) []types.Package {
 	zr, err := zip.NewReader(bytes.NewReader(content), int64(len(content)))
 	if err != nil {
+		return nil
+	}
+	if len(zr.File) > maxJarEntries {
+		w.issue("%s: %d entries, more than %d: not read", name, len(zr.File), maxJarEntries)
+		return nil
+	}
+	if err := checkEntriesDisjoint(zr.File); err != nil {
+		w.issue("%s: %v: not read", name, err)
 		return nil
 	}
 	var out, nested []types.Package
@@ -65,14 +99,14 @@ func javaPackages(name string, content []byte, depth int) []types.Package {
 	for _, f := range zr.File {
 		switch {
 		case strings.HasPrefix(f.Name, "META-INF/maven/") && path.Base(f.Name) == "pom.properties":
-			if p, ok := pomProperties(readZipFile(f, 1<<20)); ok {
+			if p, ok := pomProperties(w.read(name, f, 1<<20)); ok {
 				out = append(out, p)
 			}
 		case f.Name == "META-INF/MANIFEST.MF":
-			manifest = readZipFile(f, 1<<20)
+			manifest = w.read(name, f, 1<<20)
 		case isJavaArchive(f.Name) && depth < maxNestedDepth && f.UncompressedSize64 <= maxNestedSize:
-			if inner := readZipFile(f, maxNestedSize); inner != nil {
-				nested = append(nested, javaPackages(f.Name, inner, depth+1)...)
+			if inner := w.read(name, f, maxNestedSize); inner != nil {
+				nested = append(nested, w.packages(f.Name, inner, depth+1)...)
 			}
 		}
 	}
@@ -86,17 +120,56 @@ func javaPackages(name string, content []byte, depth int) []types.Package {
 	return append(out, nested...)
 }
 
+// checkEntriesDisjoint refuses central directories whose entries share
+// or overlap their data: a zip tool never writes one, a bomb does.
+func checkEntriesDisjoint(files []*zip.File) error {
+	type span struct{ from, to int64 }
+	spans := make([]span, 0, len(files))
+	for _, f := range files {
+		off, err := f.DataOffset()
+		if err != nil {
+			continue // unreadable entries fail on their own when opened
+		}
+		spans = append(spans, span{off, off + int64(min(f.CompressedSize64, 1<<62))})
+	}
+	slices.SortFunc(spans, func(a, b span) int { return cmp.Compare(a.from, b.from) })
+	for i := 1; i < len(spans); i++ {
+		if spans[i].from < spans[i-1].to || spans[i].from == spans[i-1].from {
+			return fmt.Errorf("its central directory lists entries that share their bytes (at offset %d)", spans[i].from)
+		}
+	}
+	return nil
+}
+
+// read inflates one entry of at most limit bytes, charged to the budget.
+func (w *jarWork) read(archive string, f *zip.File, limit int64) []byte {
+	if w.left <= 0 {
+		return nil
+	}
+	want := min(limit, int64(min(f.UncompressedSize64, 1<<62)))
+	if want > w.left {
+		w.issue("%s: entries inflate to more than %d bytes: the rest is not read", archive, maxJarInflate)
+		w.left = 0
+		return nil
+	}
+	b := readZipFile(f, limit)
+	w.left -= max(int64(len(b)), want)
+	return b
+}
+
 func readZipFile(f *zip.File, limit int64) []byte {
 	rc, err := f.Open()
 	if err != nil {
 		return nil
 	}
 	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, limit+1))
-	if err != nil || int64(len(b)) > limit {
+	// Sized from the header (zip's reader fails an entry that inflates
+	// past it), so that a large entry is not copied over and over.
+	buf := bytes.NewBuffer(make([]byte, 0, min(int64(min(f.UncompressedSize64, 1<<62)), limit)+bytes.MinRead))
+	if _, err := buf.ReadFrom(io.LimitReader(rc, limit+1)); err != nil || int64(buf.Len()) > limit {
 		return nil
 	}
-	return b
+	return buf.Bytes()
 }
 
 func javaPackage(group, artifact, version string) types.Package {

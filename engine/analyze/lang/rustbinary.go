@@ -1,6 +1,11 @@
 package lang
 
 import (
+	"compress/zlib"
+	"debug/elf"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 
 	"github.com/rust-secure-code/go-rustaudit"
@@ -12,13 +17,19 @@ import (
 // where cargo-auditable's .dep-v0 section and the section table sit.
 const maxRustTail = 32 << 20
 
+// maxRustDeps bounds the inflated dependency list: real ones are a few
+// hundred KB; the zlib stream in the section can inflate a thousandfold.
+const maxRustDeps = 16 << 20
+
 // rustPackages reads the dependencies that cargo-auditable embeds in a
 // Rust binary, going on from where the Go reader stopped: the rest of the
 // file (non-loaded sections and the section table) is kept if it is small
-// enough, and go-rustaudit reads it through a sparse view of the file made
+// enough, and the section is found through a sparse view of the file made
 // of the pieces kept (the headers, the start of the data segment, the
-// tail). The text segment is never held in memory.
-func rustPackages(es *elfStream, size int64) []types.Package {
+// tail). The text segment is never held in memory. The section is inflated
+// here, capped, rather than by go-rustaudit, which inflates it whole. A
+// list over the cap, or one that cannot be read, is an analysis issue.
+func rustPackages(es *elfStream, size int64, filePath string, res *types.LayerResult) []types.Package {
 	if es == nil {
 		return nil
 	}
@@ -32,8 +43,12 @@ func rustPackages(es *elfStream, size int64) []types.Package {
 		return nil
 	}
 	view := sparseFile{size: size, pieces: append(es.pieces, piece{start, tail})}
-	info, err := rustaudit.GetDependencyInfo(view)
+	info, err := rustDependencyInfo(view)
+	if errors.Is(err, errNoRustDeps) {
+		return nil
+	}
 	if err != nil {
+		res.Issues = append(res.Issues, types.AnalysisIssue{Analyzer: GoBinary{}.Name(), FilePath: filePath, Reason: "cargo-auditable dependency list: " + err.Error()})
 		return nil
 	}
 	var pkgs []types.Package
@@ -44,6 +59,42 @@ func rustPackages(es *elfStream, size int64) []types.Package {
 	}
 	sortPackages(pkgs)
 	return pkgs
+}
+
+var errNoRustDeps = errors.New("no cargo-auditable section")
+
+// rustDependencyInfo reads the .dep-v0 (or, from rust-audit 0.1, the
+// .rust-deps-v0) section of an ELF file as go-rustaudit would, but
+// inflates at most maxRustDeps bytes of it.
+func rustDependencyInfo(r io.ReaderAt) (rustaudit.VersionInfo, error) {
+	f, err := elf.NewFile(r)
+	if err != nil {
+		return rustaudit.VersionInfo{}, errNoRustDeps
+	}
+	sec := f.Section(".dep-v0")
+	if sec == nil {
+		sec = f.Section(".rust-deps-v0")
+	}
+	if sec == nil || sec.Type == elf.SHT_NOBITS {
+		return rustaudit.VersionInfo{}, errNoRustDeps
+	}
+	zr, err := zlib.NewReader(sec.Open())
+	if err != nil {
+		return rustaudit.VersionInfo{}, fmt.Errorf("not zlib-compressed: %w", err)
+	}
+	defer zr.Close()
+	raw, err := io.ReadAll(io.LimitReader(zr, maxRustDeps+1))
+	if err != nil {
+		return rustaudit.VersionInfo{}, fmt.Errorf("inflate: %w", err)
+	}
+	if len(raw) > maxRustDeps {
+		return rustaudit.VersionInfo{}, fmt.Errorf("it inflates to more than %d bytes: not read", maxRustDeps)
+	}
+	var info rustaudit.VersionInfo
+	if err := json.Unmarshal(raw, &info); err != nil {
+		return rustaudit.VersionInfo{}, fmt.Errorf("not JSON: %w", err)
+	}
+	return info, nil
 }
 
 // sparseFile serves reads of a file of which only some pieces are known;
