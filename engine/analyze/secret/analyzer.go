@@ -2,8 +2,11 @@ package secret
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"sync"
 	"sync/atomic"
+	"weak"
 
 	"github.com/docker-scan/docker-scan/engine/types"
 )
@@ -21,6 +24,13 @@ type Analyzer struct {
 	// configHash names the config file's content, for cache keys.
 	configHash string
 	tooLarge   atomic.Int64
+	// count remembers the findings of the layer result last added to
+	// (weakly: a finished layer's result is not kept alive by it).
+	count struct {
+		sync.Mutex
+		res             weak.Pointer[types.LayerResult]
+		files, findings int
+	}
 }
 
 // NewAnalyzer builds the analyzer with the built-in rules changed by cfg
@@ -66,13 +76,60 @@ func (a *Analyzer) Skipped() string {
 	return ""
 }
 
+// MaxFindingsPerLayer caps the secrets reported for one layer (and for
+// the image config): past it, the layer gets one analysis issue and its
+// other files are not searched.
+const MaxFindingsPerLayer = 1000
+
 func (a *Analyzer) Analyze(filePath string, content []byte, res *types.LayerResult) error {
+	return a.AnalyzeContext(context.Background(), filePath, content, res)
+}
+
+// AnalyzeContext is Analyze that stops, with ctx's error, once ctx is done
+// (the walker's context: --timeout, Ctrl-C), even inside a large file.
+func (a *Analyzer) AnalyzeContext(ctx context.Context, filePath string, content []byte, res *types.LayerResult) error {
 	if bytes.IndexByte(content[:min(len(content), binarySniff)], 0) >= 0 {
 		return nil
 	}
-	findings := a.scanner.Scan(filePath, content)
-	if len(findings) > 0 {
-		res.Secrets = append(res.Secrets, types.SecretFile{FilePath: filePath, Findings: findings})
+	reported := a.layerFindings(res)
+	if reported >= MaxFindingsPerLayer {
+		return nil
 	}
+	found, err := a.scanner.ScanFileContext(ctx, filePath, content)
+	if err != nil {
+		return err
+	}
+	if reason := found.Issue(); reason != "" {
+		res.Issues = append(res.Issues, types.AnalysisIssue{Layer: res.DiffID, Analyzer: a.Name(), FilePath: filePath, Reason: reason})
+	}
+	if len(found.Findings) == 0 {
+		return nil
+	}
+	if room := MaxFindingsPerLayer - reported; len(found.Findings) >= room {
+		found.Findings = found.Findings[:room]
+		res.Issues = append(res.Issues, types.AnalysisIssue{Layer: res.DiffID, Analyzer: a.Name(), FilePath: filePath,
+			Reason: fmt.Sprintf("%d secrets in the layer, the most reported; the rest of this file and the files after it are not searched", MaxFindingsPerLayer)})
+	}
+	res.Secrets = append(res.Secrets, types.SecretFile{FilePath: filePath, Findings: found.Findings})
+	a.count.Lock()
+	a.count.res, a.count.files, a.count.findings = weak.Make(res), len(res.Secrets), reported+len(found.Findings)
+	a.count.Unlock()
 	return nil
+}
+
+// layerFindings counts the secrets already in res. The walker analyses
+// one layer's files one after another, so the count of the last call is
+// usually still right; otherwise (another layer in between) it is counted
+// again, over at most MaxFindingsPerLayer findings.
+func (a *Analyzer) layerFindings(res *types.LayerResult) int {
+	a.count.Lock()
+	defer a.count.Unlock()
+	if a.count.res == weak.Make(res) && a.count.files == len(res.Secrets) {
+		return a.count.findings
+	}
+	n := 0
+	for _, sf := range res.Secrets {
+		n += len(sf.Findings)
+	}
+	return n
 }

@@ -137,11 +137,25 @@ func FuzzScan(f *testing.F) {
 		f.Add("app/.env", r.Example)
 	}
 	f.Add("k.pem", pemSample("RSA PRIVATE KEY")+"\r\n\x00")
+	// The shapes that were quadratic, small.
+	for _, in := range adversarial(1024) {
+		f.Add("app/data.txt", in.content)
+	}
 	f.Fuzz(func(t *testing.T, path, content string) {
 		lines := strings.Count(content, "\n") + 1
 		for _, fd := range sc.Scan(path, []byte(content)) {
 			if fd.StartLine < 1 || fd.EndLine < fd.StartLine || fd.EndLine > lines {
 				t.Fatalf("finding outside the content: %+v", fd)
+			}
+			// The code lines run in order over the finding's lines and
+			// keep snippets only.
+			for i, l := range fd.Code.Lines {
+				if i > 0 && l.Number <= fd.Code.Lines[i-1].Number || l.Number < 1 || l.Number > lines || len(l.Content) > maxLineLength {
+					t.Fatalf("code line %d of %+v", i, fd)
+				}
+				if l.IsCause != (l.Number >= fd.StartLine && l.Number <= fd.EndLine) {
+					t.Fatalf("cause marks of %+v", fd)
+				}
 			}
 		}
 	})

@@ -8,7 +8,7 @@ package secret
 //
 // RulesVersion changes whenever a rule changes, so that cached layer
 // results are recomputed.
-const RulesVersion = 1
+const RulesVersion = 2
 
 // Severities.
 const (

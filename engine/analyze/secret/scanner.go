@@ -3,17 +3,29 @@
 // placeholders.
 //
 // Speed comes from not running regexes: one pass of a keyword automaton
-// over a file's bytes finds every rule keyword at once, and only the rules whose
-// keywords occur run, and only around their keywords (a rule whose keyword
-// occurs very often runs once over the whole file instead, so no rule
-// costs more than one pass).
+// over a file's bytes finds every rule keyword at once, and only the rules
+// whose keywords occur run, and only in windows around their keywords,
+// merged, so that a rule reads each byte at most once however often its
+// keyword occurs.
+//
+// A scanned image is untrusted, so the cost of a file is bounded by its
+// size whatever it holds: a run of one letter, a keyword repeated a
+// million times, one huge line. Window bounds come from one forward pass
+// (no looking back over a long line per hit), regexes read at most a
+// budget of bytes per file, a file reports at most MaxFindingsPerFile
+// secrets (a layer MaxFindingsPerLayer), and a finding keeps a snippet of
+// each line around it, never the line; past a cap, the analyzer records
+// an analysis issue.
 package secret
 
 import (
 	"bytes"
+	"cmp"
+	"context"
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -65,11 +77,29 @@ type AllowRule struct {
 const (
 	windowBefore = 256
 	windowAfter  = 4096
-	// manyHits: beyond this many hits of one multi-line rule in one file,
-	// its regex runs once over the whole file instead.
-	manyHits = 32
-	// lineWindow bounds a single-line rule's window around its keyword.
+	// lineWindow bounds a single-line rule's window either side of its
+	// keyword, and how far a multi-line rule's window reaches for a line
+	// boundary: a long line (minified code, base64) is searched around its
+	// keywords only.
 	lineWindow = 1024
+)
+
+// Caps on what one file may cost.
+const (
+	// MaxFindingsPerFile: past it, the file gets an analysis issue and the
+	// rest of its secrets are not reported.
+	MaxFindingsPerFile = 100
+	// The bytes that rule regexes read in one file are at most
+	// regexBudgetFactor times its size plus regexBudgetFloor, and never
+	// more than regexBudgetMax: windows of distinct rules overlap (a
+	// minified file has "sk" and "https://" everywhere), but a file dense
+	// with the keywords of every rule must not cost a regex pass per rule
+	// over all of it. Go's regexes read 5-15 MB/s on such text, so the
+	// ceiling keeps a file to about a second; past it the file gets an
+	// analysis issue.
+	regexBudgetFactor = 8
+	regexBudgetFloor  = 1 << 20
+	regexBudgetMax    = 16 << 20
 )
 
 // Scanner holds compiled rules and the keyword automaton.
@@ -135,88 +165,241 @@ func NewScanner(rules []Rule, allow []AllowRule) *Scanner {
 	return s
 }
 
+// Result is what scanning one file found.
+type Result struct {
+	Findings []types.SecretFinding
+	// Truncated: the file holds more than MaxFindingsPerFile secrets, or
+	// one rule matched more often than that; the rest are not reported.
+	Truncated bool
+	// Incomplete: the file's keyword hits called for more regex work than
+	// its budget allows; some rules did not search all of their windows.
+	Incomplete bool
+}
+
+// Issue says in one line why the result is partial, or "" if it is not.
+func (r Result) Issue() string {
+	switch {
+	case r.Incomplete:
+		return "too many secret-rule keywords; the file was searched only in part"
+	case r.Truncated:
+		return fmt.Sprintf("more than %d secrets; the rest are not reported", MaxFindingsPerFile)
+	}
+	return ""
+}
+
 // Scan returns the secrets in one file's content.
 func (s *Scanner) Scan(path string, content []byte) []types.SecretFinding {
+	return s.ScanFile(path, content).Findings
+}
+
+// match is a secret that a rule found, by offsets into the content.
+type match struct {
+	rule         int
+	start, end   int // the whole match
+	sStart, sEnd int // the secret, which is masked
+	line         int
+}
+
+// ScanFile returns the secrets in one file's content. Its time and memory
+// are linear in the content's size whatever the content: regexes run on
+// merged windows around keyword hits (each byte is in at most one window
+// of a rule) under a budget of regex bytes, a rule stops after
+// MaxFindingsPerFile matches, and findings keep snippets of their lines,
+// not the lines.
+func (s *Scanner) ScanFile(path string, content []byte) Result {
+	res, _ := s.ScanFileContext(context.Background(), path, content)
+	return res
+}
+
+// ScanFileContext is ScanFile that gives up, with ctx's error, once ctx is
+// done: its regexes check ctx every pieceSize bytes, so that a scan
+// cancelled (--timeout) in the middle of a large file stops within
+// milliseconds rather than after the file's whole budget.
+func (s *Scanner) ScanFileContext(ctx context.Context, path string, content []byte) (Result, error) {
 	for _, a := range s.allow {
 		if a.Path != nil && a.Path.MatchString(path) {
-			return nil
+			return Result{}, nil
 		}
 	}
 	if len(s.excludeBlocks) > 0 {
 		content = blankBlocks(content, s.excludeBlocks)
 	}
-	hits := map[int][]int{} // rule -> keyword end offsets
-	s.kw.scan(content, func(w int32, end int) {
-		for _, r := range s.byWord[w] {
-			if s.rules[r].Assignment && !followedByAssignment(content, end) {
-				continue
-			}
-			// A multi-line rule past manyHits scans the whole file anyway.
-			if !s.rules[r].Multiline || len(hits[r]) <= manyHits {
-				hits[r] = append(hits[r], end)
-			}
-		}
-	})
-	if len(hits) == 0 {
-		return nil
+	wins := s.keywordWindows(content)
+	if wins == nil {
+		return Result{}, nil
 	}
-	ruleIdx := make([]int, 0, len(hits))
-	for r := range hits {
-		ruleIdx = append(ruleIdx, r)
-	}
-	sort.Ints(ruleIdx)
-	type found struct {
-		f          types.SecretFinding
-		start, end int
-		generic    bool
-	}
-	var all []found
-	lines := newLineIndex(content)
-	for _, ri := range ruleIdx {
+	var res Result
+	budget := min(regexBudgetFactor*len(content)+regexBudgetFloor, regexBudgetMax)
+	var all []match
+rules:
+	for ri, ws := range wins {
 		rule := &s.rules[ri]
-		if rule.Path != nil && !rule.Path.MatchString(path) {
+		if len(ws) == 0 || rule.Path != nil && !rule.Path.MatchString(path) {
 			continue
 		}
-		seen := map[int]bool{}
-		for _, w := range windows(content, hits[ri], rule.Multiline) {
-			for _, m := range rule.Regex.FindAllSubmatchIndex(content[w[0]:w[1]], -1) {
-				start, end := m[0]+w[0], m[1]+w[0]
+		found, full := 0, false
+		for _, w := range ws {
+			ok, err := eachMatch(ctx, rule.Regex, content, w, &budget, func(m []int) bool {
+				start, end := m[0], m[1]
+				// Adjacent lines share a window; a single-line rule
+				// still matches within one line.
+				if !rule.Multiline && bytes.IndexByte(content[start:end], '\n') >= 0 {
+					return true
+				}
 				sStart, sEnd := start, end
 				if g := rule.secretGroup; g > 0 && m[2*g] >= 0 {
-					sStart, sEnd = m[2*g]+w[0], m[2*g+1]+w[0]
+					sStart, sEnd = m[2*g], m[2*g+1]
 				}
-				if seen[sStart] {
-					continue
-				}
-				seen[sStart] = true
 				secret := string(content[sStart:sEnd])
 				if rule.MinEntropy > 0 && entropy(secret) < rule.MinEntropy {
-					continue
+					return true
 				}
 				if s.allowed(secret) || allowedBy(rule.Allow, path, secret) {
+					return true
+				}
+				if found == MaxFindingsPerFile {
+					full = true
+					return false
+				}
+				found++
+				all = append(all, match{rule: ri, start: start, end: end, sStart: sStart, sEnd: sEnd})
+				return true
+			})
+			if err != nil {
+				return Result{}, err
+			}
+			if !ok {
+				res.Incomplete = true
+				break rules
+			}
+			if full {
+				res.Truncated = true
+				continue rules
+			}
+		}
+	}
+	if len(all) == 0 {
+		return res, nil
+	}
+	kept := dropGenericDuplicates(s.rules, all)
+	// Report order: by line, then rule, then position (the order found).
+	byOffset := slices.Clone(kept)
+	slices.SortFunc(byOffset, func(a, b match) int { return cmp.Compare(a.start, b.start) })
+	lines := newLineCursor(content)
+	for i := range byOffset {
+		byOffset[i].line = lines.lineNumber(byOffset[i].start)
+	}
+	slices.SortStableFunc(byOffset, func(a, b match) int {
+		return cmp.Or(cmp.Compare(a.line, b.line), cmp.Compare(a.rule, b.rule))
+	})
+	if len(byOffset) > MaxFindingsPerFile {
+		byOffset, res.Truncated = byOffset[:MaxFindingsPerFile], true
+	}
+	res.Findings = findings(s.rules, content, byOffset, maskSpans(all))
+	return res, nil
+}
+
+// dropGenericDuplicates drops the findings of generic rules whose secret
+// overlaps a secret that a specific rule names.
+func dropGenericDuplicates(rules []Rule, all []match) []match {
+	var specific [][2]int
+	for _, m := range all {
+		if rules[m.rule].Category != genericCategory {
+			specific = append(specific, [2]int{m.sStart, m.sEnd})
+		}
+	}
+	if len(specific) == len(all) || len(specific) == 0 {
+		return all
+	}
+	slices.SortFunc(specific, func(a, b [2]int) int { return cmp.Compare(a[0], b[0]) })
+	// reach[i] is the furthest end among specific[:i+1].
+	reach := make([]int, len(specific))
+	for i, sp := range specific {
+		reach[i] = sp[1]
+		if i > 0 {
+			reach[i] = max(reach[i], reach[i-1])
+		}
+	}
+	var out []match
+	for _, m := range all {
+		if rules[m.rule].Category == genericCategory {
+			// The specific secrets that start before this one ends; one
+			// of them overlaps it if the furthest reaches past its start.
+			n := sort.Search(len(specific), func(i int) bool { return specific[i][0] >= m.sEnd })
+			if n > 0 && reach[n-1] > m.sStart {
+				continue
+			}
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// keywordWindows runs the keyword automaton over content and returns, for
+// each rule (by index), the merged windows around its keyword hits, or nil
+// when no rule has one. Hits arrive in content order, so the line bounds
+// of every window come from one forward pass (lineCursor, newlineFinder).
+func (s *Scanner) keywordWindows(content []byte) [][][2]int {
+	var wins [][][2]int
+	lines := newLineCursor(content)
+	lineEnds, blockEnds := newNewlineFinder(content), newNewlineFinder(content)
+	s.kw.scan(content, func(w int32, h int) {
+		for _, r := range s.byWord[w] {
+			rule := &s.rules[r]
+			var ws [][2]int
+			if wins != nil {
+				ws = wins[r]
+			}
+			last := len(ws) - 1
+			// A hit well inside the rule's last window changes nothing:
+			// the common case when a keyword repeats (a run of one
+			// letter hits a keyword at every byte).
+			reach := lineWindow
+			if rule.Multiline {
+				reach = windowAfter
+			}
+			if last >= 0 && h+reach <= ws[last][1] {
+				continue
+			}
+			if rule.Assignment && !followedByAssignment(content, h) {
+				continue
+			}
+			if wins == nil {
+				wins = make([][][2]int, len(s.rules))
+			}
+			var start, end int
+			if rule.Multiline {
+				start = max(0, h-windowBefore)
+				e := min(len(content), h+windowAfter)
+				end = blockEnds.lineEnd(e, e+lineWindow)
+				if last >= 0 && start <= ws[last][1]+1 {
+					ws[last][1] = max(ws[last][1], end)
 					continue
 				}
-				all = append(all, found{finding(rule, content, lines, start, end, sStart, sEnd), sStart, sEnd, rule.Category == genericCategory})
+				// Back to the line start, if one is near: a new window
+				// starts past the last one's end, so these looks back
+				// cost at most lineWindow per window of 4 KiB or more.
+				from := max(0, start-lineWindow)
+				if i := bytes.LastIndexByte(content[from:start], '\n'); i >= 0 {
+					start = from + i + 1
+				} else {
+					start = from
+				}
+			} else {
+				start = max(lines.lineStart(h), h-lineWindow)
+				end = lineEnds.lineEnd(h, h+lineWindow)
+				if last >= 0 && start <= ws[last][1]+1 {
+					// Reach further on a long line, so that the hits
+					// that follow take the shortcut above.
+					end = lineEnds.lineEnd(h, h+2*lineWindow)
+					ws[last][1] = max(ws[last][1], end)
+					continue
+				}
 			}
+			wins[r] = append(ws, [2]int{start, end})
 		}
-	}
-	// A secret that a specific rule names is not reported again by a
-	// generic one.
-	var out []types.SecretFinding
-	for _, a := range all {
-		dup := false
-		for _, b := range all {
-			if a.generic && !b.generic && a.start < b.end && b.start < a.end {
-				dup = true
-				break
-			}
-		}
-		if !dup {
-			out = append(out, a.f)
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].StartLine < out[j].StartLine })
-	return out
+	})
+	return wins
 }
 
 // genericCategory is the category of the rules that match by shape alone.
@@ -238,46 +421,6 @@ func (s *Scanner) allowed(secret string) bool {
 		}
 	}
 	return false
-}
-
-// windows are the byte ranges around keyword hits, merged: the hit's line
-// (at most lineWindow bytes either side), or for multi-line rules a wider
-// span; many hits of a multi-line rule give one window over the whole
-// content.
-func windows(content []byte, hits []int, multiline bool) [][2]int {
-	if multiline && len(hits) > manyHits {
-		return [][2]int{{0, len(content)}}
-	}
-	before, after := lineWindow, lineWindow
-	if multiline {
-		before, after = windowBefore, windowAfter
-	}
-	var out [][2]int
-	for _, h := range hits {
-		start := max(0, h-before)
-		if i := bytes.LastIndexByte(content[:start], '\n'); i >= 0 {
-			start = i + 1
-		} else {
-			start = 0
-		}
-		if !multiline {
-			if i := bytes.LastIndexByte(content[start:h], '\n'); i >= 0 {
-				start += i + 1
-			}
-		}
-		end := min(len(content), h+after)
-		if i := bytes.IndexByte(content[min(h, end):end], '\n'); i >= 0 && !multiline {
-			end = min(h, end) + i
-		} else if i := bytes.IndexByte(content[end:], '\n'); i >= 0 && multiline {
-			end += i
-		}
-		if n := len(out); n > 0 && start <= out[n-1][1] {
-			out[n-1][1] = max(out[n-1][1], end)
-			continue
-		}
-		out = append(out, [2]int{start, end})
-	}
-	return out
 }
 
 // followedByAssignment reports whether "=", ":=", ":" or "=>" follows the
