@@ -196,25 +196,54 @@ func osOnly(art types.Artifact) types.Artifact {
 	return art
 }
 
-// configSecrets offers the image config, as text, to the analyzers.
+// configSecrets offers the image config, as text, to the analyzers: a
+// line per ENV entry, label (sorted, so that reports do not change from
+// run to run) and history step. The text is capped at the size of the
+// largest file the secret scan searches; lines past the cap are left out
+// and reported as an analysis issue rather than skipping the whole config.
 func configSecrets(img *types.Image, cfg analyze.Config) *types.LayerResult {
+	const maxText = 10 << 20
 	res := &types.LayerResult{}
 	if img.Config == nil {
 		return res
 	}
 	var b strings.Builder
-	for _, e := range img.Config.Config.Env {
-		fmt.Fprintf(&b, "ENV %s\n", e)
+	left := 0
+	line := func(parts ...string) {
+		n := 1
+		for _, p := range parts {
+			n += len(p)
+		}
+		if b.Len()+n > maxText {
+			left++
+			return
+		}
+		for _, p := range parts {
+			b.WriteString(p)
+		}
+		b.WriteByte('\n')
 	}
-	for k, v := range img.Config.Config.Labels {
-		fmt.Fprintf(&b, "LABEL %s=%s\n", k, v)
+	for _, e := range img.Config.Config.Env {
+		line("ENV ", e)
+	}
+	labels := make([]string, 0, len(img.Config.Config.Labels))
+	for k := range img.Config.Config.Labels {
+		labels = append(labels, k)
+	}
+	slices.Sort(labels)
+	for _, k := range labels {
+		line("LABEL ", k, "=", img.Config.Config.Labels[k])
 	}
 	for _, h := range img.Config.History {
-		fmt.Fprintf(&b, "%s\n", h.CreatedBy)
+		line(h.CreatedBy)
 	}
 	content := []byte(b.String())
 	for _, a := range cfg.Analyzers {
 		if a.Wants(ConfigPath, int64(len(content))) {
+			if left > 0 {
+				res.Issues = append(res.Issues, types.AnalysisIssue{Analyzer: a.Name(), FilePath: ConfigPath,
+					Reason: fmt.Sprintf("the image config is over %d MiB as text; %d of its entries are not searched", maxText>>20, left)})
+			}
 			if err := a.Analyze(ConfigPath, content, res); err != nil {
 				res.Issues = append(res.Issues, types.AnalysisIssue{Analyzer: a.Name(), FilePath: ConfigPath, Reason: err.Error()})
 			}
@@ -313,6 +342,10 @@ func warnIssues(issues []types.AnalysisIssue) {
 		if i == named {
 			slog.Warn(fmt.Sprintf("%d more files were not fully analysed; the JSON report lists them (AnalysisIssues)", len(issues)-named))
 			break
+		}
+		if is.FilePath == "" {
+			slog.Warn("layer not fully analysed", "layer", is.Layer, "analyzer", is.Analyzer, "reason", is.Reason)
+			continue
 		}
 		slog.Warn("file not fully analysed", "file", is.FilePath, "analyzer", is.Analyzer, "reason", is.Reason)
 	}
