@@ -22,6 +22,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/docker-scan/docker-scan/compose"
+	"github.com/docker-scan/docker-scan/engine/iox"
 	"github.com/docker-scan/docker-scan/engine/policy"
 	"github.com/docker-scan/docker-scan/engine/report"
 	"github.com/docker-scan/docker-scan/engine/scan"
@@ -148,7 +149,14 @@ func runCompose(cmd *cobra.Command, g *globalOptions, o *composeOptions, hooks H
 	if err != nil {
 		return 0, err
 	}
+	// A bad --output fails now, not after every service is scanned.
+	out, err := iox.OpenOutput(o.image.output, o.reportWriter(cmd, mode))
+	if err != nil {
+		return 0, err
+	}
+	defer out.Close()
 	return withScanContext(cmd, g, func(ctx context.Context) (int, error) {
+		removeOrphans(g)
 		project, plan, err := o.plan(ctx, cmd, g, services, mode)
 		if err != nil {
 			return 0, err
@@ -230,7 +238,7 @@ func runCompose(cmd *cobra.Command, g *globalOptions, o *composeOptions, hooks H
 				}
 			}
 		}
-		err = writeOutput(o.reportWriter(cmd, mode), o.image.output, func(w io.Writer) error {
+		err = out.Commit(ctx, func(w io.Writer) error {
 			return report.WriteStack(w, rep, report.Options{
 				Format:       o.image.format,
 				Color:        o.image.output == "" && !mode.provider && isTerminal(cmd.OutOrStdout()) && os.Getenv("NO_COLOR") == "",

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	goruntime "runtime"
 	"slices"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	units "github.com/docker/go-units"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -24,6 +24,7 @@ import (
 	"github.com/docker-scan/docker-scan/engine/analyze/secret"
 	"github.com/docker-scan/docker-scan/engine/cache"
 	"github.com/docker-scan/docker-scan/engine/db"
+	"github.com/docker-scan/docker-scan/engine/iox"
 	"github.com/docker-scan/docker-scan/engine/policy"
 	"github.com/docker-scan/docker-scan/engine/report"
 	"github.com/docker-scan/docker-scan/engine/scan"
@@ -60,6 +61,7 @@ type imageOptions struct {
 	secretConfigSet bool
 
 	imageSources []string
+	maxInputSize string
 	dockerHost   string
 	containerd   runtime.ContainerdOptions
 	podmanHost   string
@@ -85,9 +87,10 @@ func (o *imageOptions) register(cmd *cobra.Command) { o.registerFlags(cmd.Flags(
 // subcommands as persistent flags).
 func (o *imageOptions) registerFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.input, "input", "", "read the image from a docker save tarball or OCI archive (plain or gzipped), or an OCI layout directory; select one image with FILE:TAG or DIR@sha256:DIGEST")
+	f.StringVar(&o.maxInputSize, "max-input-size", "", "largest size a gzipped --input archive (or one read from a pipe) may take in the cache dir once decompressed, e.g. 20GiB (default: 100 times its compressed size, at least 1 GiB; a pipe 16 GiB)")
 	f.StringVar(&o.platform, "platform", "", "platform of a multi-platform image, as OS/ARCH[/VARIANT] (default linux/"+goruntime.GOARCH+")")
 	f.StringVarP(&o.format, "format", o.formatShorthand(), "table", "report format: "+strings.Join(report.Formats, ", "))
-	f.StringVarP(&o.output, "output", "o", "", "write the report to this file instead of standard output")
+	f.StringVarP(&o.output, "output", "o", "", "write the report to this file instead of standard output (- is standard output). A regular file is replaced whole once the report is complete (a symlink is followed and its target replaced; a hard-linked file gets a new inode, its other names keep the old content); a device or FIFO such as /dev/null is written in place")
 	f.BoolVar(&o.listAllPkgs, "list-all-pkgs", true, "list every package in JSON reports, not only the vulnerable ones")
 	f.StringSliceVar(&o.scanners, "scanners", []string{scan.ScannerVuln, scan.ScannerSecret}, "what to look for: vuln (known vulnerabilities of packages), secret (leaked credentials), or none to list packages only")
 	f.StringSliceVar(&o.pkgTypes, "pkg-types", []string{scan.PkgTypeOS, scan.PkgTypeLibrary}, "packages to report and match: os (the distribution's), library (language packages: Node.js, Python, Java, Go, Rust, .NET, Ruby, PHP)")
@@ -160,7 +163,14 @@ func scanImage(cmd *cobra.Command, g *globalOptions, o *imageOptions, args []str
 	if err != nil {
 		return 0, err
 	}
+	// A bad --output fails now, not after a scan of many minutes.
+	out, err := iox.OpenOutput(o.output, cmd.OutOrStdout())
+	if err != nil {
+		return 0, err
+	}
+	defer out.Close()
 	return withScanContext(cmd, g, func(ctx context.Context) (int, error) {
+		removeOrphans(g)
 		ropts := o.runtimeOptions(g, settings, hooks)
 		// The image is found before the DB is opened, so that a typo does
 		// not cost a DB download.
@@ -181,7 +191,7 @@ func scanImage(cmd *cobra.Command, g *globalOptions, o *imageOptions, args []str
 		if ref != "" && o.input == "" && len(settings.runtimes) == 0 && slices.Contains(settings.scan.Scanners, scan.ScannerVuln) {
 			saveImageSummary(g.cacheDir, ref, rep)
 		}
-		err = writeOutput(cmd.OutOrStdout(), o.output, func(w io.Writer) error {
+		err = out.Commit(ctx, func(w io.Writer) error {
 			return report.Write(w, rep, report.Options{
 				Format:       o.format,
 				Color:        o.output == "" && isTerminal(cmd.OutOrStdout()) && os.Getenv("NO_COLOR") == "",
@@ -241,16 +251,29 @@ func withScanContext(cmd *cobra.Command, g *globalOptions, run func(ctx context.
 
 func (o *imageOptions) runtimeOptions(g *globalOptions, settings imageSettings, hooks Hooks) runtime.Options {
 	return runtime.Options{
-		Input:       o.input,
-		Platform:    settings.platform,
-		PlatformSet: o.platform != "",
-		Insecure:    o.db.insecure,
-		TempDir:     g.tempDir(),
-		Sources:     o.imageSources,
-		Docker:      hooks.dockerClient(o.dockerHost),
-		Containerd:  o.containerd,
-		PodmanHost:  o.podmanHost,
+		Input:        o.input,
+		Platform:     settings.platform,
+		PlatformSet:  o.platform != "",
+		Insecure:     o.db.insecure,
+		TempDir:      g.tempDir(),
+		Sources:      o.imageSources,
+		Docker:       hooks.dockerClient(o.dockerHost),
+		Containerd:   o.containerd,
+		PodmanHost:   o.podmanHost,
+		MaxInputSize: settings.maxInputSize,
 	}
+}
+
+// parseSize reads a size such as 512MiB or 20g; empty is 0 (the default).
+func parseSize(s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	n, err := units.RAMInBytes(s)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("bad size %q: want a number of bytes with an optional unit, e.g. 20GiB", s)
+	}
+	return n, nil
 }
 
 // dbOpener returns a function that opens the DB on first use (nil when no
@@ -278,6 +301,8 @@ type imageSettings struct {
 	scan     scan.Options
 	// runtimes to scan the reference in, each (--runtime).
 	runtimes []string
+	// maxInputSize is --max-input-size in bytes; 0 is the default budget.
+	maxInputSize int64
 }
 
 // scanOne scans the image that the first source to have it holds.
@@ -343,6 +368,10 @@ func (o *imageOptions) validate() (imageSettings, error) {
 			return s, fmt.Errorf("bad --platform %q: want OS/ARCH[/VARIANT], e.g. linux/amd64", o.platform)
 		}
 		s.platform = *p
+	}
+	var err error
+	if s.maxInputSize, err = parseSize(o.maxInputSize); err != nil {
+		return s, fmt.Errorf("--max-input-size: %w", err)
 	}
 	s.scan = scan.DefaultOptions()
 	s.scan.ListAllPackages = o.listAllPkgs
@@ -423,31 +452,4 @@ func (o *imageOptions) validate() (imageSettings, error) {
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-// writeOutput writes to stdout, or to a file that appears whole or not at
-// all: the report goes to a temp file beside it, renamed when complete.
-func writeOutput(stdout io.Writer, path string, write func(io.Writer) error) error {
-	if path == "" {
-		return write(stdout)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("output: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("output: %w", err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("output: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("output: %w", err)
-	}
-	return nil
 }
