@@ -1,9 +1,9 @@
 package report
 
 import (
+	"bufio"
 	"io"
 	"strings"
-	"unicode/utf8"
 )
 
 // table draws a box table with Unicode borders, as Trivy users are used to:
@@ -15,7 +15,7 @@ type table struct {
 	header []string
 	rows   [][]string
 	// groups[i] is row i's group; cells only merge within a group.
-	groups []string
+	groups []int
 	// mergeable columns.
 	mergeable map[int]bool
 	// paint colours a cell's line of text (after padding is computed).
@@ -28,15 +28,24 @@ func (t table) merged(row, col int) bool {
 }
 
 func (t table) write(w io.Writer) error {
+	// Cells are made printable and bounded first, so that one hostile
+	// value can neither reach the terminal raw nor widen every line.
+	t.header = cells(t.header)
+	rows := make([][]string, len(t.rows))
+	for i, row := range t.rows {
+		rows[i] = cells(row)
+	}
+	t.rows = rows
 	widths := make([]int, len(t.header))
 	for _, row := range append([][]string{t.header}, t.rows...) {
 		for i, cell := range row {
 			for _, line := range strings.Split(cell, "\n") {
-				widths[i] = max(widths[i], utf8.RuneCountInString(line))
+				widths[i] = max(widths[i], width(line))
 			}
 		}
 	}
-	var b strings.Builder
+	// Written as it is drawn: a table of many rows is not held whole.
+	b := bufio.NewWriter(w)
 	// rule draws a horizontal line; drawn[i] says whether column i gets a
 	// segment (merged cells get none).
 	rule := func(left, mid, right string, drawn []bool) {
@@ -75,7 +84,7 @@ func (t table) write(w io.Writer) error {
 				if l < len(lines[i]) && (row < 0 || !t.merged(row, i)) {
 					text = lines[i][l]
 				}
-				pad := wd - utf8.RuneCountInString(text)
+				pad := wd - width(text)
 				left := 0
 				if center {
 					left = pad / 2
@@ -96,6 +105,11 @@ func (t table) write(w io.Writer) error {
 	line(t.header, true, -1)
 	rule("├", "┼", "┤", all)
 	for r, row := range t.rows {
+		// A failed write (a closed pipe, a cancelled scan) ends the table
+		// rather than drawing the rest for nobody.
+		if _, err := b.WriteString(""); err != nil {
+			return err
+		}
 		if r > 0 {
 			drawn := make([]bool, len(widths))
 			for i := range drawn {
@@ -106,8 +120,15 @@ func (t table) write(w io.Writer) error {
 		line(row, false, r)
 	}
 	rule("└", "┴", "┘", all)
-	_, err := io.WriteString(w, b.String())
-	return err
+	return b.Flush()
+}
+
+func cells(row []string) []string {
+	out := make([]string, len(row))
+	for i, c := range row {
+		out[i] = cell(c)
+	}
+	return out
 }
 
 // junction is the character between two columns of a horizontal rule,

@@ -31,8 +31,8 @@ func WriteStack(w io.Writer, r *types.StackReport, opts Options) error {
 var summarySeverities = []string{"CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"}
 
 func stackTable(w io.Writer, r *types.StackReport, opts Options) error {
-	title := "Compose project " + r.ProjectName
-	fmt.Fprintf(w, "%s\n%s\n", title, strings.Repeat("=", len([]rune(title))))
+	title := line("Compose project " + r.ProjectName)
+	fmt.Fprintf(w, "%s\n%s\n", title, strings.Repeat("=", width(title)))
 	services := make([]string, 0, len(r.Services))
 	for s := range r.Services {
 		services = append(services, s)
@@ -83,9 +83,9 @@ func stackTable(w io.Writer, r *types.StackReport, opts Options) error {
 		s := r.Services[name]
 		switch {
 		case s.Missing != "":
-			fmt.Fprintf(w, "%s: image %s %s\n", name, s.Image, s.Missing)
+			fmt.Fprintf(w, "%s: image %s %s\n", line(name), line(s.Image), line(s.Missing))
 		case s.Error != "":
-			fmt.Fprintf(w, "%s: scan of %s failed: %s\n", name, s.Image, s.Error)
+			fmt.Fprintf(w, "%s: scan of %s failed: %s\n", line(name), line(s.Image), line(s.Error))
 		}
 	}
 	for _, res := range r.Misconfigurations {
@@ -105,8 +105,8 @@ func stackTable(w io.Writer, r *types.StackReport, opts Options) error {
 				users = append(users, name)
 			}
 		}
-		head := fmt.Sprintf("%s (services: %s)", ref, strings.Join(users, ", "))
-		fmt.Fprintf(w, "\n\n%s\n%s\n", head, strings.Repeat("#", len([]rune(head))))
+		fmt.Fprint(w, "\n")
+		heading(w, fmt.Sprintf("%s (services: %s)", ref, strings.Join(users, ", ")), "#")
 		if err := writeTable(w, r.Images[ref], opts); err != nil {
 			return err
 		}
@@ -124,7 +124,7 @@ func count(known bool, n int) string {
 // misconfigurationBlock lists a compose file's findings with their lines
 // and fixes.
 func misconfigurationBlock(w io.Writer, res types.Result, opts Options) error {
-	fmt.Fprintf(w, "\n%s (compose)\n%s\n", res.Target, strings.Repeat("=", len([]rune(res.Target))+len(" (compose)")))
+	heading(w, res.Target+" (compose)", "=")
 	var severities []string
 	for _, m := range res.Misconfigurations {
 		severities = append(severities, m.Severity)
@@ -132,11 +132,11 @@ func misconfigurationBlock(w io.Writer, res types.Result, opts Options) error {
 	fmt.Fprintf(w, "%s\n\n", strings.Replace(totalLine(severities), "Total:", "Misconfigurations:", 1))
 	ms := slices.Clone(res.Misconfigurations)
 	for _, m := range ms {
-		sev := m.Severity
+		sev := line(m.Severity)
 		if opts.Color {
 			sev = colorSeverity(sev)
 		}
-		fmt.Fprintf(w, "%s (%s): %s\n  %s:%d  %s\n  Fix: %s\n\n", m.ID, sev, m.Title, res.Target, m.StartLine, m.Message, m.Resolution)
+		fmt.Fprintf(w, "%s (%s): %s\n  %s:%d  %s\n  Fix: %s\n\n", line(m.ID), sev, line(m.Title), line(res.Target), m.StartLine, line(m.Message), line(m.Resolution))
 	}
 	return nil
 }

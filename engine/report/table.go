@@ -13,7 +13,7 @@ import (
 // box table.
 func writeTable(w io.Writer, r *types.Report, opts Options) error {
 	if len(r.Results) == 0 {
-		_, err := fmt.Fprintf(w, "%s: no OS or packages detected\n", r.ArtifactName)
+		_, err := fmt.Fprintf(w, "%s: no OS or packages detected\n", line(r.ArtifactName))
 		return err
 	}
 	for _, res := range r.Results {
@@ -23,9 +23,9 @@ func writeTable(w io.Writer, r *types.Report, opts Options) error {
 			}
 			continue
 		}
-		fmt.Fprintf(w, "\n%s\n%s\n", res.Target, strings.Repeat("=", len([]rune(res.Target))))
+		heading(w, res.Target, "=")
 		if r.Metadata.OS != nil && r.Metadata.OS.EOSL && res.Class == types.ClassOSPkg {
-			fmt.Fprintf(w, "WARNING: %s %s is no longer supported by the distribution; its vulnerabilities may go unfixed and unlisted\n", r.Metadata.OS.Family, r.Metadata.OS.Name)
+			fmt.Fprintf(w, "WARNING: %s %s is no longer supported by the distribution; its vulnerabilities may go unfixed and unlisted\n", line(r.Metadata.OS.Family), line(r.Metadata.OS.Name))
 		}
 		var err error
 		if opts.PackagesOnly {
@@ -46,8 +46,7 @@ func writeTable(w io.Writer, r *types.Report, opts Options) error {
 // runtimeSummary says what each runtime holds under the reference and,
 // when they differ, what each image has that another lacks.
 func runtimeSummary(w io.Writer, r *types.Report) error {
-	title := "Runtimes holding " + r.ArtifactName
-	fmt.Fprintf(w, "\n%s\n%s\n", title, strings.Repeat("=", len([]rune(title))))
+	heading(w, "Runtimes holding "+r.ArtifactName, "=")
 	ids := map[string]bool{}
 	t := table{header: []string{"Runtime", "Image ID", "Tags"}}
 	for _, ri := range r.Runtimes {
@@ -65,16 +64,22 @@ func runtimeSummary(w io.Writer, r *types.Report) error {
 		_, err := fmt.Fprintln(w, "Every runtime that has it holds the same image.")
 		return err
 	}
-	fmt.Fprintf(w, "The runtimes hold DIFFERENT images under %s:\n", r.ArtifactName)
+	fmt.Fprintf(w, "The runtimes hold DIFFERENT images under %s:\n", line(r.ArtifactName))
 	for _, ri := range r.Runtimes {
 		for _, p := range ri.PackagesOnlyHere {
-			fmt.Fprintf(w, "  only in %s: package %s\n", ri.Runtime, p)
+			fmt.Fprintf(w, "  only in %s: package %s\n", ri.Runtime, line(p))
 		}
 		for _, v := range ri.VulnerabilitiesOnlyHere {
-			fmt.Fprintf(w, "  only in %s: %s\n", ri.Runtime, v)
+			fmt.Fprintf(w, "  only in %s: %s\n", ri.Runtime, line(v))
 		}
 	}
 	return nil
+}
+
+// heading prints text on a line of its own, underlined with mark.
+func heading(w io.Writer, text, mark string) {
+	text = line(text)
+	fmt.Fprintf(w, "\n%s\n%s\n", text, strings.Repeat(mark, width(text)))
 }
 
 func shortID(id string) string {
@@ -121,9 +126,20 @@ func vulnerabilityTable(w io.Writer, res types.Result, opts Options) error {
 			return text
 		}
 	}
+	// Rows of one package installation form a group; the group is a
+	// number, not the concatenated strings, which a hostile version could
+	// make megabytes long per row.
+	type install struct{ name, version, path string }
+	groups := map[install]int{}
 	for _, v := range res.Vulnerabilities {
 		t.rows = append(t.rows, []string{v.PkgName, v.VulnerabilityID, v.Severity, v.Status.String(), v.InstalledVersion, v.FixedVersion, title(v)})
-		t.groups = append(t.groups, v.PkgName+"@"+v.InstalledVersion+"@"+v.PkgPath)
+		k := install{v.PkgName, v.InstalledVersion, v.PkgPath}
+		g, ok := groups[k]
+		if !ok {
+			g = len(groups)
+			groups[k] = g
+		}
+		t.groups = append(t.groups, g)
 	}
 	return t.write(w)
 }
@@ -135,13 +151,15 @@ func title(v types.DetectedVulnerability) string {
 	if text == "" {
 		text = v.Description
 	}
+	// Twelve words are all that is shown: a 10 MB title is not split whole.
+	text = truncate(text, 12*maxCellWidth)
 	words := strings.Fields(text)
 	if len(words) >= 12 { // as Trivy: twelve words or more are cut to twelve and "..."
 		words = append(words[:12:12], "...")
 	}
 	lines := wrap(words, 60)
 	if v.PrimaryURL != "" {
-		lines = append(lines, v.PrimaryURL)
+		lines = append(lines, truncate(v.PrimaryURL, maxCellRunes))
 	}
 	return strings.Join(lines, "\n")
 }
@@ -194,8 +212,7 @@ func installedVersion(p types.Package) string {
 // secretBlock prints a file's secrets, each with its rule, where it is,
 // which layer holds it, and the masked lines around it.
 func secretBlock(w io.Writer, res types.Result) error {
-	title := res.Target + " (secrets)"
-	fmt.Fprintf(w, "\n%s\n%s\n", title, strings.Repeat("=", len([]rune(title))))
+	heading(w, res.Target+" (secrets)", "=")
 	var severities []string
 	for _, s := range res.Secrets {
 		severities = append(severities, s.Severity)
@@ -203,8 +220,8 @@ func secretBlock(w io.Writer, res types.Result) error {
 	fmt.Fprintln(w, totalLine(severities))
 	heavy, light := strings.Repeat("═", 60), strings.Repeat("─", 60)
 	for _, s := range res.Secrets {
-		fmt.Fprintf(w, "\n%s: %s (%s)\n%s\n%s\n%s\n", s.Severity, s.Category, s.RuleID, heavy, s.Title, light)
-		where := fmt.Sprintf(" %s:%d", res.Target, s.StartLine)
+		fmt.Fprintf(w, "\n%s: %s (%s)\n%s\n%s\n%s\n", line(s.Severity), line(s.Category), line(s.RuleID), heavy, line(s.Title), light)
+		where := fmt.Sprintf(" %s:%d", line(res.Target), s.StartLine)
 		if s.Layer.DiffID != "" {
 			where += " (layer " + shortID(s.Layer.DiffID)
 			if s.Removed {
@@ -218,7 +235,7 @@ func secretBlock(w io.Writer, res types.Result) error {
 			if l.IsCause {
 				mark = "["
 			}
-			fmt.Fprintf(w, "%4d %s %s\n", l.Number, mark, l.Content)
+			fmt.Fprintf(w, "%4d %s %s\n", l.Number, mark, line(l.Content))
 		}
 		fmt.Fprintln(w, light)
 	}
@@ -229,7 +246,12 @@ func secretBlock(w io.Writer, res types.Result) error {
 func totalLine(severities []string) string {
 	counts := make([]int, len(types.SeverityNames))
 	for _, name := range severities {
-		s, _ := types.ParseSeverity(name)
+		s := types.SeverityUnknown
+		// A name from a hostile DB may be megabytes: only a short one can
+		// be a severity, and parsing a long one would quote it whole.
+		if len(name) <= len("CRITICAL")+2 {
+			s, _ = types.ParseSeverity(name)
+		}
 		counts[s]++
 	}
 	var parts []string
