@@ -5,64 +5,76 @@ package merge
 import (
 	"path"
 	"slices"
-	"strings"
 
 	"github.com/docker-scan/docker-scan/engine/types"
 )
 
-// state is the visible view after applying some layers, keyed by the path of
-// the file each finding came from.
+// state is what the layers applied so far put at each path, each with the
+// index of the layer that put it there; what later whiteouts hide is
+// decided by deleted, at the end.
 type state struct {
-	releases map[string]types.OSRelease
-	repos    map[string]types.Repository
-	dbs      map[string]types.PackageDB
-	facts    map[string]types.PackageFacts
+	releases map[string]added[types.OSRelease]
+	repos    map[string]added[types.Repository]
+	dbs      map[string]added[types.PackageDB]
+	facts    map[string]added[types.PackageFacts]
+	deleted  *deletions
+}
+
+type added[V any] struct {
+	value V
+	layer int
 }
 
 // Layers merges per-layer results, bottom layer first.
 func Layers(layers []*types.LayerResult) types.Artifact {
 	s := state{
-		releases: map[string]types.OSRelease{},
-		repos:    map[string]types.Repository{},
-		dbs:      map[string]types.PackageDB{},
-		facts:    map[string]types.PackageFacts{},
+		releases: map[string]added[types.OSRelease]{},
+		repos:    map[string]added[types.Repository]{},
+		dbs:      map[string]added[types.PackageDB]{},
+		facts:    map[string]added[types.PackageFacts]{},
+		deleted:  newDeletions(),
 	}
-	for _, l := range layers {
+	for i, l := range layers {
 		// A layer's whiteouts and opaque markers hide what lower layers
 		// have; the layer's own files are added after.
 		for _, dir := range l.OpaqueDirs {
-			s.remove(func(p string) bool { return under(p, dir) && p != dir })
+			s.deleted.opaqueDir(dir, i)
 		}
 		for _, file := range l.WhiteoutFiles {
-			s.remove(func(p string) bool { return p == file || under(p, file) })
+			s.deleted.whiteout(file, i)
 		}
 		ref := types.LayerRef{Digest: l.Digest, DiffID: l.DiffID}
 		for _, r := range l.OSReleases {
-			s.releases[r.FilePath] = r
+			s.releases[r.FilePath] = added[types.OSRelease]{r, i}
 		}
 		for _, r := range l.Repositories {
-			s.repos[r.FilePath] = r
+			s.repos[r.FilePath] = added[types.Repository]{r, i}
 		}
 		for _, f := range l.PackageFacts {
-			s.facts[f.FilePath] = f
+			s.facts[f.FilePath] = added[types.PackageFacts]{f, i}
 		}
 		for _, db := range l.PackageDBs {
-			s.dbs[db.FilePath] = attribute(db, s.dbs[db.FilePath], ref)
+			var below types.PackageDB
+			if prev, ok := s.dbs[db.FilePath]; ok && !s.deleted.hidden(db.FilePath, prev.layer) {
+				below = prev.value
+			}
+			s.dbs[db.FilePath] = added[types.PackageDB]{attribute(db, below, ref), i}
 		}
 	}
+	releases, repos, dbs, facts := visible(s.releases, s.deleted), visible(s.repos, s.deleted), visible(s.dbs, s.deleted), visible(s.facts, s.deleted)
 
-	art := types.Artifact{OS: chooseOS(s.releases, s.dbs), Secrets: secrets(layers)}
+	art := types.Artifact{OS: chooseOS(releases, dbs), Secrets: secrets(layers, s.deleted)}
 	for _, l := range layers {
 		art.Issues = append(art.Issues, l.Issues...)
 	}
-	for _, p := range sortedKeys(s.repos) {
-		r := s.repos[p]
+	for _, p := range sortedKeys(repos) {
+		r := repos[p]
 		art.Repository = &r
 	}
-	for _, p := range sortedKeys(s.dbs) {
-		art.PackageDBs = append(art.PackageDBs, s.dbs[p])
+	for _, p := range sortedKeys(dbs) {
+		art.PackageDBs = append(art.PackageDBs, dbs[p])
 	}
-	attachFacts(art.PackageDBs, s.facts)
+	attachFacts(art.PackageDBs, facts)
 	art.PackageDBs = dropOwned(art.PackageDBs)
 	setPURLs(art.PackageDBs, art.OS)
 	return art
@@ -101,24 +113,15 @@ func dropOwned(dbs []types.PackageDB) []types.PackageDB {
 	return out
 }
 
-func (s state) remove(hidden func(string) bool) {
-	deleteKeys(s.releases, hidden)
-	deleteKeys(s.repos, hidden)
-	deleteKeys(s.dbs, hidden)
-	deleteKeys(s.facts, hidden)
-}
-
-func deleteKeys[V any](m map[string]V, hidden func(string) bool) {
-	for k := range m {
-		if hidden(k) {
-			delete(m, k)
+// visible is what no later layer hides, by path.
+func visible[V any](m map[string]added[V], deleted *deletions) map[string]V {
+	out := make(map[string]V, len(m))
+	for p, a := range m {
+		if !deleted.hidden(p, a.layer) {
+			out[p] = a.value
 		}
 	}
-}
-
-// under reports whether p is dir or inside it.
-func under(p, dir string) bool {
-	return dir == "" || p == dir || strings.HasPrefix(p, dir+"/")
+	return out
 }
 
 // attribute sets the layer of each package of a database found in layer
@@ -178,20 +181,12 @@ func sortedKeys[V any](m map[string]V) []string {
 // secrets lists every secret of every layer, attributed to its layer, and
 // marks those whose file a later layer deletes: not in the final
 // filesystem, but still in the image.
-func secrets(layers []*types.LayerResult) []types.SecretFile {
+func secrets(layers []*types.LayerResult, deleted *deletions) []types.SecretFile {
 	var out []types.SecretFile
 	for i, l := range layers {
 		ref := types.LayerRef{Digest: l.Digest, DiffID: l.DiffID}
 		for _, sf := range l.Secrets {
-			removed := false
-			for _, later := range layers[i+1:] {
-				for _, dir := range later.OpaqueDirs {
-					removed = removed || (under(sf.FilePath, dir) && sf.FilePath != dir)
-				}
-				for _, f := range later.WhiteoutFiles {
-					removed = removed || under(sf.FilePath, f)
-				}
-			}
+			removed := deleted.hidden(sf.FilePath, i)
 			file := types.SecretFile{FilePath: sf.FilePath}
 			for _, f := range sf.Findings {
 				f.Layer, f.Removed = ref, removed
