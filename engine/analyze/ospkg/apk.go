@@ -1,7 +1,6 @@
 package ospkg
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"path"
@@ -14,43 +13,75 @@ import (
 // ApkDB is where apk keeps the installed packages.
 const ApkDB = "lib/apk/db/installed"
 
-const maxApkDBSize = 64 << 20
+// maxApkLine is the longest line of the database that is read; apk's own
+// fields are far shorter. A record with a longer line is left out.
+const maxApkLine = 1 << 20
 
 // Apk reads Alpine's installed-packages database.
 type Apk struct{}
 
 func (Apk) Name() string { return "apk" }
-func (Apk) Version() int { return 1 }
+func (Apk) Version() int { return 2 }
 
 func (Apk) Wants(filePath string, size int64) bool {
-	return filePath == ApkDB && size <= maxApkDBSize
+	return filePath == ApkDB && size <= maxWantedDBSize
 }
 
-func (Apk) Analyze(filePath string, content []byte, res *types.LayerResult) error {
-	pkgs, err := ParseApk(content)
+func (a Apk) Analyze(filePath string, content []byte, res *types.LayerResult) error {
+	if len(content) > maxDBSize {
+		tooBig(res, a.Name(), filePath, len(content))
+		return nil
+	}
+	pkgs, skipped, err := parseApk(content)
 	if err != nil {
 		return err
 	}
 	res.PackageDBs = append(res.PackageDBs, types.PackageDB{FilePath: filePath, Type: "apk", Packages: pkgs})
+	skipped.issues(res, a.Name(), filePath)
 	return nil
 }
 
 // ParseApk parses lib/apk/db/installed: one "K:value" line per field,
 // packages separated by blank lines (apk's "installed database" format).
 func ParseApk(content []byte) ([]types.Package, error) {
+	pkgs, _, err := parseApk(content)
+	return pkgs, err
+}
+
+// parseApk is ParseApk that also says what it left out: records with a
+// line over maxApkLine, packages past maxPackagesPerDB, files past
+// maxFilesPerDB.
+func parseApk(content []byte) ([]types.Package, notes, error) {
 	var (
 		pkgs    []types.Package
 		cur     types.Package
 		curDir  string
 		started bool
+		// tooLong: the record has a line over maxApkLine; it is dropped.
+		tooLong bool
 		lineNo  int
+		files   int
+		skipped notes
+		// stopped: the package limit was reached.
+		stopped bool
+		err     error
 	)
-	flush := func() error {
+	flush := func() bool {
 		if !started {
-			return nil
+			return true
+		}
+		if tooLong {
+			cur, curDir, started, tooLong = types.Package{}, "", false, false
+			return true
 		}
 		if cur.Name == "" || cur.Version == "" {
-			return fmt.Errorf("line %d: package without name or version", lineNo)
+			err = fmt.Errorf("line %d: package without name or version", lineNo)
+			return false
+		}
+		if len(pkgs) == maxPackagesPerDB {
+			skipped.add(fmt.Sprintf("packages past the first %d were not read", maxPackagesPerDB), fmt.Sprintf("line %d", lineNo))
+			stopped = true
+			return false
 		}
 		cur.ID = cur.Name + "@" + cur.Version
 		if cur.SrcName == "" {
@@ -59,25 +90,28 @@ func ParseApk(content []byte) ([]types.Package, error) {
 		cur.SrcVersion = cur.Version
 		pkgs = append(pkgs, cur)
 		cur, curDir, started = types.Package{}, "", false
-		return nil
+		return true
 	}
-	sc := bufio.NewScanner(bytes.NewReader(content))
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() {
-		lineNo++
-		line := sc.Text()
-		if strings.TrimSpace(line) == "" {
-			if err := flush(); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		if len(line) < 2 || line[1] != ':' {
-			return nil, fmt.Errorf("line %d: not a \"K:value\" field: %.40q", lineNo, line)
+	eachLine(content, func(raw []byte, n int) bool {
+		lineNo = n
+		if len(bytes.TrimSpace(raw)) == 0 {
+			return flush()
 		}
 		started = true
-		value := line[2:]
-		switch line[0] {
+		if len(raw) > maxApkLine {
+			skipped.add(fmt.Sprintf("package records with a line over %d bytes were left out", maxApkLine), fmt.Sprintf("line %d, %d bytes", n, len(raw)))
+			tooLong = true
+			return true
+		}
+		if tooLong {
+			return true
+		}
+		if len(raw) < 2 || raw[1] != ':' {
+			err = fmt.Errorf("line %d: not a \"K:value\" field: %.40q", n, raw)
+			return false
+		}
+		value := string(raw[2:])
+		switch raw[0] {
 		case 'P':
 			cur.Name = value
 		case 'V':
@@ -93,16 +127,25 @@ func ParseApk(content []byte) ([]types.Package, error) {
 		case 'F':
 			curDir = value
 		case 'R':
-			cur.InstalledFiles = append(cur.InstalledFiles, path.Join(curDir, value))
+			switch {
+			case len(curDir)+len(value) >= maxPathLine:
+				skipped.add(fmt.Sprintf("installed files with a path over %d bytes were left out", maxPathLine), fmt.Sprintf("line %d", n))
+			case files == maxFilesPerDB:
+				skipped.add(fmt.Sprintf("installed files past the first %d were left out", maxFilesPerDB), fmt.Sprintf("line %d", n))
+			default:
+				files++
+				cur.InstalledFiles = append(cur.InstalledFiles, path.Join(curDir, value))
+			}
 		}
+		return true
+	})
+	if !stopped && err == nil {
+		flush()
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("line %d: %w", lineNo+1, err)
+	if err != nil {
+		return nil, skipped, err
 	}
-	if err := flush(); err != nil {
-		return nil, err
-	}
-	return pkgs, nil
+	return pkgs, skipped, nil
 }
 
 var licenseSeparators = regexp.MustCompile(`\s+(?:AND|OR|and|or)\s+|\s*[,;]\s*`)

@@ -1,8 +1,8 @@
 package ospkg
 
 import (
-	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -17,17 +17,19 @@ const (
 	DpkgStatusDir = "var/lib/dpkg/status.d/"
 	dpkgInfoDir   = "var/lib/dpkg/info/"
 	docDir        = "usr/share/doc/"
-	maxDpkgDBSize = 64 << 20
+	// maxDpkgLine is the longest line of a status file that is read; a
+	// stanza with a longer one is left out.
+	maxDpkgLine = 4 << 20
 )
 
 // Dpkg reads dpkg's database of installed packages.
 type Dpkg struct{}
 
 func (Dpkg) Name() string { return "dpkg" }
-func (Dpkg) Version() int { return 1 }
+func (Dpkg) Version() int { return 2 }
 
 func (Dpkg) Wants(filePath string, size int64) bool {
-	if size > maxDpkgDBSize {
+	if size > maxWantedDBSize {
 		return false
 	}
 	if filePath == DpkgStatus {
@@ -37,12 +39,17 @@ func (Dpkg) Wants(filePath string, size int64) bool {
 	return ok && name != "" && !strings.Contains(name, "/") && !strings.HasSuffix(name, ".md5sums")
 }
 
-func (Dpkg) Analyze(filePath string, content []byte, res *types.LayerResult) error {
-	pkgs, err := ParseDpkgStatus(content, filePath != DpkgStatus)
+func (d Dpkg) Analyze(filePath string, content []byte, res *types.LayerResult) error {
+	if len(content) > maxDBSize {
+		tooBig(res, d.Name(), filePath, len(content))
+		return nil
+	}
+	pkgs, skipped, err := parseDpkgStatus(content, filePath != DpkgStatus)
 	if err != nil {
 		return err
 	}
 	res.PackageDBs = append(res.PackageDBs, types.PackageDB{FilePath: filePath, Type: "dpkg", Packages: pkgs})
+	skipped.issues(res, d.Name(), filePath)
 	return nil
 }
 
@@ -52,8 +59,23 @@ func (Dpkg) Analyze(filePath string, content []byte, res *types.LayerResult) err
 // carry no Status field and list installed packages only, so
 // assumeInstalled accepts stanzas without one.
 func ParseDpkgStatus(content []byte, assumeInstalled bool) ([]types.Package, error) {
+	pkgs, _, err := parseDpkgStatus(content, assumeInstalled)
+	return pkgs, err
+}
+
+// dpkgFields are the fields of a stanza that are read; the others (long
+// descriptions, conffiles) are not kept.
+var dpkgFields = map[string]bool{"Package": true, "Status": true, "Version": true, "Architecture": true, "Maintainer": true, "Source": true}
+
+// parseDpkgStatus is ParseDpkgStatus that also says what it left out.
+func parseDpkgStatus(content []byte, assumeInstalled bool) ([]types.Package, notes, error) {
 	var pkgs []types.Package
-	err := parseDeb822(content, func(fields map[string]string, line int) error {
+	var skipped notes
+	err := parseDeb822(content, dpkgFields, &skipped, func(fields map[string]string, line int) error {
+		if len(pkgs) == maxPackagesPerDB {
+			skipped.add(fmt.Sprintf("packages past the first %d were not read", maxPackagesPerDB), fmt.Sprintf("line %d", line))
+			return errStop
+		}
 		name := fields["Package"]
 		if name == "" {
 			return fmt.Errorf("line %d: stanza without Package field", line)
@@ -93,8 +115,14 @@ func ParseDpkgStatus(content []byte, assumeInstalled bool) ([]types.Package, err
 		pkgs = append(pkgs, p)
 		return nil
 	})
-	return pkgs, err
+	if err != nil {
+		return nil, skipped, err
+	}
+	return pkgs, skipped, nil
 }
+
+// errStop ends a parse early without an error.
+var errStop = errors.New("stop")
 
 // splitEpoch splits a Debian version "[epoch:]upstream[-revision]".
 func splitEpoch(v string) (int, string, error) {
@@ -110,49 +138,62 @@ func splitEpoch(v string) (int, string, error) {
 	return epoch, rest, nil
 }
 
-// parseDeb822 calls fn with the first line of each field of each stanza
-// (continuation lines are not kept: no field we read spans lines).
-func parseDeb822(content []byte, fn func(fields map[string]string, line int) error) error {
+// parseDeb822 calls fn with the first line of each field in keep of each
+// stanza (continuation lines are not kept: no field we read spans lines).
+// The map is reused: fn must not keep it. A stanza with a line over
+// maxDpkgLine is left out, noted in skipped. fn returning errStop ends the
+// parse without an error.
+func parseDeb822(content []byte, keep map[string]bool, skipped *notes, fn func(fields map[string]string, line int) error) error {
 	fields := map[string]string{}
-	start, lineNo := 0, 0
-	lastField := ""
-	flush := func() error {
-		if len(fields) == 0 {
-			return nil
+	start := 0
+	inStanza, lastField, tooLong := false, false, false
+	var err error
+	flush := func() bool {
+		if inStanza && !tooLong {
+			err = fn(fields, start)
 		}
-		err := fn(fields, start)
-		fields, lastField = map[string]string{}, ""
-		return err
+		clear(fields)
+		inStanza, lastField, tooLong = false, false, false
+		return err == nil
 	}
-	sc := bufio.NewScanner(bytes.NewReader(content))
-	sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
-	for sc.Scan() {
-		lineNo++
-		line := sc.Text()
+	eachLine(content, func(line []byte, n int) bool {
 		switch {
-		case strings.TrimSpace(line) == "":
-			if err := flush(); err != nil {
-				return err
+		case len(bytes.TrimSpace(line)) == 0:
+			return flush()
+		case len(line) > maxDpkgLine:
+			skipped.add(fmt.Sprintf("stanzas with a line over %d bytes were left out", maxDpkgLine), fmt.Sprintf("line %d, %d bytes", n, len(line)))
+			if !inStanza {
+				start = n
 			}
+			inStanza, lastField, tooLong = true, true, true
+		case tooLong:
 		case line[0] == ' ' || line[0] == '\t':
-			if lastField == "" {
-				return fmt.Errorf("line %d: continuation line outside a field", lineNo)
+			if !lastField {
+				err = fmt.Errorf("line %d: continuation line outside a field", n)
+				return false
 			}
 		case line[0] == '#':
 		default:
-			key, value, ok := strings.Cut(line, ":")
-			if !ok || key == "" || strings.ContainsAny(key, " \t") {
-				return fmt.Errorf("line %d: not a \"Field: value\" line: %.40q", lineNo, line)
+			key, value, ok := bytes.Cut(line, []byte(":"))
+			if !ok || len(key) == 0 || bytes.ContainsAny(key, " \t") {
+				err = fmt.Errorf("line %d: not a \"Field: value\" line: %.40q", n, line)
+				return false
 			}
-			if len(fields) == 0 {
-				start = lineNo
+			if !inStanza {
+				start = n
 			}
-			fields[key] = strings.TrimSpace(value)
-			lastField = key
+			inStanza, lastField = true, true
+			if keep[string(key)] {
+				fields[string(key)] = string(bytes.TrimSpace(value))
+			}
 		}
+		return true
+	})
+	if err == nil {
+		flush()
 	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("line %d: %w", lineNo+1, err)
+	if errors.Is(err, errStop) {
+		return nil
 	}
-	return flush()
+	return err
 }

@@ -1,8 +1,7 @@
 package ospkg
 
 import (
-	"bufio"
-	"bytes"
+	"fmt"
 	"path"
 	"regexp"
 	"slices"
@@ -19,10 +18,12 @@ const maxFactsFileSize = 16 << 20
 type DpkgFacts struct{}
 
 func (DpkgFacts) Name() string { return "dpkg-facts" }
-func (DpkgFacts) Version() int { return 1 }
+func (DpkgFacts) Version() int { return 2 }
 
 func (DpkgFacts) Wants(filePath string, size int64) bool {
-	if size > maxFactsFileSize {
+	// Up to the walker's limit, so that a file over maxFactsFileSize is
+	// reported rather than silently not read.
+	if size > maxWantedDBSize {
 		return false
 	}
 	if name, ok := strings.CutPrefix(filePath, dpkgInfoDir); ok {
@@ -35,13 +36,20 @@ func (DpkgFacts) Wants(filePath string, size int64) bool {
 	return false
 }
 
-func (DpkgFacts) Analyze(filePath string, content []byte, res *types.LayerResult) error {
+func (d DpkgFacts) Analyze(filePath string, content []byte, res *types.LayerResult) error {
+	if len(content) > maxFactsFileSize {
+		res.Issues = append(res.Issues, types.AnalysisIssue{Layer: res.DiffID, Analyzer: d.Name(), FilePath: filePath,
+			Reason: fmt.Sprintf("not read: %d bytes is over the limit of %d bytes", len(content), maxFactsFileSize)})
+		return nil
+	}
 	facts := types.PackageFacts{FilePath: filePath, Type: "dpkg"}
 	if strings.HasPrefix(filePath, dpkgInfoDir) {
 		name := strings.TrimSuffix(path.Base(filePath), ".list")
 		name, _, _ = strings.Cut(name, ":") // libc6:amd64.list for Multi-Arch: same
 		facts.Package = name
-		facts.InstalledFiles = parseFileList(content)
+		var skipped notes
+		facts.InstalledFiles = parseFileList(content, &skipped)
+		skipped.issues(res, d.Name(), filePath)
 	} else {
 		facts.Package = path.Base(path.Dir(filePath))
 		facts.Licenses = ParseCopyright(content)
@@ -55,16 +63,25 @@ func (DpkgFacts) Analyze(filePath string, content []byte, res *types.LayerResult
 
 // parseFileList reads a dpkg .list file: one absolute path per line,
 // directories included. Paths are kept relative to the root, like every path
-// the walker reports.
-func parseFileList(content []byte) []string {
+// the walker reports. Paths over maxPathLine and past maxFilesPerDB are
+// left out, noted in skipped.
+func parseFileList(content []byte, skipped *notes) []string {
 	var files []string
-	sc := bufio.NewScanner(bytes.NewReader(content))
-	for sc.Scan() {
-		p := strings.TrimPrefix(path.Clean("/"+sc.Text()), "/")
+	eachLine(content, func(line []byte, n int) bool {
+		if len(line) > maxPathLine {
+			skipped.add(fmt.Sprintf("paths over %d bytes were left out", maxPathLine), fmt.Sprintf("line %d", n))
+			return true
+		}
+		if len(files) == maxFilesPerDB {
+			skipped.add(fmt.Sprintf("paths past the first %d were left out", maxFilesPerDB), fmt.Sprintf("line %d", n))
+			return false
+		}
+		p := strings.TrimPrefix(path.Clean("/"+string(line)), "/")
 		if p != "" && p != "." {
 			files = append(files, p)
 		}
-	}
+		return true
+	})
 	return files
 }
 
