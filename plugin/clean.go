@@ -23,6 +23,12 @@ func newCleanCommand(g *globalOptions) *cobra.Command {
 			if !scanCache && !vulnDB && !all {
 				return errors.New("say what to remove: --scan-cache, --vuln-db or --all")
 			}
+			if all {
+				// Before the DB dir goes: a live update's files are locked,
+				// and only a killed one's are counted as freed.
+				removeOrphans(g)
+				removeDBOrphans(g)
+			}
 			if scanCache || all {
 				if err := cache.NewFS(g.cacheDir, analyze.ResultSchemaVersion, 0).Clear(); err != nil {
 					return fmt.Errorf("clean the scan cache: %w", err)

@@ -60,6 +60,7 @@ func (g *globalOptions) apply(cmd *cobra.Command) error {
 		return err
 	}
 	var errs []error
+	var fromFile []string
 	cmd.Flags().VisitAll(func(f *pflag.Flag) {
 		if f.Changed || f.Name == "help" {
 			return
@@ -75,6 +76,7 @@ func (g *globalOptions) apply(cmd *cobra.Command) error {
 			if err := setFlag(f, v); err != nil {
 				errs = append(errs, fmt.Errorf("%s: %s: %w", file.path, f.Name, err))
 			}
+			fromFile = append(fromFile, f.Name)
 		}
 	})
 	for _, k := range file.unknownKeys(cmd) {
@@ -84,6 +86,15 @@ func (g *globalOptions) apply(cmd *cobra.Command) error {
 		return err
 	}
 	g.setupLogging(cmd)
+	if file.path != "" && !file.explicit {
+		// A file nobody named can change a scan (skip-files: ["**"]
+		// empties it): say that it was read, and what it set.
+		where := file.path
+		if abs, err := filepath.Abs(where); err == nil {
+			where = abs
+		}
+		slog.Info("applied config file "+where, "keys", strings.Join(fromFile, ","))
+	}
 	return nil
 }
 
@@ -125,6 +136,9 @@ func (g *globalOptions) setupLogging(cmd *cobra.Command) {
 type configFile struct {
 	path   string
 	values map[string]string
+	// explicit: named by --config or DOCKER_SCAN_CONFIG, not found in the
+	// working directory.
+	explicit bool
 }
 
 func loadConfigFile(cmd *cobra.Command) (configFile, error) {
@@ -145,7 +159,7 @@ func loadConfigFile(cmd *cobra.Command) (configFile, error) {
 	if err := yaml.Unmarshal(raw, &doc); err != nil {
 		return configFile{}, fmt.Errorf("config file %s: %w", p, err)
 	}
-	cf := configFile{path: p, values: map[string]string{}}
+	cf := configFile{path: p, values: map[string]string{}, explicit: explicit}
 	if err := flatten("", doc, cf.values); err != nil {
 		return configFile{}, fmt.Errorf("config file %s: %w", p, err)
 	}
