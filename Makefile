@@ -70,12 +70,20 @@ lint:
 # Layer-analysis throughput and peak memory on a generated image of over
 # 500 MB and 50,000 files, against `gzip -dc` of the same layers; then
 # detection time for 1,000 packages against 100,000 advisories, and the DB
-# open time.
+# open time; then the hostile-input benchmarks.
 bench:
 	go test -run '^$$' -bench 'LayerAnalysis' -benchtime 3x -timeout 60m ./engine/analyze/
 	go test -run '^$$' -bench 'LanguageAnalysis' -benchtime 5x ./engine/analyze/
 	go test -run '^$$' -bench 'Detect|Open' -benchmem ./engine/detect/
 	go test -run '^$$' -bench 'Stack' -benchtime 3x ./compose/
+	# Hostile input: the secret pass on adversarial text beside normal text
+	# (MB/s), merge of many whiteouts, 100,000+ layers, 1M dpkg packages,
+	# a table of huge cells.
+	go test -run '^$$' -bench 'Scan' -benchtime 3x ./engine/analyze/secret/
+	go test -run '^$$' -bench 'MergeBomb' -benchtime 3x ./engine/merge/
+	go test -run '^$$' -bench 'ManyLayers' -benchtime 3x ./engine/scan/
+	go test -run '^$$' -bench 'DpkgMillionPackages' -benchtime 3x -benchmem ./engine/analyze/ospkg/
+	go test -run '^$$' -bench 'TableLongCells' -benchtime 3x -benchmem ./engine/report/
 
 # A short run of every fuzz target.
 FUZZTIME ?= 30s
@@ -88,6 +96,12 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzPython$$' -fuzztime $(FUZZTIME) ./engine/analyze/lang/
 	go test -run '^$$' -fuzz '^FuzzGoBinary$$' -fuzztime $(FUZZTIME) ./engine/analyze/lang/
 	go test -run '^$$' -fuzz '^FuzzComposeFile$$' -fuzztime $(FUZZTIME) ./compose/
+	go test -run '^$$' -fuzz '^FuzzTable$$' -fuzztime $(FUZZTIME) ./engine/report/
+	# Seeds of the next three are whole bbolt files: minimising them would
+	# take the whole run.
+	go test -run '^$$' -fuzz '^FuzzCacheRead$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 3s ./engine/cache/
+	go test -run '^$$' -fuzz '^FuzzDBOpen$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 3s ./engine/db/
+	go test -run '^$$' -fuzz '^FuzzDBImport$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 3s ./engine/db/
 
 clean:
 	rm -rf bin $(DEMO_IMAGE) $(DEMO_CACHE)
