@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/klauspost/compress/gzip"
 	"github.com/ulikunitz/xz"
 
@@ -141,29 +142,57 @@ func TestHostileLayersSwappedLayer(t *testing.T) {
 	r.oneErrorLine(t, "layer "+a.diffID+" does not match its digest")
 }
 
-// An OCI layout whose layer blob does not match its digest (its diffID
-// is right: only the blob check can tell).
+// An OCI layout whose layer blob was replaced: by another layer's (the
+// diffID check fails the scan), or by the same tar stored uncompressed (the
+// content the diffID names, analysed as it is: the blob digest is checked
+// only when no diffID can be, see analyze.readLayer).
 func TestHostileLayersOCIBlobMismatch(t *testing.T) {
-	dir := t.TempDir()
-	layer, err := imagebuild.Layer(imagebuild.File{Path: "etc/alpine-release", Body: "3.20.3\n"})
-	if err != nil {
-		t.Fatal(err)
+	for _, tc := range []struct {
+		name    string
+		replace func(layer v1.Layer) []byte
+		wantErr bool
+	}{
+		{"another layer", func(v1.Layer) []byte {
+			other, err := imagebuild.Layer(imagebuild.File{Path: "etc/alpine-release", Body: "3.99.0\n"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rc, _ := other.Compressed()
+			b, _ := io.ReadAll(rc)
+			return b
+		}, true},
+		{"same tar uncompressed", func(layer v1.Layer) []byte {
+			rc, _ := layer.Uncompressed()
+			b, _ := io.ReadAll(rc)
+			return b
+		}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			layer, err := imagebuild.Layer(imagebuild.File{Path: "etc/alpine-release", Body: "3.20.3\n"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			img, _ := imagebuild.Image("amd64", layer)
+			layout := filepath.Join(dir, "layout")
+			if err := imagebuild.WriteOCILayout(layout, "a:1", img); err != nil {
+				t.Fatal(err)
+			}
+			d, _ := layer.Digest()
+			diffID, _ := layer.DiffID()
+			if err := os.WriteFile(filepath.Join(layout, "blobs", d.Algorithm, d.Hex), tc.replace(layer), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r := runHostile(t, "image", "--input", layout, "--cache-dir", filepath.Join(dir, "cache"), "--scanners", "none", "--format", "json", "--quiet")
+			if tc.wantErr {
+				r.oneErrorLine(t, "layer "+diffID.String()+" does not match its digest")
+				return
+			}
+			if r.exit != 0 || !strings.Contains(r.stdout, `"Name": "3.20.3"`) {
+				t.Errorf("exit %d, want the report of the layer's content:\n%s%s", r.exit, r.stdout, r.stderr)
+			}
+		})
 	}
-	img, _ := imagebuild.Image("amd64", layer)
-	layout := filepath.Join(dir, "layout")
-	if err := imagebuild.WriteOCILayout(layout, "a:1", img); err != nil {
-		t.Fatal(err)
-	}
-	d, _ := layer.Digest()
-	blob := filepath.Join(layout, "blobs", d.Algorithm, d.Hex)
-	// The same tar, compressed otherwise: the diffID still matches.
-	rc, _ := layer.Uncompressed()
-	plain, _ := io.ReadAll(rc)
-	if err := os.WriteFile(blob, plain, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	r := runHostile(t, "image", "--input", layout, "--cache-dir", filepath.Join(dir, "cache"), "--scanners", "secret", "--quiet")
-	r.oneErrorLine(t, "layer blob "+d.String()+" does not match its digest")
 }
 
 // An OCI layout whose layer blob is a symlink to a host tar full of

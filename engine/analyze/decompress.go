@@ -19,6 +19,9 @@ var (
 	xzMagic    = []byte{0xfd, '7', 'z', 'X', 'Z', 0x00}
 )
 
+// maxZstdWindow bounds the memory a zstd layer can make the decoder hold.
+const maxZstdWindow = 128 << 20
+
 // errXZ explains why an xz layer is refused rather than read: an xz
 // header chooses the decoder's dictionary size (up to 4 GiB), so a small
 // hostile blob could make the scanner hold gigabytes. Docker and
@@ -27,33 +30,37 @@ var errXZ = errors.New("layer is xz-compressed, which docker scan does not read"
 
 // decompressed returns the uncompressed tar stream of a layer blob,
 // detecting gzip, zstd and bzip2 from the first bytes; anything else is
-// taken as a plain tar (compressed is then false). br must be the only
+// taken as a plain tar. br must be the only
 // reader of the blob, so that the caller can read what the decompressor
 // leaves.
-func decompressed(br *bufio.Reader) (stream io.ReadCloser, compressed bool, err error) {
+func decompressed(br *bufio.Reader) (io.ReadCloser, error) {
 	head, err := br.Peek(len(xzMagic))
 	if err != nil && err != io.EOF {
-		return nil, false, err
+		return nil, err
 	}
 	switch {
 	case bytes.HasPrefix(head, gzipMagic):
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			return nil, true, fmt.Errorf("gzip: %w", err)
+			return nil, fmt.Errorf("gzip: %w", err)
 		}
-		return zr, true, nil
+		return zr, nil
 	case bytes.HasPrefix(head, zstdMagic):
-		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
+		// The frame header chooses the window the decoder holds; the
+		// library allows 512 MiB. 128 MiB is the zstd tool's own default
+		// limit (beyond it, it asks for --memory), so no layer a real
+		// build wrote needs more.
+		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true), zstd.WithDecoderMaxWindow(maxZstdWindow))
 		if err != nil {
-			return nil, true, fmt.Errorf("zstd: %w", err)
+			return nil, fmt.Errorf("zstd: %w", err)
 		}
-		return zr.IOReadCloser(), true, nil
+		return zr.IOReadCloser(), nil
 	case bytes.HasPrefix(head, bzip2Magic) && len(head) > 3 && head[3] >= '1' && head[3] <= '9':
 		// bzip2 blocks are at most 900 kB, so its memory stays small.
-		return io.NopCloser(bzip2.NewReader(br)), true, nil
+		return io.NopCloser(bzip2.NewReader(br)), nil
 	case bytes.HasPrefix(head, xzMagic):
-		return nil, true, errXZ
+		return nil, errXZ
 	default:
-		return io.NopCloser(br), false, nil
+		return io.NopCloser(br), nil
 	}
 }

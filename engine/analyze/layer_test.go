@@ -58,7 +58,11 @@ func TestLayerVerifiesDigests(t *testing.T) {
 		{"honest gzip", blobLayer(gz, sha(gz), sha(plain)), ""},
 		{"honest plain, no blob digest", blobLayer(plain, "", sha(plain)), ""},
 		{"decoy claims another diffID", blobLayer(gzipped(decoy), "", sha(plain)), "layer " + sha(plain) + " does not match its digest"},
-		{"blob does not match its digest", blobLayer(gz, sha(plain), sha(plain)), "layer blob " + sha(plain) + " does not match its digest"},
+		{"blob does not match its digest, no diffID", blobLayer(gz, sha(plain), ""), "layer blob " + sha(plain) + " does not match its digest"},
+		// The diffID names what is analysed and cached: with it checked,
+		// a blob compressed otherwise than its digest says is the same
+		// content, and is not hashed a second time.
+		{"blob digest off, diffID right", blobLayer(gz, sha(plain), sha(plain)), ""},
 		{"bytes after the tar", blobLayer(tail, "", sha(plain)), "does not match its digest"},
 		{"unknown algorithm is not checked", blobLayer(gz, "md5:0123", "blake3:abcd"), ""},
 		{"plain blob stored under its diffID", blobLayer(plain, sha(plain), sha(plain)), ""},
@@ -293,5 +297,29 @@ func TestWalkIssueCap(t *testing.T) {
 	}
 	if r := res.Issues[0].Reason; len(r) > maxReason+3 || strings.Contains(r, "\n") {
 		t.Errorf("reason of %d bytes: %q", len(r), r)
+	}
+}
+
+// zstdFrame wraps data in one raw block of a zstd frame whose header
+// declares a window of 2^windowLog bytes, as a hostile encoder may.
+func zstdFrame(windowLog int, data []byte) []byte {
+	frame := []byte{0x28, 0xb5, 0x2f, 0xfd, 0x00, byte(windowLog-10) << 3}
+	hdr := uint32(1) | uint32(len(data))<<3 // last block, raw
+	frame = append(frame, byte(hdr), byte(hdr>>8), byte(hdr>>16))
+	return append(frame, data...)
+}
+
+func TestLayerZstdWindowCap(t *testing.T) {
+	plain, _ := imagebuild.TarBytes(apkLayer)
+	small := zstdFrame(20, plain)
+	res, err := Layer(context.Background(), blobLayer(small, sha(small), sha(plain)), Config{Analyzers: OSAnalyzers()})
+	if err != nil || len(res.PackageDBs) != 1 {
+		t.Fatalf("1 MiB window: %+v, %v", res, err)
+	}
+	// A header asking for a 1 GiB window would make the decoder hold
+	// that much of history: refused, as the zstd tool refuses it.
+	huge := zstdFrame(30, plain)
+	if _, err := Layer(context.Background(), blobLayer(huge, sha(huge), sha(plain)), Config{Analyzers: OSAnalyzers()}); err == nil {
+		t.Fatal("a 1 GiB zstd window was accepted")
 	}
 }

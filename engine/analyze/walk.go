@@ -94,11 +94,20 @@ func Layer(ctx context.Context, layer types.Layer, cfg Config) (*types.LayerResu
 }
 
 // readLayer opens the blob and gives its tar stream to read; then it reads
-// the rest of the stream and of the blob, so that the hashes cover every
-// byte, and checks them.
+// the rest of the stream (and of the blob, when its digest is checked), so
+// that the hash covers every byte, and checks it.
 func readLayer(ctx context.Context, layer types.Layer, read func(io.Reader) error) error {
-	blobCheck := newDigestCheck("layer blob", layer.Digest)
 	diffCheck := newDigestCheck("layer", layer.DiffID)
+	var blobCheck *digestCheck
+	if diffCheck == nil {
+		// The diffID names the content analysed and keys the cache, so
+		// when it is checked the blob's digest adds no protection, only
+		// a second SHA-256 pass (a fifth of the analysis time of a
+		// package scan); it is checked when it is all the image gives.
+		blobCheck = newDigestCheck("layer blob", layer.Digest)
+	}
+	defer blobCheck.finish()
+	defer diffCheck.finish()
 	blob, err := layer.Open()
 	if err != nil {
 		return err
@@ -111,16 +120,11 @@ func readLayer(ctx context.Context, layer types.Layer, read func(io.Reader) erro
 	br := blobReaders.Get().(*bufio.Reader)
 	br.Reset(raw)
 	defer func() { br.Reset(nil); blobReaders.Put(br) }()
-	stream, compressed, err := decompressed(br)
+	stream, err := decompressed(br)
 	if err != nil {
 		return err
 	}
 	defer stream.Close()
-	if !compressed && blobCheck != nil && diffCheck != nil && blobCheck.claimed == diffCheck.claimed {
-		// A plain tar stored under its diffID (docker save since 25.0):
-		// one hash of the same bytes is enough.
-		blobCheck.off = true
-	}
 	var tarStream io.Reader = iox.ContextReader{Ctx: ctx, R: stream}
 	if diffCheck != nil {
 		tarStream = io.TeeReader(tarStream, diffCheck)
