@@ -355,6 +355,13 @@ func TestHostileLayersManyLayers(t *testing.T) {
 	if r.exit != 0 {
 		t.Errorf("exit %d:\n%s", r.exit, tail([]byte(r.stderr), 2000))
 	}
+	// Under a timeout shorter than the scan, every stage (archive index,
+	// layers, merge, cache) must give up within a second or so of it.
+	const limit = 2 * time.Second
+	r = runHostile(t, "image", "--input", archive, "--cache-dir", filepath.Join(dir, "cache2"), "--scanners", "secret", "--quiet", "--timeout", limit.String())
+	if r.wall > limit+2*time.Second || (r.exit != 0 && !strings.Contains(r.stderr, "timed out")) {
+		t.Errorf("--timeout %v: exit %d after %v:\n%s", limit, r.exit, r.wall, tail([]byte(r.stderr), 2000))
+	}
 }
 
 // gzipOfZeros is one gzip member of n zero bytes.
