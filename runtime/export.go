@@ -47,7 +47,7 @@ func (e *lazyExport) export(ctx context.Context) (*types.Image, error) {
 	e.mu.Unlock()
 	// Not every engine's export call takes ctx (Podman's does not): the
 	// writer stops it instead.
-	var w io.Writer = ctxWriter{ctx: ctx, w: tmp}
+	var w io.Writer = iox.ContextWriter{Ctx: ctx, W: tmp}
 	if e.maxSize > 0 {
 		w = &iox.BudgetWriter{W: w, Max: e.maxSize, What: "the export"}
 	}
@@ -113,17 +113,4 @@ func (e *lazyExport) layers(ctx context.Context, diffIDs []string) []types.Layer
 		})
 	}
 	return out
-}
-
-// ctxWriter fails writes once ctx has ended.
-type ctxWriter struct {
-	ctx context.Context
-	w   io.Writer
-}
-
-func (c ctxWriter) Write(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.w.Write(p)
 }

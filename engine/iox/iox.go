@@ -23,6 +23,20 @@ func (c ContextReader) Read(p []byte) (int, error) {
 	return c.R.Read(p)
 }
 
+// ContextWriter stops a long write (a report to a slow pipe) when ctx is
+// cancelled: each Write first checks ctx.
+type ContextWriter struct {
+	Ctx context.Context
+	W   io.Writer
+}
+
+func (c ContextWriter) Write(p []byte) (int, error) {
+	if err := c.Ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.W.Write(p)
+}
+
 // WriteFileAtomic writes data to path through a temp file beside it,
 // renamed when complete: readers see the old file or the new one, never
 // half of one, and a failure leaves nothing behind.

@@ -259,17 +259,3 @@ func (o *Output) Close() error {
 	}
 	return nil
 }
-
-// ContextWriter stops a long write (a report to a slow pipe) when ctx is
-// cancelled: each Write first checks ctx.
-type ContextWriter struct {
-	Ctx context.Context
-	W   io.Writer
-}
-
-func (c ContextWriter) Write(p []byte) (int, error) {
-	if err := c.Ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.W.Write(p)
-}
