@@ -12,6 +12,12 @@ var builtinAllow = []AllowRule{
 	{ID: "noise-paths", Path: regexp.MustCompile(`(?:^|/)(?:usr/share/(?:doc|man|info|locale|i18n|zoneinfo)/|var/lib/dpkg/|lib/apk/db/|var/lib/rpm/|usr/lib/sysimage/rpm/|var/cache/|usr/share/ca-certificates/|etc/ssl/certs/)` +
 		`|(?:^|/)usr/lib/python3[.\d]*/test/|(?:^|/)usr/(?:local/)?lib/go/(?:src|test)/.*testdata/|(?:^|/)node_modules/[^/]+/(?:test|tests|example|examples)/` +
 		`|\.(?:md|rst|html?|pem\.example)$|(?:^|/)(?:go\.sum|package-lock\.json|yarn\.lock|pnpm-lock\.yaml|Cargo\.lock|poetry\.lock)$`)},
+	thirdPartyAllow,
+	// The words that documentation puts where a credential goes
+	// (http://username:password@host, postgresql://scott:tiger@localhost):
+	// for the rules that know a secret by its surroundings only, as a
+	// provider's token is never one of them.
+	{ID: "placeholder-words", Secret: regexp.MustCompile(`(?i)^(?:password|passwd|pass|pwd|secret|token|apikey|api_key|username|user|admin|root|guest|test|tiger|letmein|hunter2|s3cr3t|p@ssw0rd|passw0rd|pa\$\$word|\*+)$`), ShapeOnly: true},
 }
 
 // BuiltinAllowRules returns the built-in allow rules.
