@@ -117,6 +117,23 @@ func (a *Analyzer) AnalyzeContext(ctx context.Context, filePath string, content 
 	return nil
 }
 
+// Mask returns content with every secret the rules find in it replaced by
+// '*', byte for byte (the length and every other byte stay): for text that
+// a report copies whole, such as the image config's ENV and history.
+func (a *Analyzer) Mask(filePath string, content []byte) []byte {
+	found, _ := a.scanner.scan(context.Background(), filePath, content, true)
+	if len(found.masks) == 0 {
+		return content
+	}
+	out := bytes.Clone(content)
+	for _, sp := range found.masks {
+		for i := sp[0]; i < sp[1]; i++ {
+			out[i] = '*'
+		}
+	}
+	return out
+}
+
 // layerFindings counts the secrets already in res. The walker analyses
 // one layer's files one after another, so the count of the last call is
 // usually still right; otherwise (another layer in between) it is counted

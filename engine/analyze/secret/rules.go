@@ -8,7 +8,7 @@ package secret
 //
 // RulesVersion changes whenever a rule changes, so that cached layer
 // results are recomputed.
-const RulesVersion = 2
+const RulesVersion = 3
 
 // Severities.
 const (
@@ -23,11 +23,14 @@ const (
 	b62 = `[A-Za-z0-9]`
 	b64 = `[A-Za-z0-9+/]`
 	hex = `[a-f0-9]`
-	// assign is "=", ":", "=>" or ":=" with spaces and quotes around.
-	assign = `["']?\s*(?:=|:=|:|=>)\s*["']?`
+	// assign is "=", ":", "=>", ":=", "::=" or ".=" with blanks and
+	// quotes (', ", `) around.
+	assign = "[\"'`]?[ \t]*(?:=|:=|::=|\\.=|:|=>)[ \t]*[\"'`]?"
 )
 
-var builtinRules = []ruleDef{
+// coreRules are the first rules written; builtinRules (rules_providers.go)
+// adds the provider formats.
+var coreRules = []ruleDef{
 	// AWS
 	{id: "aws-access-key-id", category: "AWS", title: "AWS Access Key ID", severity: critical,
 		regex: `\b(?P<secret>(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})\b`, keywords: []string{"akia", "asia", "abia", "acca", "a3t"},
@@ -90,13 +93,13 @@ var builtinRules = []ruleDef{
 	// Slack
 	{id: "slack-bot-token", category: "Slack", title: "Slack bot token", severity: high,
 		regex: `\b(?P<secret>xoxb-[0-9]{10,13}-[0-9]{10,13}-[A-Za-z0-9]{24})\b`, keywords: []string{"xoxb-"},
-		example: `SLACK_BOT_TOKEN=xoxb-1234567890-9876543210123-aB3dE5fG7hI9jK1lM3nO5pQ7`, nearMiss: `SLACK_BOT_TOKEN=xoxb-your-token`},
+		example: `SLACK_BOT_TOKEN=xoxb-2749103856-4827193650482-aB3dE5fG7hI9jK1lM3nO5pQ7`, nearMiss: `SLACK_BOT_TOKEN=xoxb-your-token`},
 	{id: "slack-user-token", category: "Slack", title: "Slack user token", severity: high,
 		regex: `\b(?P<secret>xox[pe]-[0-9]{10,13}-[0-9]{10,13}-[0-9]{10,13}-` + hex + `{32})\b`, keywords: []string{"xoxp-", "xoxe-"},
-		example: `xoxp-1234567890-1234567890-1234567890123-3f2a9c8e7b6d5a4f3e2d1c0b9a8f7e6d`, nearMiss: `xoxp-1234567890`},
+		example: `xoxp-2749103856-3810274659-5938204761593-3f2a9c8e7b6d5a4f3e2d1c0b9a8f7e6d`, nearMiss: `xoxp-1234567890`},
 	{id: "slack-app-token", category: "Slack", title: "Slack app-level token", severity: high,
 		regex: `\b(?P<secret>xapp-\d-[A-Z0-9]{9,11}-\d{13}-` + hex + `{64})\b`, keywords: []string{"xapp-"},
-		example: `xapp-1-A0123456789-1234567890123-` + sampleHex64, nearMiss: `xapp-1-A0123`},
+		example: `xapp-1-A0Q7W3E9R2T-5938204761593-` + sampleHex64, nearMiss: `xapp-1-A0123`},
 	{id: "slack-webhook", category: "Slack", title: "Slack incoming webhook", severity: medium,
 		regex: `(?P<secret>https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9+/]{43,56})`, keywords: []string{"hooks.slack.com"},
 		example: `https://hooks.slack.com/services/T01ABCDEF23/B04GHIJKL56/aB3dE5fG7hI9jK1lM3nO5pQ7`, nearMiss: `https://hooks.slack.com/services/`},
@@ -150,15 +153,17 @@ var builtinRules = []ruleDef{
 	{id: "sendinblue-api-key", category: "Brevo", title: "Brevo (Sendinblue) API key", severity: high,
 		regex: `\b(?P<secret>xkeysib-` + hex + `{64}-[A-Za-z0-9]{16})\b`, keywords: []string{"xkeysib-"},
 		example: `xkeysib-` + sampleHex64 + `-aB3dE5fG7hI9jK1l`, nearMiss: `xkeysib-3f2a9c8e`},
-	{id: "telegram-bot-token", category: "Telegram", title: "Telegram bot token", assignment: true, severity: medium,
-		regex: `(?i)(?:telegram|tg)[\w.\-]{0,20}` + assign + `(?P<secret>\d{8,10}:[A-Za-z0-9_\-]{35})`, keywords: []string{"telegram", "tg"},
-		example: `TELEGRAM_BOT_TOKEN=123456789:AAHaB3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW`, nearMiss: `TELEGRAM_BOT_TOKEN=123456789`},
-	{id: "discord-bot-token", category: "Discord", title: "Discord bot token", assignment: true, severity: medium,
-		regex: `(?i)discord[\w.\-]{0,20}` + assign + `(?P<secret>[MN][A-Za-z\d]{23,25}\.[\w\-]{6}\.[\w\-]{27,38})`, keywords: []string{"discord"},
+	{id: "telegram-bot-token", category: "Telegram", title: "Telegram bot token", severity: medium,
+		regex: `(?i:telegram|\btg_|bot_?token|bot\(token)[^\n]{0,48}?\b(?P<secret>\d{8,10}:[A-Za-z0-9_\-]{35})\b`, keywords: []string{"telegram", "tg_", "bot_token", "bottoken", "bot(token"},
+		entropy: 3,
+		example: `TELEGRAM_BOT_TOKEN=749201538:AAHaB3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW`, nearMiss: `TELEGRAM_BOT_TOKEN=123456789`},
+	{id: "discord-bot-token", category: "Discord", title: "Discord bot token", severity: medium,
+		regex: `(?i:discord|bot_?token|bot\.run|client\.login)[^\n]{0,48}?\b(?P<secret>[MNO][A-Za-z\d_\-]{23,27}\.[A-Za-z\d_\-]{6}\.[A-Za-z\d_\-]{27,38})\b`, keywords: []string{"discord", "bot_token", "bottoken", "bot.run", "client.login"},
+		entropy: 3.5,
 		example: `DISCORD_TOKEN=MTAxMjM0NTY3ODkwMTIzNDU2.GaBcDe.aB3dE5fG7hI9jK1lM3nO5pQ7rS9tU1v`, nearMiss: `DISCORD_TOKEN=none`},
 	{id: "discord-webhook", category: "Discord", title: "Discord webhook", severity: medium,
 		regex: `(?P<secret>https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/\d{17,20}/[A-Za-z0-9_\-]{60,68})`, keywords: []string{"discord"},
-		example: `https://discord.com/api/webhooks/123456789012345678/` + sampleB62x64, nearMiss: `https://discord.com/api/webhooks/`},
+		example: `https://discord.com/api/webhooks/942817365029174653/` + sampleB62x64, nearMiss: `https://discord.com/api/webhooks/`},
 	{id: "twitter-bearer-token", category: "Twitter", title: "Twitter bearer token", severity: medium,
 		regex: `\b(?P<secret>AAAAAAAAAAAAAAAAAAAAA[A-Za-z0-9%]{80,112})`, keywords: []string{"aaaaaaaaaaaaaaaaaaaaa"},
 		example: `TWITTER_BEARER=AAAAAAAAAAAAAAAAAAAAA` + sampleB62x64 + `aB3dE5fG7hI9jK1lM3nO5pQ7`, nearMiss: `TWITTER_BEARER=AAAAAAAAAAAAAAAAAAAAAshort`},
@@ -175,8 +180,8 @@ var builtinRules = []ruleDef{
 		regex: `\b(?P<secret>ATATT3[A-Za-z0-9_\-=]{186})`, keywords: []string{"atatt3"},
 		example: `ATATT3` + sample186, nearMiss: `ATATT3xFfGF0short`},
 	{id: "asana-token", category: "Asana", title: "Asana personal access token", assignment: true, severity: medium,
-		regex: `(?i)asana[\w.\-]{0,20}` + assign + `(?P<secret>\d/\d{16}:[a-f0-9]{32})`, keywords: []string{"asana"},
-		example: `ASANA_TOKEN=1/1234567890123456:3f2a9c8e7b6d5a4f3e2d1c0b9a8f7e6d`, nearMiss: `ASANA_TOKEN=1/123`},
+		regex: `(?i)asana[\w.\-]{0,20}` + assign + `(?P<secret>\d/\d{13,16}(?:/\d{13,16})?:[a-f0-9]{32})\b`, keywords: []string{"asana"},
+		example: `ASANA_TOKEN=1/2749103856381027:3f2a9c8e7b6d5a4f3e2d1c0b9a8f7e6d`, nearMiss: `ASANA_TOKEN=1/123`},
 	{id: "zendesk-token", category: "Zendesk", title: "Zendesk API token", assignment: true, severity: medium,
 		regex: `(?i)zendesk[\w.\-]{0,20}` + assign + `(?P<secret>[A-Za-z0-9]{40})\b`, keywords: []string{"zendesk"},
 		example: `ZENDESK_API_TOKEN=aB3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW3xY5zA7b`, nearMiss: `ZENDESK_API_TOKEN=changeme`},
@@ -202,16 +207,16 @@ var builtinRules = []ruleDef{
 		example: `token = "cioaB3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW"`, nearMiss: `token = "cioaB3d"`},
 	{id: "nuget-api-key", category: "NuGet", title: "NuGet API key", severity: high,
 		regex: `\b(?P<secret>oy2[a-z0-9]{43})\b`, keywords: []string{"oy2"},
-		example: `apikey: oy2abcdefghijklmnopqrstuvwxyz0123456789abcdefg`, nearMiss: `apikey: oy2abc`},
+		example: `apikey: oy2kq7wz3xv9mp2rt8ln5hd4fj6bs1cy0ga7ue2tk9wq3m`, nearMiss: `apikey: oy2abc`},
 	{id: "docker-config-auth", category: "Docker", title: "Docker registry credentials", multiline: true, severity: high,
 		regex: `"auths"\s*:\s*\{[\s\S]{0,300}?"auth"\s*:\s*"(?P<secret>[A-Za-z0-9+/]{8,}={0,2})"`, keywords: []string{"auths"},
 		example: `{"auths": {"registry.example.com": {"auth": "dXNlcjpzM2NyM3QtcGFzc3dvcmQ="}}}`, nearMiss: `{"auths": {"registry.example.com": {}}}`},
 	{id: "dockerhub-pat", category: "Docker", title: "Docker Hub personal access token", severity: high,
-		regex: `\b(?P<secret>dckr_pat_[A-Za-z0-9_\-]{27})\b`, keywords: []string{"dckr_pat_"},
+		regex: `\b(?P<secret>dckr_(?:pat|oat)_[A-Za-z0-9_\-]{27,32})\b`, keywords: []string{"dckr_pat_", "dckr_oat_"},
 		example: `dckr_pat_aB3dE5fG7hI9jK1lM3nO5pQ7rS9`, nearMiss: `dckr_pat_aB3d`},
 	{id: "huggingface-token", category: "Hugging Face", title: "Hugging Face access token", severity: high,
 		regex: `\b(?P<secret>hf_[A-Za-z]{34})\b`, keywords: []string{"hf_"},
-		example: `HF_TOKEN=hf_aBcDeFgHiJkLmNoPqRsTuVwXyZaBcDeFgH`, nearMiss: `HF_TOKEN=hf_aBcDe`},
+		example: `HF_TOKEN=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`, nearMiss: `HF_TOKEN=hf_aBcDe`},
 	{id: "openai-api-key", category: "OpenAI", title: "OpenAI API key", severity: critical,
 		regex: `\b(?P<secret>sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20}T3BlbkFJ[A-Za-z0-9_\-]{20})\b`, keywords: []string{"t3blbkfj"},
 		example: `OPENAI_API_KEY=sk-proj-aB3dE5fG7hI9jK1lM3nOT3BlbkFJaB3dE5fG7hI9jK1lM3nO`, nearMiss: `OPENAI_API_KEY=sk-proj-your-key-here`},
@@ -250,7 +255,7 @@ var builtinRules = []ruleDef{
 		regex: `\b(?P<secret>pul-` + hex + `{40})\b`, keywords: []string{"pul-"},
 		example: `PULUMI_ACCESS_TOKEN=pul-3f2a9c8e7b6d5a4f3e2d1c0b9a8f7e6d5c4b3a2f`, nearMiss: `PULUMI_ACCESS_TOKEN=pul-3f2a`},
 	{id: "doppler-token", category: "Doppler", title: "Doppler token", severity: high,
-		regex: `\b(?P<secret>dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,44})\b`, keywords: []string{"dp.pt.", "dp.st.", "dp.sa.", "dp.ct."},
+		regex: `\b(?P<secret>dp\.(?:pt|st(?:\.[a-z0-9_\-]{2,35})?|sa|ct|scim|audit)\.[A-Za-z0-9]{40,44})\b`, keywords: []string{"dp.pt.", "dp.st.", "dp.sa.", "dp.ct."},
 		example: `DOPPLER_TOKEN=dp.pt.aB3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW3xY5zA7bC9`, nearMiss: `DOPPLER_TOKEN=dp.pt.aB3`},
 	{id: "netlify-token", category: "Netlify", title: "Netlify access token", assignment: true, severity: medium,
 		regex: `(?i)netlify[\w.\-]{0,20}` + assign + `(?P<secret>[A-Za-z0-9_\-]{40,46})\b`, keywords: []string{"netlify"},
@@ -272,7 +277,7 @@ var builtinRules = []ruleDef{
 		example: `DD_API_KEY=3f2a9c8e7b6d5a4f3e2d1c0b9a8f7e6d`, nearMiss: `DD_API_KEY=<api-key>`},
 	{id: "newrelic-license-key", category: "New Relic", title: "New Relic key", severity: high,
 		regex: `\b(?P<secret>NRAK-[A-Z0-9]{27}|NRII-[A-Za-z0-9_\-]{32}|` + hex + `{36}NRAL)\b`, keywords: []string{"nrak-", "nrii-", "nral"},
-		example: `NEW_RELIC_API_KEY=NRAK-ABCDEFGHIJKLMNOPQRSTUVWXYZ1`, nearMiss: `NEW_RELIC_API_KEY=NRAK-ABC`},
+		example: `NEW_RELIC_API_KEY=NRAK-Q7W3E9R2T5Y8U1I4O6P0A3S7DK4`, nearMiss: `NEW_RELIC_API_KEY=NRAK-ABC`},
 	{id: "sentry-token", category: "Sentry", title: "Sentry auth token", severity: high,
 		regex: `\b(?P<secret>sntry[su]_[A-Za-z0-9+/=_\-]{40,})`, keywords: []string{"sntrys_", "sntryu_"},
 		example: `SENTRY_AUTH_TOKEN=sntrys_eyJpYXQiOjE3MDAwMDAwMDAsInVybCI6Imh0dHBzOi8vc2VudHJ5LmlvIn0`, nearMiss: `SENTRY_AUTH_TOKEN=sntrys_short`},
@@ -380,17 +385,19 @@ var builtinRules = []ruleDef{
 	{id: "basic-auth-url", category: "Generic", title: "HTTP URL with embedded credentials", severity: medium,
 		regex: `\bhttps?://[A-Za-z0-9._%\-]{2,}:(?P<secret>[^@/\s'"$:]{6,})@[A-Za-z0-9.\-]+`, keywords: []string{"http://", "https://"},
 		example: `proxy = http://svc-user:Mk9pQw2zXv@proxy.internal:3128`, nearMiss: `proxy = http://proxy.internal:3128`},
-	// Generic assignments (entropy-checked)
+	// Generic assignments: a name that ends in the keyword (DB_PASSWORD,
+	// client_secret, "apiKey"), an operator, and a literal value that
+	// literalValue (generic.go) reads and checks, entropy-checked.
 	{id: "generic-password", category: "Generic", title: "Hard-coded password", assignment: true, severity: high,
-		regex: `(?i)\b(?:password|passwd|pwd)\b` + assign + `(?P<secret>[^\s'"$<>{}\[\]]{8,64})`, keywords: []string{"password", "passwd", "pwd"},
+		regex: `(?i)(?:password|passwd|pwd)` + literalAssign, keywords: []string{"password", "passwd", "pwd"},
 		entropy: 3.4,
 		example: `db.password = "Wq8#zLm2!pRt"`, nearMiss: `db.password = "password123"`},
 	{id: "generic-secret", category: "Generic", title: "Hard-coded secret", assignment: true, severity: high,
-		regex: `(?i)\b(?:secret|client_secret|secret_key)\b` + assign + `(?P<secret>[A-Za-z0-9_\-+/=.]{12,64})`, keywords: []string{"secret"},
+		regex: `(?i)secret(?:[_\-]?key)?` + literalAssign, keywords: []string{"secret"},
 		entropy: 3.5,
 		example: `client_secret: "Zq8Lw2RtZ9bXcVn4Mk7Py"`, nearMiss: `client_secret: "xxxxxxxxxxxxxxxx"`},
 	{id: "generic-api-key", category: "Generic", title: "Hard-coded API key", assignment: true, severity: high,
-		regex: `(?i)\b(?:api_?key|apikey|access_?token|auth_?token)\b` + assign + `(?P<secret>[A-Za-z0-9_\-+/=.]{16,64})`, keywords: []string{"api_key", "apikey", "api-key", "access_token", "accesstoken", "auth_token", "authtoken"},
+		regex: `(?i)(?:api[_\-]?key|apikey|access[_\-]?token|auth[_\-]?token)` + literalAssign, keywords: []string{"api_key", "apikey", "api-key", "access_token", "accesstoken", "auth_token", "authtoken"},
 		entropy: 3.5,
 		example: `API_KEY="Hk3nQw9zXr5tLm2pVb8y"`, nearMiss: `API_KEY="your_api_key_here_please"`},
 }

@@ -59,6 +59,9 @@ type Rule struct {
 	Path                          *regexp.Regexp
 	MinEntropy                    float64
 	Assignment, Multiline         bool
+	// literal: the regex ends at an assignment operator and the secret is
+	// the literal value after it, read by a literalReader (generic.go).
+	literal *literalSpec
 	// Allow drops this rule's findings that match (the global allow
 	// rules apply to every rule).
 	Allow             []AllowRule
@@ -71,6 +74,10 @@ type AllowRule struct {
 	ID     string
 	Secret *regexp.Regexp
 	Path   *regexp.Regexp
+	// ShapeOnly: the rule drops the findings of the rules that know a
+	// secret by its surroundings only (shapeOnly), not those of the
+	// rules that know a token's format.
+	ShapeOnly bool
 }
 
 // Window around a keyword hit that its rule's regex runs over.
@@ -110,6 +117,12 @@ type Scanner struct {
 	byWord [][]int // keyword index -> rule indexes
 	// excludeBlocks are blanked out before scanning.
 	excludeBlocks []*regexp.Regexp
+	// tokenPrefixes are the provider rules' keywords that start a token
+	// of theirs (ghp_, glpat-, pypi-AgEI...): a generic rule leaves a
+	// value that starts with one to its provider's rule, which knows the
+	// format and has judged it (a truncated token is a near miss, not a
+	// password).
+	tokenPrefixes []string
 }
 
 // BuiltinRules compiles the built-in rule table.
@@ -120,6 +133,10 @@ func BuiltinRules() ([]Rule, error) {
 		if err != nil {
 			return nil, err
 		}
+		// A generated token never holds a run typed by hand; examples
+		// and placeholders do (AIzaSyabcdefghijklmnopqrstuvwxyz1234567).
+		// A user's own rule says for itself what its tokens look like.
+		r.Allow = append(r.Allow, placeholderRuns)
 		rules = append(rules, r)
 	}
 	return rules, nil
@@ -133,6 +150,9 @@ func compile(d ruleDef) (Rule, error) {
 	r := Rule{ID: d.id, Category: d.category, Title: d.title, Severity: d.severity, Regex: re, MinEntropy: d.entropy,
 		Assignment: d.assignment, Multiline: d.multiline,
 		secretGroup: re.SubexpIndex("secret"), Example: d.example, NearMiss: d.nearMiss}
+	if spec, ok := literalRules[d.id]; ok {
+		r.literal = &spec
+	}
 	for _, k := range d.keywords {
 		r.Keywords = append(r.Keywords, strings.ToLower(k))
 	}
@@ -162,7 +182,30 @@ func NewScanner(rules []Rule, allow []AllowRule) *Scanner {
 		}
 	}
 	s.kw = newKeywordMatcher(words)
+	for _, r := range rules {
+		if r.Category == genericCategory || r.Assignment {
+			continue
+		}
+		for _, k := range r.Keywords {
+			if (len(k) >= 4 && strings.ContainsAny(k[len(k)-1:], "_-.")) || len(k) >= 8 {
+				s.tokenPrefixes = append(s.tokenPrefixes, k)
+			}
+		}
+	}
+	slices.Sort(s.tokenPrefixes)
+	s.tokenPrefixes = slices.Compact(s.tokenPrefixes)
 	return s
+}
+
+// providerShaped reports whether a generic rule's value starts like a
+// provider's token.
+func (s *Scanner) providerShaped(value string) bool {
+	for _, p := range s.tokenPrefixes {
+		if len(value) >= len(p) && strings.EqualFold(value[:len(p)], p) {
+			return true
+		}
+	}
+	return false
 }
 
 // Result is what scanning one file found.
@@ -174,6 +217,8 @@ type Result struct {
 	// Incomplete: the file's keyword hits called for more regex work than
 	// its budget allows; some rules did not search all of their windows.
 	Incomplete bool
+	// masks are the byte ranges of every secret found, merged.
+	masks []span
 }
 
 // Issue says in one line why the result is partial, or "" if it is not.
@@ -216,11 +261,24 @@ func (s *Scanner) ScanFile(path string, content []byte) Result {
 // cancelled (--timeout) in the middle of a large file stops within
 // milliseconds rather than after the file's whole budget.
 func (s *Scanner) ScanFileContext(ctx context.Context, path string, content []byte) (Result, error) {
+	return s.scan(ctx, path, content, false)
+}
+
+// scan is ScanFileContext; with masksOnly it finds every secret (no cap on
+// findings; the budget of regex work still holds) and returns only their
+// ranges, for Analyzer.Mask.
+func (s *Scanner) scan(ctx context.Context, path string, content []byte, masksOnly bool) (Result, error) {
+	skipShapes := false
 	for _, a := range s.allow {
 		if a.Path != nil && a.Path.MatchString(path) {
+			if a.ShapeOnly {
+				skipShapes = true
+				continue
+			}
 			return Result{}, nil
 		}
 	}
+	code := isCode(path)
 	if len(s.excludeBlocks) > 0 {
 		content = blankBlocks(content, s.excludeBlocks)
 	}
@@ -234,10 +292,17 @@ func (s *Scanner) ScanFileContext(ctx context.Context, path string, content []by
 rules:
 	for ri, ws := range wins {
 		rule := &s.rules[ri]
-		if len(ws) == 0 || rule.Path != nil && !rule.Path.MatchString(path) {
+		if len(ws) == 0 || rule.Path != nil && !rule.Path.MatchString(path) || skipShapes && shapeOnly(rule) {
 			continue
 		}
 		found, full := 0, false
+		// literalEnd: a literal rule's last value ends here; a match
+		// inside it is part of that value.
+		literalEnd := 0
+		var literals *literalReader
+		if rule.literal != nil {
+			literals = newLiteralReader(content, code, *rule.literal)
+		}
 		for _, w := range ws {
 			ok, err := eachMatch(ctx, rule.Regex, content, w, &budget, func(m []int) bool {
 				start, end := m[0], m[1]
@@ -250,14 +315,24 @@ rules:
 				if g := rule.secretGroup; g > 0 && m[2*g] >= 0 {
 					sStart, sEnd = m[2*g], m[2*g+1]
 				}
+				if rule.literal != nil {
+					if start < literalEnd {
+						return true
+					}
+					var ok bool
+					if sStart, sEnd, ok = literals.value(end); !ok || s.providerShaped(string(content[sStart:sEnd])) {
+						return true
+					}
+					end, literalEnd = max(end, sEnd), sEnd
+				}
 				secret := string(content[sStart:sEnd])
 				if rule.MinEntropy > 0 && entropy(secret) < rule.MinEntropy {
 					return true
 				}
-				if s.allowed(secret) || allowedBy(rule.Allow, path, secret) {
+				if s.allowed(secret, shapeOnly(rule)) || allowedBy(rule.Allow, path, secret) {
 					return true
 				}
-				if found == MaxFindingsPerFile {
+				if found == MaxFindingsPerFile && !masksOnly {
 					full = true
 					return false
 				}
@@ -281,6 +356,10 @@ rules:
 	if len(all) == 0 {
 		return res, nil
 	}
+	if masksOnly {
+		res.masks = maskSpans(all)
+		return res, nil
+	}
 	kept := dropGenericDuplicates(s.rules, all)
 	// Report order: by line, then rule, then position (the order found).
 	byOffset := slices.Clone(kept)
@@ -295,7 +374,8 @@ rules:
 	if len(byOffset) > MaxFindingsPerFile {
 		byOffset, res.Truncated = byOffset[:MaxFindingsPerFile], true
 	}
-	res.Findings = findings(s.rules, content, byOffset, maskSpans(all))
+	res.masks = maskSpans(all)
+	res.Findings = findings(s.rules, content, byOffset, res.masks)
 	return res, nil
 }
 
@@ -405,6 +485,19 @@ func (s *Scanner) keywordWindows(content []byte) [][][2]int {
 // genericCategory is the category of the rules that match by shape alone.
 const genericCategory = "Generic"
 
+// databaseCategory is the category of the credentials in connection URLs
+// (postgres://user:password@host): a fixed scheme, but a free-form
+// password.
+const databaseCategory = "Database"
+
+// shapeOnly reports whether a rule knows a secret by its surroundings
+// only (a name before "=", a URL's user:password) rather than by a format
+// of its own: library code and its documentation are full of those
+// shapes (password = password.encode(), postgresql://scott:tiger@host).
+func shapeOnly(r *Rule) bool {
+	return r.Category == genericCategory || r.Category == databaseCategory
+}
+
 func allowedBy(rules []AllowRule, path, secret string) bool {
 	for _, a := range rules {
 		if (a.Secret == nil || a.Secret.MatchString(secret)) && (a.Path == nil || a.Path.MatchString(path)) && (a.Secret != nil || a.Path != nil) {
@@ -414,9 +507,11 @@ func allowedBy(rules []AllowRule, path, secret string) bool {
 	return false
 }
 
-func (s *Scanner) allowed(secret string) bool {
+// allowed reports whether an allow rule drops secret; the ShapeOnly ones
+// drop the secrets of shapeOnly rules only.
+func (s *Scanner) allowed(secret string, shape bool) bool {
 	for _, a := range s.allow {
-		if a.Secret != nil && a.Secret.MatchString(secret) {
+		if a.Secret != nil && (shape || !a.ShapeOnly) && a.Secret.MatchString(secret) {
 			return true
 		}
 	}
