@@ -27,9 +27,23 @@ func TestConfigSecretsManyEnv(t *testing.T) {
 	for i := range 200000 {
 		cf.Config.Env = append(cf.Config.Env, fmt.Sprintf("password=Wq8#zLm2!p%06d", i))
 	}
-	res := configSecrets(&types.Image{Config: cf}, secretConfig(t))
+	res, masked := configSecrets(&types.Image{Config: cf}, secretConfig(t))
 	if len(res.Secrets) != 1 || len(res.Secrets[0].Findings) != 100 || res.Secrets[0].FilePath != ConfigPath {
 		t.Fatalf("secrets: %d files", len(res.Secrets))
+	}
+	// Every secret is masked in the config the report carries, not only
+	// the 100 reported; the image's own config is left as it was.
+	n := 0
+	for i, e := range masked.Config.Env {
+		if e != cf.Config.Env[i] {
+			n++
+			if want := "password=" + strings.Repeat("*", len(e)-len("password=")); e != want {
+				t.Fatalf("masked %q", e)
+			}
+		}
+	}
+	if n < 100_000 || !strings.HasPrefix(cf.Config.Env[199999], "password=Wq8") {
+		t.Errorf("%d entries masked of 200,000; original last entry %q", n, cf.Config.Env[199999])
 	}
 	if len(res.Issues) != 1 || !strings.Contains(res.Issues[0].Reason, "more than 100 secrets") {
 		t.Errorf("issues: %+v", res.Issues)
@@ -46,7 +60,7 @@ func TestConfigSecretsOverCap(t *testing.T) {
 		cf.History = append(cf.History, v1.History{CreatedBy: "RUN " + strings.Repeat("x", 1<<20)})
 	}
 	cf.Config.Labels = map[string]string{"b": "2", "a": "1"}
-	res := configSecrets(&types.Image{Config: cf}, secretConfig(t))
+	res, _ := configSecrets(&types.Image{Config: cf}, secretConfig(t))
 	if len(res.Secrets) != 1 || res.Secrets[0].Findings[0].RuleID != "github-pat" {
 		t.Fatalf("secrets: %+v", res.Secrets)
 	}

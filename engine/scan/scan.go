@@ -7,9 +7,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/docker-scan/docker-scan/engine/analyze"
 	"github.com/docker-scan/docker-scan/engine/cache"
@@ -87,9 +90,14 @@ func Image(ctx context.Context, img *types.Image, opts Options) (*types.Report, 
 	}
 	art := merge.Layers(layers)
 	if slices.Contains(opts.Scanners, ScannerSecret) {
-		found := configSecrets(img, opts.Analysis)
+		found, masked := configSecrets(img, opts.Analysis)
 		art.Secrets = append(art.Secrets, found.Secrets...)
 		art.Issues = append(art.Issues, found.Issues...)
+		if masked != nil {
+			shown := *img
+			shown.Config = masked
+			img = &shown
+		}
 	}
 	if !art.OS.Detected() {
 		slog.Warn("no OS detected in the image; OS packages are not reported")
@@ -201,30 +209,33 @@ func osOnly(art types.Artifact) types.Artifact {
 // run to run) and history step. The text is capped at the size of the
 // largest file the secret scan searches; lines past the cap are left out
 // and reported as an analysis issue rather than skipping the whole config.
-func configSecrets(img *types.Image, cfg analyze.Config) *types.LayerResult {
+func configSecrets(img *types.Image, cfg analyze.Config) (*types.LayerResult, *v1.ConfigFile) {
 	const maxText = 10 << 20
 	res := &types.LayerResult{}
 	if img.Config == nil {
-		return res
+		return res, nil
 	}
+	// Each string of the config, where it sits in the text, and how to put
+	// a masked copy of it back.
+	type field struct {
+		start, end int
+		set        func(c *v1.ConfigFile, v string)
+	}
+	var fields []field
 	var b strings.Builder
 	left := 0
-	line := func(parts ...string) {
-		n := 1
-		for _, p := range parts {
-			n += len(p)
-		}
-		if b.Len()+n > maxText {
+	line := func(prefix, value string, set func(c *v1.ConfigFile, v string)) {
+		if b.Len()+len(prefix)+len(value)+1 > maxText {
 			left++
 			return
 		}
-		for _, p := range parts {
-			b.WriteString(p)
-		}
+		b.WriteString(prefix)
+		fields = append(fields, field{b.Len(), b.Len() + len(value), set})
+		b.WriteString(value)
 		b.WriteByte('\n')
 	}
-	for _, e := range img.Config.Config.Env {
-		line("ENV ", e)
+	for i, e := range img.Config.Config.Env {
+		line("ENV ", e, func(c *v1.ConfigFile, v string) { c.Config.Env[i] = v })
 	}
 	labels := make([]string, 0, len(img.Config.Config.Labels))
 	for k := range img.Config.Config.Labels {
@@ -232,24 +243,54 @@ func configSecrets(img *types.Image, cfg analyze.Config) *types.LayerResult {
 	}
 	slices.Sort(labels)
 	for _, k := range labels {
-		line("LABEL ", k, "=", img.Config.Config.Labels[k])
+		line("LABEL "+k+"=", img.Config.Config.Labels[k], func(c *v1.ConfigFile, v string) { c.Config.Labels[k] = v })
 	}
-	for _, h := range img.Config.History {
-		line(h.CreatedBy)
+	for i, h := range img.Config.History {
+		line("", h.CreatedBy, func(c *v1.ConfigFile, v string) { c.History[i].CreatedBy = v })
 	}
 	content := []byte(b.String())
+	var masked *v1.ConfigFile
 	for _, a := range cfg.Analyzers {
-		if a.Wants(ConfigPath, int64(len(content))) {
-			if left > 0 {
-				res.Issues = append(res.Issues, types.AnalysisIssue{Analyzer: a.Name(), FilePath: ConfigPath,
-					Reason: fmt.Sprintf("the image config is over %d MiB as text; %d of its entries are not searched", maxText>>20, left)})
-			}
-			if err := a.Analyze(ConfigPath, content, res); err != nil {
-				res.Issues = append(res.Issues, types.AnalysisIssue{Analyzer: a.Name(), FilePath: ConfigPath, Reason: err.Error()})
-			}
+		if !a.Wants(ConfigPath, int64(len(content))) {
+			continue
+		}
+		if left > 0 {
+			res.Issues = append(res.Issues, types.AnalysisIssue{Analyzer: a.Name(), FilePath: ConfigPath,
+				Reason: fmt.Sprintf("the image config is over %d MiB as text; %d of its entries are not searched", maxText>>20, left)})
+		}
+		found := len(res.Secrets)
+		if err := a.Analyze(ConfigPath, content, res); err != nil {
+			res.Issues = append(res.Issues, types.AnalysisIssue{Analyzer: a.Name(), FilePath: ConfigPath, Reason: err.Error()})
+		}
+		m, ok := a.(masker)
+		if !ok || len(res.Secrets) == found {
+			continue
+		}
+		// The report carries the config too (Metadata.ImageConfig): a
+		// secret found in it is masked there as in the finding.
+		content = m.Mask(ConfigPath, content)
+		if masked == nil {
+			masked = copyConfig(img.Config)
+		}
+		for _, f := range fields {
+			f.set(masked, string(content[f.start:f.end]))
 		}
 	}
-	return res
+	return res, masked
+}
+
+// masker is an analyzer that can blank what it finds in a text.
+type masker interface {
+	Mask(filePath string, content []byte) []byte
+}
+
+// copyConfig copies what configSecrets may change of c.
+func copyConfig(c *v1.ConfigFile) *v1.ConfigFile {
+	out := *c
+	out.Config.Env = slices.Clone(c.Config.Env)
+	out.Config.Labels = maps.Clone(c.Config.Labels)
+	out.History = slices.Clone(c.History)
+	return &out
 }
 
 // osResult gathers the packages of every OS package database into one
