@@ -518,9 +518,10 @@ func (s *Scanner) allowed(secret string, shape bool) bool {
 	return false
 }
 
-// followedByAssignment reports whether "=", ":=", ":" or "=>" follows the
-// keyword ending at end, after at most a few more name characters and
-// quotes or blanks (API_KEY_ID = ..., "password": ...).
+// followedByAssignment reports whether "=", ":=", ":", "=>", ".=" or "+="
+// follows the keyword ending at end, after at most a few more name
+// characters and quotes or blanks (API_KEY_ID = ..., "password": ...,
+// $sumoToken .= "...").
 func followedByAssignment(content []byte, end int) bool {
 	i := end
 	for n := 0; i < len(content) && n < 24 && isNameByte(content[i]); n++ {
@@ -528,6 +529,9 @@ func followedByAssignment(content []byte, end int) bool {
 	}
 	for i < len(content) && (content[i] == '"' || content[i] == '\'' || content[i] == ' ' || content[i] == '\t') {
 		i++
+	}
+	if i+1 < len(content) && (content[i] == '.' || content[i] == '+') && content[i+1] == '=' {
+		return true // PHP's .=, and += of languages that append to a string
 	}
 	return i < len(content) && (content[i] == '=' || content[i] == ':')
 }
