@@ -15,9 +15,13 @@ import (
 // results in layer order.
 func Image(ctx context.Context, img *types.Image, cfg Config) ([]*types.LayerResult, error) {
 	results := make([]*types.LayerResult, len(img.Layers))
+	parent := ctx
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i, layer := range img.Layers {
+		if ctx.Err() != nil {
+			break // a layer failed, or time ran out: start no more
+		}
 		g.Go(func() error {
 			res, err := Layer(ctx, layer, cfg)
 			var mismatch *DigestError
@@ -32,6 +36,11 @@ func Image(ctx context.Context, img *types.Image, cfg Config) ([]*types.LayerRes
 		})
 	}
 	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	// The loop may have stopped early on the caller's cancellation
+	// without any layer failing.
+	if err := parent.Err(); err != nil {
 		return nil, err
 	}
 	return results, nil
