@@ -32,7 +32,7 @@ const (
 // adds the provider formats.
 var coreRules = []ruleDef{
 	// AWS
-	{id: "aws-access-key-id", category: "AWS", title: "AWS Access Key ID", severity: critical,
+	{id: "aws-access-key-id", upperKeyword: true, category: "AWS", title: "AWS Access Key ID", severity: critical,
 		regex: `\b(?P<secret>(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})\b`, keywords: []string{"akia", "asia", "abia", "acca", "a3t"},
 		example: `aws_access_key_id = AKIAZ7QW3RT5YU2OP4XA`, nearMiss: `id = AKIAZ7QW3RT5YU2OP4X`},
 	{id: "aws-secret-access-key", category: "AWS", title: "AWS Secret Access Key", assignment: true, severity: critical,
@@ -129,13 +129,13 @@ var coreRules = []ruleDef{
 		regex: `(?i)coinbase` + `[\w.\-]{0,20}` + assign + `(?P<secret>[A-Za-z0-9_\-]{64})\b`, keywords: []string{"coinbase"},
 		example: `coinbase_token = "` + sampleB62x64 + `"`, nearMiss: `coinbase_token = "short"`},
 	// Messaging and mail
-	{id: "twilio-api-key", category: "Twilio", title: "Twilio API key", severity: high,
+	{id: "twilio-api-key", upperKeyword: true, category: "Twilio", title: "Twilio API key", severity: high,
 		regex: `\b(?P<secret>SK` + hex + `{32})\b`, keywords: []string{"sk"},
 		example: `TWILIO_API_KEY=SK3f2a9c8e7b6d5a4f3e2d1c0b9a8f7e6d`, nearMiss: `TWILIO_API_KEY=SK3f2a9c8e7b6d5a4f`},
 	{id: "twilio-account-sid-token", category: "Twilio", title: "Twilio auth token", assignment: true, severity: high,
 		regex: `(?i)twilio[\w.\-]{0,20}(?:token|secret)` + assign + `(?P<secret>` + hex + `{32})\b`, keywords: []string{"twilio"},
 		example: `TWILIO_AUTH_TOKEN=3f2a9c8e7b6d5a4f3e2d1c0b9a8f7e6d`, nearMiss: `TWILIO_AUTH_TOKEN=changeme`},
-	{id: "sendgrid-api-key", category: "SendGrid", title: "SendGrid API key", severity: high,
+	{id: "sendgrid-api-key", upperKeyword: true, category: "SendGrid", title: "SendGrid API key", severity: high,
 		regex: `\b(?P<secret>SG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43})\b`, keywords: []string{"sg."},
 		example: `SENDGRID_API_KEY=SG.aB3dE5fG7hI9jK1lM3nO5p.aB3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW3xY5zA7bC9d`, nearMiss: `SENDGRID_API_KEY=SG.example`},
 	{id: "mailgun-api-key", category: "Mailgun", title: "Mailgun private API key", severity: high,
@@ -302,7 +302,7 @@ var coreRules = []ruleDef{
 	{id: "sonarqube-token", category: "SonarQube", title: "SonarQube token", severity: medium,
 		regex: `\b(?P<secret>sq[apu]_` + hex + `{40})\b`, keywords: []string{"sqp_", "sqa_", "squ_"},
 		example: `SONAR_TOKEN=sqp_3f2a9c8e7b6d5a4f3e2d1c0b9a8f7e6d5c4b3a2f`, nearMiss: `SONAR_TOKEN=sqp_3f2a`},
-	{id: "jfrog-api-key", category: "JFrog", title: "JFrog Artifactory API key", severity: high,
+	{id: "jfrog-api-key", upperKeyword: true, category: "JFrog", title: "JFrog Artifactory API key", severity: high,
 		regex: `\b(?P<secret>AKC[a-zA-Z0-9]{69,70})\b`, keywords: []string{"akc"},
 		example: `ARTIFACTORY_API_KEY=AKCp` + sampleB62x64 + `aB3dE`, nearMiss: `ARTIFACTORY_API_KEY=AKCp5short`},
 	{id: "jfrog-identity-token", category: "JFrog", title: "JFrog identity token", severity: high,

@@ -167,7 +167,7 @@ var providerRules = []ruleDef{
 		entropy: 3.5,
 		example: `curl -H "Authorization: Bearer ` + synth("curl2", alnum, 40) + `" https://api.internal/v1/jobs`, nearMiss: `curl -H "Authorization: Bearer $API_TOKEN" https://api.internal/v1/jobs`},
 	// 1Password
-	{id: "onepassword-secret-key", category: "1Password", title: "1Password secret key", severity: critical,
+	{id: "onepassword-secret-key", upperKeyword: true, category: "1Password", title: "1Password secret key", severity: critical,
 		regex: `\b(?P<secret>A3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5})\b`, keywords: []string{"a3-"},
 		entropy: 3,
 		example: `OP_SECRET_KEY=A3-` + synth("op1", upperAlnum, 6) + `-` + synth("op2", upperAlnum, 11) + `-` + synth("op3", upperAlnum, 5) + `-` + synth("op4", upperAlnum, 5) + `-` + synth("op5", upperAlnum, 5), nearMiss: `OP_SECRET_KEY=A3-` + synth("op1", upperAlnum, 6) + `-` + synth("op2", upperAlnum, 11)},
@@ -535,7 +535,7 @@ var providerRules = []ruleDef{
 	{id: "hetzner-token", category: "Hetzner", title: "Hetzner Cloud API token", assignment: true, severity: high,
 		regex: `(?i)(?:hcloud|hetzner)` + near + assign + `(?P<secret>[A-Za-z0-9]{64})\b`, keywords: []string{"hcloud", "hetzner"},
 		example: `HCLOUD_TOKEN=` + synth("hcloud", alnum, 64), nearMiss: `HCLOUD_TOKEN=` + synth("hcloud", alnum, 40)},
-	{id: "scaleway-access-key", category: "Scaleway", title: "Scaleway access key", severity: medium,
+	{id: "scaleway-access-key", upperKeyword: true, category: "Scaleway", title: "Scaleway access key", severity: medium,
 		regex: `\b(?P<secret>SCW[A-Z0-9]{17})\b`, keywords: []string{"scw"},
 		example: `SCW_ACCESS_KEY=SCW` + synth("scw", upperAlnum, 17), nearMiss: `SCW_ACCESS_KEY=SCW` + synth("scw", upperAlnum, 9)},
 	{id: "clickhouse-cloud-key", category: "ClickHouse", title: "ClickHouse Cloud API secret key", severity: high,

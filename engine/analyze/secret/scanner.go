@@ -28,6 +28,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/docker-scan/docker-scan/engine/types"
 )
@@ -47,7 +48,12 @@ type ruleDef struct {
 	assignment bool
 	// multiline: a match may span lines (key blocks, JSON documents);
 	// other rules' regexes run on the keyword's line only.
-	multiline         bool
+	multiline bool
+	// upperKeyword: the rule's tokens start with their keyword in upper
+	// case (SK..., AKIA...): a hit in another case ("task", "ask") opens
+	// no window. It matters for keywords of two or three letters, which
+	// ordinary text holds everywhere.
+	upperKeyword      bool
 	example, nearMiss string
 }
 
@@ -59,6 +65,7 @@ type Rule struct {
 	Path                          *regexp.Regexp
 	MinEntropy                    float64
 	Assignment, Multiline         bool
+	upperKeyword                  bool
 	// literal: the regex ends at an assignment operator and the secret is
 	// the literal value after it, read by a literalReader (generic.go).
 	literal *literalSpec
@@ -78,6 +85,9 @@ type AllowRule struct {
 	// secret by its surroundings only (shapeOnly), not those of the
 	// rules that know a token's format.
 	ShapeOnly bool
+	// dirOnly: every match of Path ends at a '/', so that it depends on
+	// the file's directory only and is decided once per directory.
+	dirOnly bool
 }
 
 // Window around a keyword hit that its rule's regex runs over.
@@ -111,10 +121,11 @@ const (
 
 // Scanner holds compiled rules and the keyword automaton.
 type Scanner struct {
-	rules  []Rule
-	allow  []AllowRule
-	kw     *keywordMatcher
-	byWord [][]int // keyword index -> rule indexes
+	rules   []Rule
+	allow   []AllowRule
+	kw      *keywordMatcher
+	byWord  [][]int // keyword index -> rule indexes
+	wordLen []int   // keyword index -> its length
 	// excludeBlocks are blanked out before scanning.
 	excludeBlocks []*regexp.Regexp
 	// tokenPrefixes are the provider rules' keywords that start a token
@@ -123,6 +134,43 @@ type Scanner struct {
 	// format and has judged it (a truncated token is a near miss, not a
 	// password).
 	tokenPrefixes []string
+	// dirs remembers which directory-only allow rules match each
+	// directory: their regexes cost microseconds a path, and an image has
+	// tens of thousands of files in a few thousand directories.
+	dirs dirMemo
+}
+
+// dirMemo maps a directory to the bit set of the allow rules (by index,
+// the first 64) with dirOnly whose Path matches it.
+type dirMemo struct {
+	mu sync.Mutex
+	m  map[string]uint64
+}
+
+// maxMemoDirs bounds the memo: a scanner that outlives many images (a
+// server) starts it afresh rather than grow without end.
+const maxMemoDirs = 1 << 16
+
+func (d *dirMemo) matches(allow []AllowRule, path string) uint64 {
+	dir := path[:strings.LastIndexByte(path, '/')+1]
+	d.mu.Lock()
+	bits, ok := d.m[dir]
+	d.mu.Unlock()
+	if ok {
+		return bits
+	}
+	for i, a := range allow {
+		if i < 64 && a.dirOnly && a.Path != nil && a.Path.MatchString(dir) {
+			bits |= 1 << i
+		}
+	}
+	d.mu.Lock()
+	if d.m == nil || len(d.m) >= maxMemoDirs {
+		d.m = map[string]uint64{}
+	}
+	d.m[dir] = bits
+	d.mu.Unlock()
+	return bits
 }
 
 // BuiltinRules compiles the built-in rule table.
@@ -148,7 +196,7 @@ func compile(d ruleDef) (Rule, error) {
 		return Rule{}, fmt.Errorf("rule %s: %w", d.id, err)
 	}
 	r := Rule{ID: d.id, Category: d.category, Title: d.title, Severity: d.severity, Regex: re, MinEntropy: d.entropy,
-		Assignment: d.assignment, Multiline: d.multiline,
+		Assignment: d.assignment, Multiline: d.multiline, upperKeyword: d.upperKeyword,
 		secretGroup: re.SubexpIndex("secret"), Example: d.example, NearMiss: d.nearMiss}
 	if spec, ok := literalRules[d.id]; ok {
 		r.literal = &spec
@@ -177,6 +225,7 @@ func NewScanner(rules []Rule, allow []AllowRule) *Scanner {
 				index[k] = w
 				words = append(words, k)
 				s.byWord = append(s.byWord, nil)
+				s.wordLen = append(s.wordLen, len(k))
 			}
 			s.byWord[w] = append(s.byWord[w], i)
 		}
@@ -269,8 +318,10 @@ func (s *Scanner) ScanFileContext(ctx context.Context, path string, content []by
 // ranges, for Analyzer.Mask.
 func (s *Scanner) scan(ctx context.Context, path string, content []byte, masksOnly bool) (Result, error) {
 	skipShapes := false
-	for _, a := range s.allow {
-		if a.Path != nil && a.Path.MatchString(path) {
+	dirMatches := s.dirs.matches(s.allow, path)
+	for i, a := range s.allow {
+		memo := a.dirOnly && i < 64
+		if a.Path != nil && (memo && dirMatches&(1<<i) != 0 || !memo && a.Path.MatchString(path)) {
 			if a.ShapeOnly {
 				skipShapes = true
 				continue
@@ -444,6 +495,9 @@ func (s *Scanner) keywordWindows(content []byte) [][][2]int {
 			if rule.Assignment && !followedByAssignment(content, h) {
 				continue
 			}
+			if rule.upperKeyword && !upperCase(content[h-s.wordLen[w]:h]) {
+				continue
+			}
 			if wins == nil {
 				wins = make([][][2]int, len(s.rules))
 			}
@@ -534,6 +588,16 @@ func followedByAssignment(content []byte, end int) bool {
 		return true // PHP's .=, and += of languages that append to a string
 	}
 	return i < len(content) && (content[i] == '=' || content[i] == ':')
+}
+
+// upperCase reports whether b has no lower-case ASCII letter.
+func upperCase(b []byte) bool {
+	for _, c := range b {
+		if 'a' <= c && c <= 'z' {
+			return false
+		}
+	}
+	return true
 }
 
 func isNameByte(b byte) bool {

@@ -34,4 +34,4 @@ var thirdPartyCode = regexp.MustCompile(`(?:^|/)(?:site-packages|dist-packages|n
 
 // thirdPartyAllow is the built-in allow rule for thirdPartyCode; a config
 // that lists its ID under disable-allow-rules turns it off.
-var thirdPartyAllow = AllowRule{ID: "third-party-code", Path: thirdPartyCode, ShapeOnly: true}
+var thirdPartyAllow = AllowRule{ID: "third-party-code", Path: thirdPartyCode, ShapeOnly: true, dirOnly: true}
