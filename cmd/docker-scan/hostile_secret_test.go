@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/docker-scan/docker-scan/engine/imagebuild"
 	"github.com/docker-scan/docker-scan/engine/types"
@@ -221,15 +221,12 @@ func TestHostileSecretConfigEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cf, err := img.ConfigFile()
+	img, err = imagebuild.WithConfig(img, func(cf *v1.ConfigFile) {
+		for i := range 200000 {
+			cf.Config.Env = append(cf.Config.Env, fmt.Sprintf("password=Wq8#zLm2!p%06d", i))
+		}
+	})
 	if err != nil {
-		t.Fatal(err)
-	}
-	cf = cf.DeepCopy()
-	for i := range 200000 {
-		cf.Config.Env = append(cf.Config.Env, fmt.Sprintf("password=Wq8#zLm2!p%06d", i))
-	}
-	if img, err = mutate.ConfigFile(img, cf); err != nil {
 		t.Fatal(err)
 	}
 	p := filepath.Join(t.TempDir(), "env.tar")

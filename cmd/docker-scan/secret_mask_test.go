@@ -15,7 +15,6 @@ import (
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
 	"github.com/docker-scan/docker-scan/engine/imagebuild"
 	"github.com/docker-scan/docker-scan/engine/report"
@@ -104,18 +103,15 @@ func maskArchive(t *testing.T) (string, []planted) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cf, err := img.ConfigFile()
+	img, err = imagebuild.WithConfig(img, func(cf *v1.ConfigFile) {
+		cf.Config.Env = append(cf.Config.Env,
+			"GITHUB_TOKEN="+maskEnvGitHub,
+			"STRIPE_RESTRICTED_KEY="+maskEnvStripe,
+			"DATABASE_URL=postgres://svc:"+maskEnvDB+"@db:5432/app",
+		)
+		cf.History = append(cf.History, v1History("/bin/sh -c echo //registry.npmjs.org/:_authToken="+maskHistNpm+" > /root/.npmrc"))
+	})
 	if err != nil {
-		t.Fatal(err)
-	}
-	cf = cf.DeepCopy()
-	cf.Config.Env = append(cf.Config.Env,
-		"GITHUB_TOKEN="+maskEnvGitHub,
-		"STRIPE_RESTRICTED_KEY="+maskEnvStripe,
-		"DATABASE_URL=postgres://svc:"+maskEnvDB+"@db:5432/app",
-	)
-	cf.History = append(cf.History, v1History("/bin/sh -c echo //registry.npmjs.org/:_authToken="+maskHistNpm+" > /root/.npmrc"))
-	if img, err = mutate.ConfigFile(img, cf); err != nil {
 		t.Fatal(err)
 	}
 	p := filepath.Join(t.TempDir(), "masked.tar")

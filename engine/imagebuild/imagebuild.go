@@ -156,15 +156,23 @@ func Image(arch string, layers ...v1.Layer) (v1.Image, error) {
 	if err != nil {
 		return nil, err
 	}
+	return WithConfig(img, func(cf *v1.ConfigFile) {
+		cf.OS, cf.Architecture = "linux", arch
+		cf.Created = v1.Time{Time: epoch}
+		cf.Config.Env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+		cf.Config.Cmd = []string{"/bin/sh"}
+	})
+}
+
+// WithConfig returns img with its config changed by edit (ENV, labels,
+// history), on a copy: img itself is unchanged.
+func WithConfig(img v1.Image, edit func(*v1.ConfigFile)) (v1.Image, error) {
 	cf, err := img.ConfigFile()
 	if err != nil {
 		return nil, err
 	}
 	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture = "linux", arch
-	cf.Created = v1.Time{Time: epoch}
-	cf.Config.Env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
-	cf.Config.Cmd = []string{"/bin/sh"}
+	edit(cf)
 	return mutate.ConfigFile(img, cf)
 }
 

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
 	"github.com/docker-scan/docker-scan/engine/analyze"
 	"github.com/docker-scan/docker-scan/engine/cache"
@@ -197,11 +196,10 @@ func TestSecretsAcrossLayers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cf, _ := v1img.ConfigFile()
-	cf = cf.DeepCopy()
-	cf.Config.Env = append(cf.Config.Env, "STRIPE_KEY=sk_live_51aB3dE5fG7hI9jK1lM3nO5pQ7")
-	cf.History = []v1.History{{CreatedBy: "RUN |1 NPM_TOKEN=npm_aB3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW3xY5 /bin/sh -c npm ci"}}
-	v1img, err = mutate.ConfigFile(v1img, cf)
+	v1img, err = imagebuild.WithConfig(v1img, func(cf *v1.ConfigFile) {
+		cf.Config.Env = append(cf.Config.Env, "STRIPE_KEY=sk_live_51aB3dE5fG7hI9jK1lM3nO5pQ7")
+		cf.History = []v1.History{{CreatedBy: "RUN |1 NPM_TOKEN=npm_aB3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW3xY5 /bin/sh -c npm ci"}}
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
