@@ -15,7 +15,7 @@ DEMO_IMAGE := testdata/demo/demo-image.tar
 DEMO_CACHE := testdata/demo/cache
 DEMO_DB := $(DEMO_CACHE)/db/trivy.db
 
-.PHONY: all build install image demo demo-image demo-db test unit lint bench fuzz clean
+.PHONY: all build install image demo demo-image demo-db test unit e2e lint bench fuzz clean
 
 all: build
 
@@ -53,13 +53,57 @@ demo: install demo-image demo-db
 		echo "+ docker-scan $(DEMO_ARGS) (no docker CLI found)"; $(PLUGIN_DIR)/docker-scan $(DEMO_ARGS); \
 	fi
 
-# Everything CI runs: format, vet, staticcheck, then every test, the
-# end-to-end ones included (they need root, debootstrap and the docker CLI;
-# outside CI they skip with a message when those are missing).
-test: lint unit
+# Tests, in two tiers.
+#
+#   make unit   go test -short: no daemon, no root, no network, no slow
+#               cross-compile; about a minute with warm Go caches.
+#   make e2e    the end-to-end tests, and only those: real dockerd,
+#               containerd and Podman, debootstrap and apt in a chroot,
+#               Compose, npm and Debian packages, Go cross-compiles, and
+#               the slowest adversarial-input tests.
+#   make test   lint, unit, then e2e: every test once. This is what CI runs
+#               (.ci/run), where a missing daemon or tool fails a test
+#               instead of skipping it.
+#
+# How a test lands in a tier: an end-to-end test calls testenv.E2E (the
+# daemon starters in runtime/daemontest and the cache helpers that fetch
+# do it for their callers), which skips it under -short; so does
+# testenv.Slow, for the few adversarial-input tests that take several
+# seconds each. `make e2e` runs without -short and selects the tests by
+# name with E2E_TEST_NAMES below, so the unit tests are not run a second
+# time. The list cannot fall behind: both tiers pass it to the tests in
+# DOCKER_SCAN_E2E_TESTS, and E2E and Slow fail a test that -short would
+# skip but the list does not name. (A test that builds a Go program with
+# modules is in the list but also runs under -short when the module cache
+# has what it needs: it costs a second or two.)
+#
+# Scratch state is per run (t.TempDir, os.MkdirTemp, daemons on their own
+# sockets), so two runs on one machine do not collide. What the tests
+# download or build once per machine (the Debian roots, Compose, Go
+# binaries, npm and Debian packages, benchmark images) is kept in
+# ~/.cache/docker-scan-test/<name>-<version>/ ($XDG_CACHE_HOME is
+# honoured): a second run needs no network. Delete it to start over.
+E2E_TEST_NAMES := \
+	TestAlpineMatchesApk TestDebianMatchesDpkgQuery TestDebianSourceMatching \
+	TestSecretsQuietOnDebianImage TestRealLanguageFiles TestRealThirdPartyCode \
+	TestLanguagePackages TestGoldenLanguages TestGoBinary TestGoBinaryFormats \
+	TestComposeSidecarGate TestComposeProviderGate TestComposeScanCLI TestCLIHooks \
+	TestDockerEngineSource TestInterruptRemovesTempFiles TestStandaloneUsesDockerContext \
+	TestDockerEngineSizeAndExportProgress TestContainerdSource TestPodmanSource TestRuntimeAll \
+	TestHostileLayersManyLayers TestHostileLayersLongPaths TestHostileLayersTimeout \
+	TestHostileLayersGzipBombInput TestHostileDBCorruptScanCache TestHostileDBCorruptTrivyDB \
+	TestHostileOutputMillionPackageDpkg TestHostileSecretTimeout TestCachedUnmountsBeforeRemoving
+empty :=
+space := $(empty) $(empty)
+export DOCKER_SCAN_E2E_TESTS := ^($(subst $(space),|,$(strip $(E2E_TEST_NAMES))))$$
+
+test: lint unit e2e
 
 unit:
-	go test -count=1 -timeout 40m ./...
+	go test -short -count=1 -timeout 15m ./...
+
+e2e:
+	go test -count=1 -timeout 60m -run '$(DOCKER_SCAN_E2E_TESTS)' ./...
 
 lint:
 	@bad=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$bad" ]; then echo "gofmt would change:"; echo "$$bad"; exit 1; fi

@@ -12,17 +12,24 @@ import (
 
 	"github.com/docker-scan/docker-scan/engine/imagebuild"
 	"github.com/docker-scan/docker-scan/engine/scan"
+	"github.com/docker-scan/docker-scan/engine/testenv"
 	"github.com/docker-scan/docker-scan/engine/types"
 )
 
-// benchStackLayer is one generated gzip layer, kept under the temp dir
+// benchStackLayer is one generated gzip layer, kept in the test cache
 // between runs.
 func benchStackLayer(b *testing.B, name string, seed, files int) (types.Layer, int64) {
 	b.Helper()
-	dir := filepath.Join(os.TempDir(), "docker-scan-bench-compose-v1")
-	os.MkdirAll(dir, 0o755)
-	p := filepath.Join(dir, name+".tar.gz")
-	n, err := imagebuild.CachedGzipTar(p, imagebuild.BenchLayerFill(seed, files))
+	fill := imagebuild.BenchLayerFill(seed, files)
+	dir, err := testenv.Cached("bench-compose-"+name, fmt.Sprintf("v1-%d-%d", seed, files), func(dir string) error {
+		_, err := imagebuild.CachedGzipTar(filepath.Join(dir, "layer.tar.gz"), fill)
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := filepath.Join(dir, "layer.tar.gz")
+	n, err := imagebuild.CachedGzipTar(p, fill)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/docker-scan/docker-scan/engine/imagebuild"
+	"github.com/docker-scan/docker-scan/engine/testenv"
 	"github.com/docker-scan/docker-scan/engine/types"
 	"github.com/docker-scan/docker-scan/runtime"
 	"github.com/docker-scan/docker-scan/runtime/daemontest"
@@ -27,16 +28,16 @@ import (
 const composeVersion = "v2.40.3"
 
 // installCompose builds Compose v2 from the Go module proxy (once per
-// machine, kept under the temp dir: 3-5 minutes cold) and installs it next
+// machine, kept in the test cache: 3-5 minutes cold) and installs it next
 // to the plugin in the test DOCKER_CONFIG.
 func installCompose(t *testing.T) {
 	t.Helper()
+	testenv.E2E(t, "builds Compose v2 from the module proxy")
 	dst := filepath.Join(dockerConfig, "cli-plugins", "docker-compose")
 	if _, err := os.Stat(dst); err == nil {
 		return
 	}
-	cached := filepath.Join(os.TempDir(), "docker-scan-e2e", "compose-"+composeVersion, "docker-compose")
-	if _, err := os.Stat(cached); err != nil {
+	dir, err := testenv.Cached("compose", composeVersion, func(dir string) error {
 		t.Logf("building Compose %s from the module proxy (minutes, once per machine)", composeVersion)
 		env := append(os.Environ(), "GOFLAGS=-mod=mod", "CGO_ENABLED=0")
 		dl := exec.Command("go", "mod", "download", "-json", "github.com/docker/compose/v2@"+composeVersion)
@@ -45,21 +46,21 @@ func installCompose(t *testing.T) {
 		need(t, err == nil, "the Go module proxy for github.com/docker/compose/v2 ("+string(out)+")")
 		var mod struct{ Dir string }
 		if err := json.Unmarshal(out, &mod); err != nil || mod.Dir == "" {
-			t.Fatalf("go mod download: %v: %s", err, out)
+			return fmt.Errorf("go mod download: %v: %s", err, out)
 		}
-		os.MkdirAll(filepath.Dir(cached), 0o755)
 		// go install refuses the module (exclude directives): build it in
 		// place.
-		build := exec.Command("go", "build", "-o", cached+".partial", "./cmd")
+		build := exec.Command("go", "build", "-o", filepath.Join(dir, "docker-compose"), "./cmd")
 		build.Dir, build.Env = mod.Dir, env
 		if out, err := build.CombinedOutput(); err != nil {
-			t.Fatalf("building Compose: %v\n%s", err, tail(out, 3000))
+			return fmt.Errorf("building Compose: %v\n%s", err, tail(out, 3000))
 		}
-		if err := os.Rename(cached+".partial", cached); err != nil {
-			t.Fatal(err)
-		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err := os.Symlink(cached, dst); err != nil && !errors.Is(err, os.ErrExist) {
+	if err := os.Symlink(filepath.Join(dir, "docker-compose"), dst); err != nil && !errors.Is(err, os.ErrExist) {
 		t.Fatal(err)
 	}
 }

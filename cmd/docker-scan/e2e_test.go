@@ -2,9 +2,12 @@ package main
 
 // End-to-end tests: the real binary, installed as a Docker CLI plugin in a
 // temporary DOCKER_CONFIG and run through the real `docker` CLI, on images
-// built from real root filesystems. Outside CI a missing tool (docker,
-// debootstrap, root for chroot) skips a test with a message; in CI (CI set)
-// it fails it.
+// built from real root filesystems. Those that need a daemon, root,
+// debootstrap or the network are end-to-end (testenv.E2E): -short skips
+// them. Outside CI a missing tool (docker, debootstrap, root for chroot)
+// skips a test with a message; in CI (CI set) it fails it. Scratch state
+// is per run (t.TempDir, os.MkdirTemp); what is downloaded or built once
+// per machine is in the shared test cache (testenv.Cached).
 
 import (
 	"bufio"
@@ -22,6 +25,7 @@ import (
 	"github.com/package-url/packageurl-go"
 
 	"github.com/docker-scan/docker-scan/engine/imagebuild"
+	"github.com/docker-scan/docker-scan/engine/testenv"
 	"github.com/docker-scan/docker-scan/engine/types"
 )
 
@@ -123,6 +127,7 @@ func TestPluginIsListedAndHelps(t *testing.T) {
 // TestAlpineMatchesApk scans the official Alpine 3.20.3 minirootfs and
 // compares with what apk itself lists for the same root.
 func TestAlpineMatchesApk(t *testing.T) {
+	testenv.E2E(t, "runs apk chrooted, as root")
 	rootfs := sharedTestdata(t, "alpine/alpine-minirootfs-3.20.3-x86_64.tar.gz")
 	need(t, os.Geteuid() == 0, "root (apk runs chrooted into the Alpine root)")
 	need(t, runtime.GOARCH == "amd64", "an amd64 machine to run Alpine's x86_64 apk")
@@ -170,6 +175,7 @@ func TestAlpineMatchesApk(t *testing.T) {
 // TestDebianMatchesDpkgQuery scans a Debian bookworm root made by
 // debootstrap and compares with dpkg-query on the same root.
 func TestDebianMatchesDpkgQuery(t *testing.T) {
+	testenv.E2E(t, "debootstrap, as root, from Debian's archive")
 	need(t, haveCommand("debootstrap"), "debootstrap (apt-get install debootstrap)")
 	need(t, os.Geteuid() == 0, "root for debootstrap")
 	root := debianRoot(t)
@@ -252,33 +258,28 @@ func imageArchive(t *testing.T, rootfsTar, tag string) string {
 	return p
 }
 
-// debianRoot makes (once per machine: it is kept under the temp dir) a
+// debianMinbaseVersion names the minbase root in the test cache: change
+// it when the way the root is made changes.
+const debianMinbaseVersion = "bookworm-v1"
+
+// debianRoot makes (once per machine: it is kept in the test cache) a
 // minimal Debian bookworm root with debootstrap.
 func debianRoot(t *testing.T) string {
 	t.Helper()
-	root := filepath.Join(os.TempDir(), "docker-scan-e2e", "bookworm-minbase")
-	if _, err := os.Stat(filepath.Join(root, ".complete")); err == nil {
-		return root
-	}
-	partial := root + ".partial"
-	os.RemoveAll(partial)
-	if err := os.MkdirAll(filepath.Dir(root), 0o755); err != nil {
+	testenv.E2E(t, "debootstrap, as root, from Debian's archive")
+	dir, err := testenv.Cached("debian-minbase", debianMinbaseVersion, func(dir string) error {
+		mirror := debianMirror()
+		t.Logf("debootstrap --variant=minbase bookworm from %s (about a minute)", mirror)
+		cmd := exec.Command("debootstrap", "--variant=minbase", "bookworm", filepath.Join(dir, "root"), mirror)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("debootstrap: %v\n%s", err, tail(out, 2000))
+		}
+		return nil
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
-	mirror := debianMirror()
-	t.Logf("debootstrap --variant=minbase bookworm from %s (about a minute)", mirror)
-	cmd := exec.Command("debootstrap", "--variant=minbase", "bookworm", partial, mirror)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("debootstrap: %v\n%s", err, tail(out, 2000))
-	}
-	os.RemoveAll(root)
-	if err := os.Rename(partial, root); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(root, ".complete"), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return root
+	return filepath.Join(dir, "root")
 }
 
 // debianMirror is the Debian archive apt is configured with here.

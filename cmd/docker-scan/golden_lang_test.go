@@ -11,13 +11,14 @@ import (
 	"testing"
 
 	"github.com/docker-scan/docker-scan/engine/imagebuild"
+	"github.com/docker-scan/docker-scan/engine/testenv"
 )
 
 // TestGoldenLanguages scans one image holding packages of every
 // ecosystem, at versions just below and at their fixes, against the
 // fixture DB of real GitHub advisories (testdata/db/languages.yaml).
 func TestGoldenLanguages(t *testing.T) {
-	goBin, err := imagebuild.GoBinary(t.TempDir(), "golang.org/x/text@v0.3.5")
+	goBin, err := testenv.GoBinary(t, nil, "golang.org/x/text@v0.3.5")
 	need(t, err == nil, fmt.Sprintf("a Go toolchain and the module proxy (%v)", err))
 	goBytes, _ := os.ReadFile(goBin)
 	rustBin, err := imagebuild.RustAuditableBinary(t.TempDir(), `{"packages":[{"name":"rtool","version":"0.3.0","source":"local","root":true,"dependencies":[1]},{"name":"smallvec","version":"1.6.1","source":"crates.io"}]}`)
@@ -62,7 +63,7 @@ func TestGoldenLanguages(t *testing.T) {
 		t.Fatal(err)
 	}
 	cache := fixtureCache(t, "../../testdata/db/languages.yaml", "../../testdata/db/alpine-3.14.yaml")
-	r := scanCLI(t, "image", "langs:1", "--input", archive, "--cache-dir", cache, "--skip-db-update", "--quiet", "--format", "json", "--scanners", "vuln")
+	r := scanCLI(t, "image", "langs:1", "--input", archive, "--cache-dir", cache, "--skip-db-update", "--quiet", "--format", "json", "--scanners", "vuln", "--list-all-pkgs")
 	if r.exit != 0 {
 		t.Fatalf("exit %d: %s", r.exit, r.stderr)
 	}

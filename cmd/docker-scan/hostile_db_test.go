@@ -21,6 +21,7 @@ import (
 	"github.com/docker-scan/docker-scan/engine/analyze/lang/hostilebin"
 	"github.com/docker-scan/docker-scan/engine/db/dbtest"
 	"github.com/docker-scan/docker-scan/engine/imagebuild"
+	"github.com/docker-scan/docker-scan/engine/testenv"
 )
 
 // h3Image writes a docker save archive of one layer holding files.
@@ -129,6 +130,7 @@ func h3Variants(good []byte) map[string][]byte {
 // says what to do, or (damage on a page no lookup reads) a report; never
 // a crash.
 func TestHostileDBCorruptTrivyDB(t *testing.T) {
+	testenv.Slow(t, "scans against many damaged vulnerability DBs")
 	base := h3Cache(t)
 	good, err := os.ReadFile(filepath.Join(base, "db", "trivy.db"))
 	if err != nil {
@@ -180,6 +182,7 @@ func h3ScanCache(t *testing.T, img string) (string, []byte) {
 // the scan reports as usual, warns once, moves the file aside, and the
 // next scan uses a new cache.
 func TestHostileDBCorruptScanCache(t *testing.T) {
+	testenv.Slow(t, "scans against many damaged scan caches")
 	img := alpineDemoArchive(t)
 	_, good := h3ScanCache(t, img)
 	for name, raw := range h3Variants(good) {

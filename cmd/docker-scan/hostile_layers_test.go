@@ -24,6 +24,7 @@ import (
 	"github.com/ulikunitz/xz"
 
 	"github.com/docker-scan/docker-scan/engine/imagebuild"
+	"github.com/docker-scan/docker-scan/engine/testenv"
 	"github.com/docker-scan/docker-scan/engine/types"
 )
 
@@ -294,6 +295,7 @@ func repeatedLayer(t *testing.T, head []imagebuild.File, entry *tar.Header, body
 // of memory) and 20,000 of 64 KiB (used to run past 300 s). They are
 // skipped and counted in one analysis issue.
 func TestHostileLayersLongPaths(t *testing.T) {
+	testenv.Slow(t, "21,000 entries with paths past PATH_MAX")
 	for _, c := range []struct {
 		name         string
 		files, bytes int
@@ -344,6 +346,7 @@ func TestHostileLayersBzip2AndXZ(t *testing.T) {
 
 // An image of 100,000 (empty) layers: the bookkeeping must stay linear.
 func TestHostileLayersManyLayers(t *testing.T) {
+	testenv.Slow(t, "an image of 100,000 layers, scanned twice")
 	dir := t.TempDir()
 	var layers []saveLayer
 	for i := range 100_000 {
@@ -380,6 +383,7 @@ func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 // A 10 MB gzipped --input that inflates to 10 GB stops at its budget
 // instead of filling the disk, and leaves no temp file behind.
 func TestHostileLayersGzipBombInput(t *testing.T) {
+	testenv.Slow(t, "a 10 MB input that inflates to 10 GB")
 	dir := t.TempDir()
 	member := gzipOfZeros(1 << 30) // about 1 MB
 	f, err := os.Create(filepath.Join(dir, "bomb.tar.gz"))
@@ -401,6 +405,7 @@ func TestHostileLayersGzipBombInput(t *testing.T) {
 // A layer of one 8 GiB file of zeros (8 MB of gzip): reading, draining
 // and hashing it stop when --timeout passes.
 func TestHostileLayersTimeout(t *testing.T) {
+	testenv.Slow(t, "an 8 GiB layer read until --timeout")
 	dir := t.TempDir()
 	const size = 8 << 30
 	var head bytes.Buffer

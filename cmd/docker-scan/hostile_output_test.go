@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/docker-scan/docker-scan/engine/imagebuild"
+	"github.com/docker-scan/docker-scan/engine/testenv"
 	"github.com/docker-scan/docker-scan/engine/types"
 )
 
@@ -315,6 +316,7 @@ func TestHostileOutputMergeBomb(t *testing.T) {
 }
 
 func TestHostileOutputMillionPackageDpkg(t *testing.T) {
+	testenv.Slow(t, "a dpkg database of a million packages")
 	var status strings.Builder
 	for i := range 1_000_000 {
 		fmt.Fprintf(&status, "Package: p%d\nStatus: install ok installed\nVersion: 1\n\n", i)

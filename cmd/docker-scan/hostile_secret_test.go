@@ -18,6 +18,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/docker-scan/docker-scan/engine/imagebuild"
+	"github.com/docker-scan/docker-scan/engine/testenv"
 	"github.com/docker-scan/docker-scan/engine/types"
 )
 
@@ -261,6 +262,7 @@ func TestHostileSecretComposeEnv(t *testing.T) {
 // the secret pass its full budget (about 0.5 s of CPU per file here, 12 s
 // in all) close to the limit.
 func TestHostileSecretTimeout(t *testing.T) {
+	testenv.Slow(t, "a secret scan of 12 s of CPU stopped by --timeout")
 	// Every rule keyword, over and over: each file makes every rule's
 	// regex want all of it, which the per-file budget cuts short.
 	var every strings.Builder

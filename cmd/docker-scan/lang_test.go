@@ -13,13 +13,14 @@ import (
 	"testing"
 
 	"github.com/docker-scan/docker-scan/engine/imagebuild"
+	"github.com/docker-scan/docker-scan/engine/testenv"
 )
 
 // TestLanguagePackages: Node.js and Python packages found in an image,
 // grouped per language, matched against GitHub advisories, the ones a
 // dpkg package owns left to it, and --pkg-types obeyed.
 func TestLanguagePackages(t *testing.T) {
-	goBin, err := imagebuild.GoBinary(t.TempDir(), "golang.org/x/text@v0.3.5")
+	goBin, err := testenv.GoBinary(t, nil, "golang.org/x/text@v0.3.5")
 	need(t, err == nil, fmt.Sprintf("a Go toolchain and the module proxy to build a Go binary (%v)", err))
 	goBinBytes, err := os.ReadFile(goBin)
 	if err != nil {
@@ -48,7 +49,7 @@ func TestLanguagePackages(t *testing.T) {
 		t.Fatal(err)
 	}
 	cache := fixtureCache(t, "../../testdata/db/languages.yaml", "../../testdata/db/debian-12.yaml")
-	base := []string{"image", "--input", archive, "--cache-dir", cache, "--skip-db-update", "--quiet", "--format", "json", "--scanners", "vuln"}
+	base := []string{"image", "--input", archive, "--cache-dir", cache, "--skip-db-update", "--quiet", "--format", "json", "--scanners", "vuln", "--list-all-pkgs"}
 	r := scanCLI(t, base...)
 	if r.exit != 0 {
 		t.Fatalf("exit %d: %s", r.exit, r.stderr)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/docker-scan/docker-scan/engine/imagebuild"
+	"github.com/docker-scan/docker-scan/engine/testenv"
 )
 
 // TestRealLanguageFiles scans files that real package managers wrote: a
@@ -16,30 +18,13 @@ import (
 // liblog4j2-java ship, copied where an application (not dpkg) would own
 // them.
 func TestRealLanguageFiles(t *testing.T) {
+	testenv.E2E(t, "npm install and apt-get download, from the npm registry and Debian's archive")
 	need(t, haveCommand("npm"), "npm")
 	need(t, haveCommand("apt-get") && haveCommand("dpkg-deb"), "apt-get and dpkg-deb")
+	fetched := realLanguagePackages(t)
 	work := t.TempDir()
-	app := filepath.Join(work, "app")
-	os.MkdirAll(app, 0o755)
-	npm := exec.Command("npm", "install", "--no-audit", "--no-fund", "--ignore-scripts", "minimist@1.2.0", "lodash@4.17.20")
-	npm.Dir = app
-	if out, err := npm.CombinedOutput(); err != nil {
-		need(t, false, "the npm registry ("+strings.TrimSpace(string(tail(out, 300)))+")")
-	}
-	debs := filepath.Join(work, "debs")
-	os.MkdirAll(debs, 0o755)
-	get := exec.Command("apt-get", "download", "python3-urllib3", "liblog4j2-java")
-	get.Dir = debs
-	if out, err := get.CombinedOutput(); err != nil {
-		need(t, false, "Debian's archive for apt-get download ("+strings.TrimSpace(string(tail(out, 300)))+")")
-	}
-	root := filepath.Join(work, "root")
-	entries, _ := os.ReadDir(debs)
-	for _, e := range entries {
-		if out, err := exec.Command("dpkg-deb", "-x", filepath.Join(debs, e.Name()), root).CombinedOutput(); err != nil {
-			t.Fatalf("dpkg-deb: %v\n%s", err, out)
-		}
-	}
+	app := filepath.Join(fetched, "app")
+	root := filepath.Join(fetched, "root")
 	egg, _ := filepath.Glob(filepath.Join(root, "usr/lib/python3/dist-packages/urllib3-*.egg-info"))
 	jars, _ := filepath.Glob(filepath.Join(root, "usr/share/java/log4j-core.jar"))
 	if len(egg) != 1 || len(jars) != 1 {
@@ -60,7 +45,7 @@ func TestRealLanguageFiles(t *testing.T) {
 	archive := imageArchive(t, layerTar, "app:real")
 
 	cache := fixtureCache(t, "../../testdata/db/languages.yaml")
-	r := scanCLI(t, "image", "--input", archive, "--cache-dir", cache, "--skip-db-update", "--quiet", "--format", "json", "--scanners", "vuln")
+	r := scanCLI(t, "image", "--input", archive, "--cache-dir", cache, "--skip-db-update", "--quiet", "--format", "json", "--scanners", "vuln", "--list-all-pkgs")
 	if r.exit != 0 {
 		t.Fatalf("exit %d: %s", r.exit, r.stderr)
 	}
@@ -91,6 +76,43 @@ func TestRealLanguageFiles(t *testing.T) {
 	if len(java) == 0 || !strings.HasPrefix(strings.Join(java, ","), "org.apache.logging.log4j:log4j-core@2.") {
 		t.Errorf("log4j-core not found in Debian's jar: %v", java)
 	}
+}
+
+// realLanguageVersion names the fetched packages in the test cache: change
+// it with the package list below.
+const realLanguageVersion = "v1"
+
+// realLanguagePackages fetches (once per machine: they are kept in the
+// test cache) the npm packages into app/node_modules and Debian's
+// python3-urllib3 and liblog4j2-java, unpacked, into root.
+func realLanguagePackages(t *testing.T) string {
+	t.Helper()
+	dir, err := testenv.Cached("real-language-files", realLanguageVersion, func(dir string) error {
+		app := filepath.Join(dir, "app")
+		os.MkdirAll(app, 0o755)
+		npm := exec.Command("npm", "install", "--no-audit", "--no-fund", "--ignore-scripts", "minimist@1.2.0", "lodash@4.17.20")
+		npm.Dir = app
+		if out, err := npm.CombinedOutput(); err != nil {
+			need(t, false, "the npm registry ("+strings.TrimSpace(string(tail(out, 300)))+")")
+		}
+		debs := t.TempDir()
+		get := exec.Command("apt-get", "download", "python3-urllib3", "liblog4j2-java")
+		get.Dir = debs
+		if out, err := get.CombinedOutput(); err != nil {
+			need(t, false, "Debian's archive for apt-get download ("+strings.TrimSpace(string(tail(out, 300)))+")")
+		}
+		entries, _ := os.ReadDir(debs)
+		for _, e := range entries {
+			if out, err := exec.Command("dpkg-deb", "-x", filepath.Join(debs, e.Name()), filepath.Join(dir, "root")).CombinedOutput(); err != nil {
+				return fmt.Errorf("dpkg-deb: %v\n%s", err, out)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 func copyTree(t *testing.T, src, dst string) {

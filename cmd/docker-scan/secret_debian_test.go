@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/docker-scan/docker-scan/engine/imagebuild"
+	"github.com/docker-scan/docker-scan/engine/testenv"
 	"github.com/docker-scan/docker-scan/engine/types"
 )
 
@@ -69,6 +70,7 @@ func plantedFiles() ([]imagebuild.File, []plantedSecret) {
 // the secret scanner alone: every finding must be in a planted file, and
 // every planted secret must be found.
 func TestSecretsQuietOnDebianImage(t *testing.T) {
+	testenv.E2E(t, "debootstrap and apt-get in a chroot, as root, and npm install, from Debian's archive and the npm registry")
 	need(t, os.Geteuid() == 0, "root (apt-get runs chrooted into the Debian root)")
 	need(t, haveCommand("debootstrap"), "debootstrap (apt-get install debootstrap)")
 	need(t, haveCommand("npm"), "npm (apt-get install npm)")
@@ -161,19 +163,13 @@ func fileSize(p string) string {
 	return fmt.Sprintf("%d MB", fi.Size()>>20)
 }
 
-// debianAppCacheDir is where the root and its image archives are kept.
-func debianAppCacheDir(t *testing.T) string {
-	t.Helper()
-	home, err := os.UserHomeDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return filepath.Join(home, ".cache", "docker-scan-test", "debian-app-v1")
-}
+// debianAppVersion names the application root in the test cache: change
+// it when the packages or the way the root is made change.
+const debianAppVersion = "v1"
 
 // debianAppArchive writes (once per machine and set of planted files: it
-// is kept beside the root) the image as a docker save archive: the root
-// as one layer, the planted files as a second.
+// is kept in the cache entry, beside the root) the image as a docker save
+// archive: the root as one layer, the planted files as a second.
 func debianAppArchive(t *testing.T, root string, planted []imagebuild.File) string {
 	t.Helper()
 	dir := filepath.Dir(root)
@@ -204,12 +200,10 @@ func debianAppArchive(t *testing.T, root string, planted []imagebuild.File) stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	partial := archive + ".partial"
-	defer os.Remove(partial)
-	if err := imagebuild.WriteDockerArchive(partial, "debian-app:bookworm", img); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(partial, archive); err != nil {
+	err = testenv.WriteFileAtomic(archive, func(tmp string) error {
+		return imagebuild.WriteDockerArchive(tmp, "debian-app:bookworm", img)
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	os.Remove(layerTar)
@@ -217,30 +211,29 @@ func debianAppArchive(t *testing.T, root string, planted []imagebuild.File) stri
 	return archive
 }
 
-// debianAppRoot builds (once per machine: it is kept under
-// ~/.cache/docker-scan-test/debian-app-v1/, built in .partial and marked
-// .complete when done) the application root: a copy of the minbase root,
-// Debian packages installed with apt-get in a chroot, a venv, and an npm
-// tree in /app installed with the host's npm.
+// debianAppRoot builds (once per machine: it is kept in the test cache
+// as debian-app-<debianAppVersion>/root) the application root: a copy of
+// the minbase root, Debian packages installed with apt-get in a chroot, a
+// venv, and an npm tree in /app installed with the host's npm.
 func debianAppRoot(t *testing.T) string {
 	t.Helper()
-	dir := debianAppCacheDir(t)
-	root := filepath.Join(dir, "root")
-	if _, err := os.Stat(filepath.Join(dir, ".complete")); err == nil {
-		return root
-	}
 	minbase := debianRoot(t)
-	begin := time.Now()
-	partial := filepath.Join(dir, ".partial")
-	// Anything left by an interrupted build goes, mounts first: never
-	// remove a tree with the host's /dev bound into it.
-	unmountUnder(dir)
-	if m := mountsUnder(dir); len(m) > 0 {
-		t.Fatalf("still mounted from an earlier build, unmount by hand: %v", m)
-	}
-	if err := os.RemoveAll(dir); err != nil {
+	dir, err := testenv.Cached("debian-app", debianAppVersion, func(dir string) error {
+		buildDebianAppRoot(t, minbase, dir)
+		return nil
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
+	return filepath.Join(dir, "root")
+}
+
+// buildDebianAppRoot builds the application root in dir/root (dir is
+// private to this run until the cache puts it in place).
+func buildDebianAppRoot(t *testing.T, minbase, dir string) {
+	t.Helper()
+	begin := time.Now()
+	partial := filepath.Join(dir, "root")
 	if err := os.MkdirAll(partial, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +251,6 @@ func debianAppRoot(t *testing.T) string {
 		t.Logf("%s: %v", what, time.Since(start).Round(time.Millisecond))
 	}
 	run("copy the minbase root", false, exec.Command("cp", "-a", minbase+"/.", partial))
-	os.Remove(filepath.Join(partial, ".complete"))
 
 	mirror := debianMirror()
 	sources := fmt.Sprintf("deb %s bookworm main\ndeb %s bookworm-updates main\n", mirror, mirror)
@@ -336,14 +328,7 @@ func debianAppRoot(t *testing.T) string {
 	npm.Dir = app
 	run("npm install "+strings.Join(debianAppNPM, " "), true, npm)
 
-	if err := os.Rename(partial, root); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, ".complete"), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
 	t.Logf("Debian application root built in %v", time.Since(begin).Round(time.Second))
-	return root
 }
 
 // debianAppServer is the application's own code: it reads its secrets
@@ -383,32 +368,6 @@ func unmount(target string) error {
 		return fmt.Errorf("umount %s: %v: %s; %s", target, err, out, out2)
 	}
 	return nil
-}
-
-// unmountUnder unmounts whatever an interrupted build left mounted under
-// dir, deepest first.
-func unmountUnder(dir string) {
-	targets := mountsUnder(dir)
-	sort.Sort(sort.Reverse(sort.StringSlice(targets)))
-	for _, m := range targets {
-		unmount(m)
-	}
-}
-
-// mountsUnder lists the mount points at or under dir.
-func mountsUnder(dir string) []string {
-	b, err := os.ReadFile("/proc/self/mounts")
-	if err != nil {
-		return nil
-	}
-	var targets []string
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) > 1 && (f[1] == dir || strings.HasPrefix(f[1], dir+"/")) {
-			targets = append(targets, f[1])
-		}
-	}
-	return targets
 }
 
 func isMounted(target string) bool {

@@ -12,15 +12,23 @@ import (
 	"testing"
 
 	"github.com/docker-scan/docker-scan/engine/imagebuild"
+	"github.com/docker-scan/docker-scan/engine/testenv"
 	"github.com/docker-scan/docker-scan/engine/types"
 )
 
 // benchLangLayer is one gzip layer with a node_modules tree of 30,000
 // files (3,000 packages of 10 files) and 200 jars, generated once per
-// machine under the temp dir.
+// machine in the test cache.
 func benchLangLayer(b *testing.B) (types.Layer, int64) {
 	b.Helper()
-	p := filepath.Join(os.TempDir(), "docker-scan-bench-lang-v1.tar.gz")
+	dir, err := testenv.Cached("bench-lang-layer", "v1", func(dir string) error {
+		_, err := imagebuild.CachedGzipTar(filepath.Join(dir, "layer.tar.gz"), fillLangLayer)
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := filepath.Join(dir, "layer.tar.gz")
 	n, err := imagebuild.CachedGzipTar(p, fillLangLayer)
 	if err != nil {
 		b.Fatal(err)

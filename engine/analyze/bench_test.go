@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/docker-scan/docker-scan/engine/imagebuild"
+	"github.com/docker-scan/docker-scan/engine/testenv"
 	"github.com/docker-scan/docker-scan/engine/types"
 )
 
@@ -22,7 +23,7 @@ import (
 // files, a few .env files with (made-up) tokens, and in the first layer a
 // few large logs (some over the secret scan's size limit), mixed so that
 // it compresses about as well as real layers. It is
-// generated once per machine under the temp dir (it takes a minute) and
+// generated once per machine in the test cache (it takes a minute) and
 // reused.
 const (
 	benchLayers        = 5
@@ -32,8 +33,16 @@ const (
 
 func benchImage(b *testing.B) (layers []types.Layer, uncompressed int64, files int) {
 	b.Helper()
-	dir := filepath.Join(os.TempDir(), "docker-scan-bench-"+benchVersion)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	dir, err := testenv.Cached("bench-layers", benchVersion, func(dir string) error {
+		for i := range benchLayers {
+			p := filepath.Join(dir, fmt.Sprintf("layer%d.tar.gz", i))
+			if _, err := imagebuild.CachedGzipTar(p, imagebuild.BenchLayerFill(i, benchFilesPerLayer)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		b.Fatal(err)
 	}
 	for i := range benchLayers {

@@ -2,7 +2,6 @@ package detect
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -10,20 +9,26 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/docker-scan/docker-scan/engine/db"
+	"github.com/docker-scan/docker-scan/engine/testenv"
 	"github.com/docker-scan/docker-scan/engine/types"
 )
 
 // benchDB has 100,000 advisories: 10,000 source packages with 10 each,
-// and the details of every vulnerability. Built once per machine under the
-// temp dir.
+// and the details of every vulnerability. Built once per machine in the
+// test cache.
 func benchDB(b *testing.B) string {
 	b.Helper()
-	path := filepath.Join(os.TempDir(), "docker-scan-bench-detect-v1", db.DBFile)
-	if _, err := os.Stat(path); err == nil {
-		return path
+	dir, err := testenv.Cached("bench-detect-db", "v1", func(dir string) error {
+		return writeBenchDB(filepath.Join(dir, db.DBFile))
+	})
+	if err != nil {
+		b.Fatal(err)
 	}
-	os.MkdirAll(filepath.Dir(path), 0o755)
-	err := db.WriteDB(path, func(tx *bolt.Tx) error {
+	return filepath.Join(dir, db.DBFile)
+}
+
+func writeBenchDB(path string) error {
+	return db.WriteDB(path, func(tx *bolt.Tx) error {
 		if err := db.PutDataSource(tx, "alpine 3.19", types.DataSource{ID: "alpine", Name: "Alpine Secdb"}); err != nil {
 			return err
 		}
@@ -48,10 +53,6 @@ func benchDB(b *testing.B) string {
 		}
 		return nil
 	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return path
 }
 
 // BenchmarkDetect matches 1,000 packages (from 500 source packages, as

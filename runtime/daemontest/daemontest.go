@@ -1,7 +1,9 @@
 // Package daemontest starts real container engines for end-to-end tests,
-// each with its own state under a temp dir and stopped when the test ends.
-// Outside CI a missing engine skips the test with a message; in CI (CI set)
-// it fails it.
+// each with its own state, sockets and pidfile under a temp dir of its own
+// (so that two test runs on one machine never share or stop each other's
+// daemons) and stopped when the test ends. Under -short (`make unit`) a
+// test that starts one is skipped; otherwise, outside CI a missing engine
+// skips the test with a message; in CI (CI set) it fails it.
 package daemontest
 
 import (
@@ -18,6 +20,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/docker-scan/docker-scan/engine/testenv"
 )
 
 // need skips, or in CI fails, a test that lacks something.
@@ -55,6 +59,7 @@ type Dockerd struct {
 // or a bridge, with its own data root, and waits until it answers.
 func StartDockerd(t testing.TB) *Dockerd {
 	t.Helper()
+	testenv.E2E(t, "starts dockerd")
 	_, err := exec.LookPath("dockerd")
 	need(t, err == nil, "dockerd (apt-get install docker.io)")
 	need(t, os.Geteuid() == 0, "root to run dockerd")
@@ -187,6 +192,7 @@ type Containerd struct {
 // state and socket, and the CRI plugin disabled.
 func StartContainerd(t testing.TB) *Containerd {
 	t.Helper()
+	testenv.E2E(t, "starts containerd")
 	_, err := exec.LookPath("containerd")
 	need(t, err == nil, "containerd (apt-get install containerd)")
 	need(t, os.Geteuid() == 0, "root to run containerd")
@@ -272,6 +278,7 @@ type Podman struct {
 // storage.
 func StartPodman(t testing.TB) *Podman {
 	t.Helper()
+	testenv.E2E(t, "starts podman")
 	_, err := exec.LookPath("podman")
 	need(t, err == nil, "podman (apt-get install podman)")
 	need(t, os.Geteuid() == 0, "root to run podman with its own storage")
@@ -286,7 +293,9 @@ func StartPodman(t testing.TB) *Podman {
 }
 
 func (p *Podman) storageArgs() []string {
-	return []string{"--root", filepath.Join(p.dir, "root"), "--runroot", filepath.Join(p.dir, "run"), "--storage-driver", "vfs"}
+	// --tmpdir too: by default every Podman on the machine keeps its
+	// libpod state (locks, events) in /run/libpod.
+	return []string{"--root", filepath.Join(p.dir, "root"), "--runroot", filepath.Join(p.dir, "run"), "--tmpdir", filepath.Join(p.dir, "tmp"), "--storage-driver", "vfs"}
 }
 
 // Load loads a docker save or OCI archive through the service.

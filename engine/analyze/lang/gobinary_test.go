@@ -9,15 +9,15 @@ import (
 	"testing"
 
 	"github.com/docker-scan/docker-scan/engine/analyze/lang/hostilebin"
-	"github.com/docker-scan/docker-scan/engine/imagebuild"
+	"github.com/docker-scan/docker-scan/engine/testenv"
 	"github.com/docker-scan/docker-scan/engine/types"
 )
 
 // buildGoBinary compiles a program that depends on golang.org/x/text
-// v0.3.5 (through the module proxy).
+// v0.3.5 (through the module proxy; kept in the test cache).
 func buildGoBinary(t *testing.T) string {
 	t.Helper()
-	bin, err := imagebuild.GoBinary(t.TempDir(), "golang.org/x/text@v0.3.5")
+	bin, err := testenv.GoBinary(t, nil, "golang.org/x/text@v0.3.5")
 	if err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatal(err)
@@ -74,11 +74,10 @@ func FuzzGoBinary(f *testing.F) {
 // pointer size and byte order, with today's Go (inline build info) and
 // with Go 1.17 (pointer build info, fetched through the module proxy),
 // and checks the streamed reading against `go version -m`, Go's own
-// reader of the whole file.
+// reader of the whole file. The binaries are kept in the test cache: a
+// second run neither compiles nor downloads.
 func TestGoBinaryFormats(t *testing.T) {
-	if testing.Short() {
-		t.Skip("skipped in -short: cross-compiles eight binaries")
-	}
+	testenv.E2E(t, "cross-compiles nine binaries, with a Go 1.17 toolchain from the module proxy")
 	old := "GOTOOLCHAIN=go1.17.13"
 	for _, tc := range []struct {
 		name string
@@ -96,7 +95,7 @@ func TestGoBinaryFormats(t *testing.T) {
 		{"go1.17-macho-amd64", []string{old, "GOOS=darwin", "GOARCH=amd64"}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			bin, err := imagebuild.GoBinaryEnv(t.TempDir(), tc.env, "golang.org/x/text@v0.3.5")
+			bin, err := testenv.GoBinary(t, tc.env, "golang.org/x/text@v0.3.5")
 			if err != nil {
 				if os.Getenv("CI") != "" {
 					t.Fatal(err)

@@ -13,12 +13,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/docker-scan/docker-scan/engine/testenv"
 	"github.com/docker-scan/docker-scan/engine/types"
 )
 
 // The real-code test searches real third-party packages, fetched at test
 // time (nothing of theirs is committed) and cached under
-// ~/.cache/docker-scan-test/<name>-<version>/: Debian packages with the
+// ~/.cache/docker-scan-test/<name>-<version>/ (testenv.Cached): Debian packages with the
 // library code a Python or Perl image carries, and npm packages with
 // JavaScript and TypeScript declarations. These are the files that made
 // the generic rules report dozens of "passwords" on ordinary images.
@@ -59,30 +60,20 @@ type realFile struct {
 // fetchReal fetches (or finds cached) a package and lists its files.
 func fetchReal(t *testing.T, p realPackage) []realFile {
 	t.Helper()
-	home, err := os.UserHomeDir()
+	dir, err := testenv.Cached(p.name, p.version, func(dir string) error {
+		root := filepath.Join(dir, "root")
+		if err := os.MkdirAll(root, 0o755); err != nil {
+			return err
+		}
+		if p.npm {
+			return fetchNPM(p, dir, root)
+		}
+		return fetchDeb(p, dir, root)
+	})
 	if err != nil {
 		unavailable(t, p, err)
 	}
-	dir := filepath.Join(home, ".cache", "docker-scan-test", strings.ReplaceAll(p.name, "/", "_")+"-"+p.version)
 	root := filepath.Join(dir, "root")
-	if _, err := os.Stat(filepath.Join(dir, ".complete")); err != nil {
-		os.RemoveAll(dir)
-		if err := os.MkdirAll(root, 0o755); err != nil {
-			unavailable(t, p, err)
-		}
-		if p.npm {
-			err = fetchNPM(p, dir, root)
-		} else {
-			err = fetchDeb(p, dir, root)
-		}
-		if err != nil {
-			os.RemoveAll(dir)
-			unavailable(t, p, err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, ".complete"), nil, 0o644); err != nil {
-			unavailable(t, p, err)
-		}
-	}
 	var files []realFile
 	err = filepath.WalkDir(root, func(local string, d fs.DirEntry, err error) error {
 		if err != nil || !d.Type().IsRegular() {
@@ -261,9 +252,7 @@ const maxShapeInAppPaths = 2
 // gets no finding where images keep it, and almost no generic one even as
 // application code.
 func TestRealThirdPartyCode(t *testing.T) {
-	if testing.Short() {
-		t.Skip("fetches real packages")
-	}
+	testenv.E2E(t, "fetches real packages from Debian's archive and the npm registry")
 	a, err := NewAnalyzer(nil)
 	if err != nil {
 		t.Fatal(err)
