@@ -20,6 +20,8 @@ type table struct {
 	mergeable map[int]bool
 	// paint colours a cell's line of text (after padding is computed).
 	paint func(col int, text string) string
+	// center lists the columns whose cells are centred (headers always are).
+	center map[int]bool
 }
 
 func (t table) merged(row, col int) bool {
@@ -86,7 +88,7 @@ func (t table) write(w io.Writer) error {
 				}
 				pad := wd - width(text)
 				left := 0
-				if center {
+				if center || row >= 0 && t.center[i] {
 					left = pad / 2
 				}
 				if t.paint != nil && row >= 0 && text != "" {

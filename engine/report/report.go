@@ -19,6 +19,12 @@ type Options struct {
 	Color bool
 	// PackagesOnly: no vulnerability scan ran, so the table lists packages.
 	PackagesOnly bool
+	// Scanners that ran ("vuln", "secret"): the columns of the table
+	// summary. Nil infers them from the report.
+	Scanners []string
+	// TableModes are the parts of a table report: "summary" (one row per
+	// target) and "detailed" (each target with findings); nil is both.
+	TableModes []string
 }
 
 // Write renders r in the chosen format.

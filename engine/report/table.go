@@ -8,15 +8,40 @@ import (
 	"github.com/docker-scan/docker-scan/engine/types"
 )
 
-// writeTable prints, for each result, the target underlined, and then its
+// writeTable prints, as Trivy does, a summary of every target first, and
+// then each target that has findings: its name underlined, and its
 // vulnerabilities (or, when no vulnerability scan ran, its packages) in a
-// box table.
+// box table. A clean language target is a row of the summary, not a
+// "Total: 0" section.
 func writeTable(w io.Writer, r *types.Report, opts Options) error {
 	if len(r.Results) == 0 {
 		_, err := fmt.Fprintf(w, "%s: no OS or packages detected\n", line(r.ArtifactName))
 		return err
 	}
+	if !opts.PackagesOnly && opts.wantsTable(tableSummary) {
+		if err := summaryTable(w, r, opts); err != nil {
+			return err
+		}
+	}
+	if opts.PackagesOnly || opts.wantsTable(tableDetailed) {
+		if err := detailedTables(w, r, opts); err != nil {
+			return err
+		}
+	}
+	if len(r.Runtimes) > 0 {
+		return runtimeSummary(w, r)
+	}
+	return nil
+}
+
+// detailedTables prints each target with findings; a package listing
+// (PackagesOnly) prints every target.
+func detailedTables(w io.Writer, r *types.Report, opts Options) error {
 	for _, res := range r.Results {
+		eosl := r.Metadata.OS != nil && r.Metadata.OS.EOSL && res.Class == types.ClassOSPkg
+		if !opts.PackagesOnly && !hasFindings(res) && !eosl {
+			continue
+		}
 		if res.Class == types.ClassSecret {
 			if err := secretBlock(w, res); err != nil {
 				return err
@@ -24,7 +49,7 @@ func writeTable(w io.Writer, r *types.Report, opts Options) error {
 			continue
 		}
 		heading(w, res.Target, "=")
-		if r.Metadata.OS != nil && r.Metadata.OS.EOSL && res.Class == types.ClassOSPkg {
+		if eosl {
 			fmt.Fprintf(w, "WARNING: %s %s is no longer supported by the distribution; its vulnerabilities may go unfixed and unlisted\n", line(r.Metadata.OS.Family), line(r.Metadata.OS.Name))
 		}
 		var err error
@@ -37,10 +62,11 @@ func writeTable(w io.Writer, r *types.Report, opts Options) error {
 			return err
 		}
 	}
-	if len(r.Runtimes) > 0 {
-		return runtimeSummary(w, r)
-	}
 	return nil
+}
+
+func hasFindings(res types.Result) bool {
+	return len(res.Vulnerabilities) > 0 || len(res.Secrets) > 0 || len(res.Misconfigurations) > 0
 }
 
 // runtimeSummary says what each runtime holds under the reference and,
