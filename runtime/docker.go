@@ -67,7 +67,7 @@ func openDocker(ctx context.Context, c DockerClient, ref string, opts Options) (
 		p := opts.Platform
 		saveOpts = append(saveOpts, client.ImageSaveWithPlatforms(ocispec.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant}))
 	}
-	exp := &lazyExport{id: inspect.ID, tempDir: opts.TempDir, maxSize: exportBudget(inspect.Size), write: func(ctx context.Context, w io.Writer) error {
+	exp := &lazyExport{id: inspect.ID, name: ref, source: "docker", size: inspect.Size, tempDir: opts.TempDir, maxSize: exportBudget(inspect.Size), write: func(ctx context.Context, w io.Writer) error {
 		rc, err := c.ImageSave(ctx, []string{inspect.ID}, saveOpts...)
 		if err != nil {
 			return err
@@ -84,6 +84,7 @@ func openDocker(ctx context.Context, c DockerClient, ref string, opts Options) (
 		RepoTags:    inspect.RepoTags,
 		RepoDigests: inspect.RepoDigests,
 		Source:      "docker",
+		Size:        inspect.Size,
 		Close:       exp.Close,
 	}, nil
 }

@@ -17,8 +17,12 @@ import (
 // (docker, podman) hand out layers that call it, so that an image whose
 // layers are all cached is never exported.
 type lazyExport struct {
-	id      string
-	tempDir string
+	id string
+	// name and source say what is exported from where, for progress; size
+	// is the image size the engine reports (0 when unknown).
+	name, source string
+	size         int64
+	tempDir      string
 	// maxSize caps the export on disk (exportBudget); 0 when the engine
 	// did not say how large the image is.
 	maxSize int64
@@ -37,7 +41,7 @@ func (e *lazyExport) image(ctx context.Context) (*types.Image, error) {
 	return e.img, e.err
 }
 
-func (e *lazyExport) export(ctx context.Context) (*types.Image, error) {
+func (e *lazyExport) export(ctx context.Context) (_ *types.Image, err error) {
 	tmp, err := createTemp(e.tempDir, exportPattern)
 	if err != nil {
 		return nil, err
@@ -50,6 +54,16 @@ func (e *lazyExport) export(ctx context.Context) (*types.Image, error) {
 	var w io.Writer = iox.ContextWriter{Ctx: ctx, W: tmp}
 	if e.maxSize > 0 {
 		w = &iox.BudgetWriter{W: w, Max: e.maxSize, What: "the export"}
+	}
+	if p := exportProgressOf(ctx); p != nil {
+		name := e.name
+		if name == "" {
+			name = e.id
+		}
+		p.ExportStarted(name, e.source, e.size)
+		cw := &countingWriter{w: w, p: p}
+		w = cw
+		defer func() { p.ExportDone(name, cw.n, err) }()
 	}
 	if err := e.write(ctx, w); err != nil {
 		if errors.Is(err, iox.ErrBudget) {
@@ -113,4 +127,45 @@ func (e *lazyExport) layers(ctx context.Context, diffIDs []string) []types.Layer
 		})
 	}
 	return out
+}
+
+// ExportProgress hears how an engine's export of an image advances, for a
+// caller that shows it. ExportWrote is called once per write of the
+// engine's stream and must return quickly.
+type ExportProgress interface {
+	// ExportStarted: image is being exported from source; size is what
+	// the engine says the image holds (0 when it does not say).
+	ExportStarted(image, source string, size int64)
+	// ExportWrote: n more bytes of the export arrived.
+	ExportWrote(n int64)
+	// ExportDone: the export of image ended after written bytes, err says
+	// why when it failed.
+	ExportDone(image string, written int64, err error)
+}
+
+type exportProgressKey struct{}
+
+// WithExportProgress makes the exports of the images opened under ctx
+// (docker, podman: made when a layer is first read) report to p.
+func WithExportProgress(ctx context.Context, p ExportProgress) context.Context {
+	return context.WithValue(ctx, exportProgressKey{}, p)
+}
+
+func exportProgressOf(ctx context.Context) ExportProgress {
+	p, _ := ctx.Value(exportProgressKey{}).(ExportProgress)
+	return p
+}
+
+// countingWriter counts what passes through it for ExportProgress.
+type countingWriter struct {
+	w io.Writer
+	p ExportProgress
+	n int64
+}
+
+func (c *countingWriter) Write(b []byte) (int, error) {
+	n, err := c.w.Write(b)
+	c.n += int64(n)
+	c.p.ExportWrote(int64(n))
+	return n, err
 }

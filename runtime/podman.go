@@ -74,7 +74,7 @@ func openPodman(ctx context.Context, ref string, opts Options) (*enginetypes.Ima
 		id = "sha256:" + id
 	}
 	format := "docker-archive"
-	exp := &lazyExport{id: report.ID, tempDir: opts.TempDir, maxSize: exportBudget(report.Size), write: func(_ context.Context, w io.Writer) error {
+	exp := &lazyExport{id: report.ID, name: ref, source: "podman", size: report.Size, tempDir: opts.TempDir, maxSize: exportBudget(report.Size), write: func(_ context.Context, w io.Writer) error {
 		return images.Export(conn, []string{report.ID}, w, &images.ExportOptions{Format: &format})
 	}}
 	var diffIDs []string
@@ -89,6 +89,7 @@ func openPodman(ctx context.Context, ref string, opts Options) (*enginetypes.Ima
 		RepoTags:    report.RepoTags,
 		RepoDigests: report.RepoDigests,
 		Source:      "podman",
+		Size:        report.Size,
 		Close:       exp.Close,
 	}, nil
 }

@@ -21,7 +21,7 @@ import (
 // of the real one report. Other layers are analysed every time.
 func analyzeLayers(ctx context.Context, img *types.Image, opts Options) ([]*types.LayerResult, error) {
 	if opts.Cache == nil && opts.Shared == nil {
-		return analyze.Image(ctx, img, opts.Analysis)
+		return analyzeImage(ctx, img, img, opts)
 	}
 	// keys[i] is "" for a layer that may not be cached.
 	keys := make([]string, len(img.Layers))
@@ -78,7 +78,7 @@ func analyzeLayers(ctx context.Context, img *types.Image, opts Options) ([]*type
 	var fresh []*types.LayerResult
 	var err error
 	if len(missing.Layers) > 0 {
-		fresh, err = analyze.Image(ctx, &missing, opts.Analysis)
+		fresh, err = analyzeImage(ctx, img, &missing, opts)
 	}
 	results := make([]*types.LayerResult, len(img.Layers))
 	toStore := map[string]*types.LayerResult{}

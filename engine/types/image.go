@@ -26,6 +26,10 @@ type Image struct {
 	RepoDigests []string
 	// Source names the runtime the image came from (tar, oci-layout, registry, ...).
 	Source string
+	// Size is the image's size as its source reports it (an engine's
+	// inspect), for sources whose layers have no size before they are
+	// read; 0 when unknown.
+	Size int64 `json:",omitempty"`
 	// Close releases what the source holds (temp files, open archives).
 	Close func() error
 }
