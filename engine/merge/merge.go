@@ -25,8 +25,22 @@ type added[V any] struct {
 	layer int
 }
 
+// Options change what a merge keeps.
+type Options struct {
+	// KeepOSOwned keeps the language packages whose metadata an OS package
+	// installed, so that they are matched against upstream advisories as
+	// well as the OS vendor's (Trivy's comprehensive detection priority).
+	// By default they are left to the OS package: vendors backport fixes
+	// without changing the upstream version, so upstream advisories would
+	// report fixed packages as vulnerable.
+	KeepOSOwned bool
+}
+
 // Layers merges per-layer results, bottom layer first.
-func Layers(layers []*types.LayerResult) types.Artifact {
+func Layers(layers []*types.LayerResult) types.Artifact { return LayersWith(layers, Options{}) }
+
+// LayersWith merges per-layer results, bottom layer first, as opts say.
+func LayersWith(layers []*types.LayerResult, opts Options) types.Artifact {
 	s := state{
 		releases: map[string]added[types.OSRelease]{},
 		repos:    map[string]added[types.Repository]{},
@@ -75,7 +89,9 @@ func Layers(layers []*types.LayerResult) types.Artifact {
 		art.PackageDBs = append(art.PackageDBs, dbs[p])
 	}
 	attachFacts(art.PackageDBs, facts)
-	art.PackageDBs = dropOwned(art.PackageDBs)
+	if !opts.KeepOSOwned {
+		art.PackageDBs = dropOwned(art.PackageDBs)
+	}
 	setPURLs(art.PackageDBs, art.OS)
 	return art
 }

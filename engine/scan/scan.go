@@ -56,8 +56,16 @@ type Options struct {
 	// ListAllPackages puts every package in the report, not only the
 	// vulnerable ones.
 	ListAllPackages bool
+	// Distro, when set, replaces the OS found in the image (Trivy's
+	// --distro): its advisories are matched and the report names it.
+	Distro types.OS
+	// DetectionPriority is PriorityPrecise (also when empty) or
+	// PriorityComprehensive.
+	DetectionPriority string
 	// Now stamps the report; zero means time.Now.
 	Now time.Time
+	// Progress, when set, hears how the analysis of the layers advances.
+	Progress Progress
 }
 
 // DefaultOptions scan for the OS and its packages and the packages of
@@ -72,10 +80,7 @@ func DefaultOptions() Options {
 
 // Image scans one image.
 func Image(ctx context.Context, img *types.Image, opts Options) (*types.Report, error) {
-	var total int64
-	for _, l := range img.Layers {
-		total += l.Size
-	}
+	total := imageSize(img)
 	slog.Info("analyzing image", "image", img.Name, "layers", len(img.Layers), "size", humanBytes(total))
 	start := time.Now()
 	layers, err := analyzeLayers(ctx, img, opts)
@@ -88,7 +93,8 @@ func Image(ctx context.Context, img *types.Image, opts Options) (*types.Report, 
 			slog.Info(s.Skipped())
 		}
 	}
-	art := merge.Layers(layers)
+	art := merge.LayersWith(layers, opts.mergeOptions())
+	useDistro(&art, opts.Distro)
 	if slices.Contains(opts.Scanners, ScannerSecret) {
 		found, masked := configSecrets(img, opts.Analysis)
 		art.Secrets = append(art.Secrets, found.Secrets...)
@@ -149,6 +155,7 @@ func buildReport(img *types.Image, art types.Artifact, vulns []types.DetectedVul
 		ArtifactName:  img.Name,
 		ArtifactType:  types.ArtifactTypeContainerImage,
 		Metadata: types.Metadata{
+			Size:        img.Size,
 			ImageID:     img.ID,
 			RepoTags:    img.RepoTags,
 			RepoDigests: img.RepoDigests,
@@ -390,6 +397,20 @@ func warnIssues(issues []types.AnalysisIssue) {
 		}
 		slog.Warn("file not fully analysed", "file", is.FilePath, "analyzer", is.Analyzer, "reason", is.Reason)
 	}
+}
+
+// imageSize is the sum of the layer sizes, or the size the source
+// reports when its layers have none yet (an engine's export is made only
+// when a layer is read).
+func imageSize(img *types.Image) int64 {
+	var total int64
+	for _, l := range img.Layers {
+		total += l.Size
+	}
+	if total == 0 {
+		return img.Size
+	}
+	return total
 }
 
 func humanBytes(n int64) string {
