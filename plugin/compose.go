@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"maps"
 	"os"
@@ -128,10 +129,13 @@ func (o *composeOptions) loadOptions() compose.LoadOptions {
 // returns the exit code the policy calls for.
 func runCompose(cmd *cobra.Command, g *globalOptions, o *composeOptions, hooks Hooks, services []string, mode composeMode) (int, error) {
 	if o.image.input != "" || len(o.image.runtimes) > 0 {
-		return 0, errors.New("--input and --runtime are for single images, not compose projects")
+		return 0, usageError(cmd, errors.New("--input and --runtime are for single images, not compose projects"))
 	}
 	if o.parallel < 1 {
-		return 0, fmt.Errorf("--parallel must be at least 1, not %d", o.parallel)
+		return 0, usageError(cmd, fmt.Errorf("--parallel must be at least 1, not %d", o.parallel))
+	}
+	if err := formatAsFile(o.files); err != nil {
+		return 0, usageError(cmd, err)
 	}
 	o.misconfig = slices.Contains(o.image.scanners, scannerMisconfig)
 	o.image.scanners = slices.DeleteFunc(slices.Clone(o.image.scanners), func(s string) bool { return s == scannerMisconfig })
@@ -149,6 +153,10 @@ func runCompose(cmd *cobra.Command, g *globalOptions, o *composeOptions, hooks H
 	if err != nil {
 		return 0, err
 	}
+	tableModes, err := tableModes(cmd)
+	if err != nil {
+		return 0, usageError(cmd, err)
+	}
 	// A bad --output fails now, not after every service is scanned.
 	out, err := iox.OpenOutput(o.image.output, o.reportWriter(cmd, mode))
 	if err != nil {
@@ -163,6 +171,9 @@ func runCompose(cmd *cobra.Command, g *globalOptions, o *composeOptions, hooks H
 		}
 		progress := providerLog(cmd, mode)
 		progress("info", fmt.Sprintf("scanning %d services (%d images) of project %s", len(plan), len(compose.Images(plan)), project.Name))
+		prog := newScanProgress(cmd, g, !mode.provider)
+		defer prog.stop()
+		ctx = runtime.WithExportProgress(ctx, prog)
 		ropts := o.image.runtimeOptions(g, settings, hooks)
 		openDB, closeDB := o.image.dbOpener(ctx, g, cmd, settings)
 		defer closeDB()
@@ -175,6 +186,7 @@ func runCompose(cmd *cobra.Command, g *globalOptions, o *composeOptions, hooks H
 		}
 		opts := settings.scan
 		opts.Shared = &scan.SharedLayers{}
+		opts.Progress = prog
 		buildOnly := map[string]bool{}
 		for _, s := range plan {
 			if s.BuildOnly {
@@ -238,8 +250,11 @@ func runCompose(cmd *cobra.Command, g *globalOptions, o *composeOptions, hooks H
 				}
 			}
 		}
+		prog.stop() // the progress line is erased before the report
 		err = out.Commit(ctx, func(w io.Writer) error {
 			return report.WriteStack(w, rep, report.Options{
+				Scanners:     settings.scan.Scanners,
+				TableModes:   tableModes,
 				Format:       o.image.format,
 				Color:        o.image.output == "" && !mode.provider && isTerminal(cmd.OutOrStdout()) && os.Getenv("NO_COLOR") == "",
 				PackagesOnly: len(settings.scan.Scanners) == 0,
@@ -278,6 +293,21 @@ func runCompose(cmd *cobra.Command, g *globalOptions, o *composeOptions, hooks H
 		}
 		return exitCode, nil
 	})
+}
+
+// formatAsFile catches "docker scan compose -f json": -f is --file under
+// compose, as in docker compose, but --format under image. A file named
+// like a report format that does not exist was meant as a format.
+func formatAsFile(files []string) error {
+	for _, f := range files {
+		if !report.ValidFormat(f) {
+			continue
+		}
+		if _, err := os.Stat(f); errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("no compose file %q: -f is --file under compose (as in docker compose); for the report format use --format %s", f, f)
+		}
+	}
+	return nil
 }
 
 // reportWriter is where the report goes: stdout, except for a provider,

@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -71,7 +72,10 @@ func newDBUpdateCommand(g *globalOptions) *cobra.Command {
 		Short: "Download the vulnerability DB if a newer one is due",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx, cancel := context.WithTimeout(cmd.Context(), g.timeout)
+			if o.skipUpdate || o.offline {
+				return usageError(cmd, errors.New("db update downloads the DB: it cannot be combined with --skip-db-update/--offline-scan"))
+			}
+			ctx, cancel := withTimeout(cmd.Context(), g.timeout)
 			defer cancel()
 			return o.updater(g, cmd.ErrOrStderr()).Update(ctx, force)
 		},
@@ -127,7 +131,7 @@ DB artifact, or a trivy.db with its metadata.json beside it. The current DB
 is replaced only when the new one is complete and readable.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx, cancel := context.WithTimeout(cmd.Context(), g.timeout)
+			ctx, cancel := withTimeout(cmd.Context(), g.timeout)
 			defer cancel()
 			u := &db.Updater{Dir: filepath.Join(g.cacheDir, "db")}
 			return u.Import(ctx, args[0])

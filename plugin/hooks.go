@@ -99,10 +99,12 @@ func saveImageSummary(cacheDir, ref string, rep *types.Report) {
 }
 
 // hookRequest is what the Docker CLI sends: the hook that matched ("pull",
-// "compose up") and the flags set.
+// "compose up"), the flags set, and the command's error output when it
+// failed (CLIs before 27 leave it empty).
 type hookRequest struct {
-	RootCmd string
-	Flags   map[string]string
+	RootCmd      string
+	Flags        map[string]string
+	CommandError string
 }
 
 // hookResponse is what the CLI prints: type 0 goes under "What's next:".
@@ -121,6 +123,9 @@ func newHookCommand(g *globalOptions) *cobra.Command {
 			if len(args) > 0 {
 				_ = json.Unmarshal([]byte(args[0]), &req)
 			}
+			if failedWithoutImage(req) {
+				return nil
+			}
 			msg := hookMessage(g.cacheDir, req.RootCmd, parentArgs(), time.Now())
 			if msg == "" {
 				return nil
@@ -128,6 +133,14 @@ func newHookCommand(g *globalOptions) *cobra.Command {
 			return json.NewEncoder(cmd.OutOrStdout()).Encode(hookResponse{Type: 0, Template: msg})
 		},
 	}
+}
+
+// failedWithoutImage: a pull or build that failed left no image to scan
+// (or the one scanned before, unchanged); a hint would only add noise under
+// the error. A failed compose up keeps its line: the last scan may be why
+// it failed.
+func failedWithoutImage(req hookRequest) bool {
+	return req.CommandError != "" && (req.RootCmd == "pull" || req.RootCmd == "build")
 }
 
 // parentArgs are the arguments of the process that ran this one: the

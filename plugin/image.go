@@ -47,6 +47,10 @@ type imageOptions struct {
 	skipFiles   []string
 	skipDirs    []string
 
+	// listAllPkgsSet: --list-all-pkgs was given (flag, environment or
+	// config file), so it wins over what the output needs by default.
+	listAllPkgsSet bool
+
 	severities     []string
 	ignoreUnfixed  bool
 	ignoreStatuses []string
@@ -67,6 +71,10 @@ type imageOptions struct {
 	podmanHost   string
 	runtimes     []string
 	pkgTypes     []string
+
+	// Trivy's --distro and --detection-priority.
+	distro            string
+	detectionPriority string
 
 	db dbOptions
 
@@ -90,8 +98,10 @@ func (o *imageOptions) registerFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.maxInputSize, "max-input-size", "", "largest size a gzipped --input archive (or one read from a pipe) may take in the cache dir once decompressed, e.g. 20GiB (default: 100 times its compressed size, at least 1 GiB; a pipe 16 GiB)")
 	f.StringVar(&o.platform, "platform", "", "platform of a multi-platform image, as OS/ARCH[/VARIANT] (default linux/"+goruntime.GOARCH+")")
 	f.StringVarP(&o.format, "format", o.formatShorthand(), "table", "report format: "+strings.Join(report.Formats, ", "))
+	registerTableMode(f)
 	f.StringVarP(&o.output, "output", "o", "", "write the report to this file instead of standard output (- is standard output). A regular file is replaced whole once the report is complete (a symlink is followed and its target replaced; a hard-linked file gets a new inode, its other names keep the old content); a device or FIFO such as /dev/null is written in place")
-	f.BoolVar(&o.listAllPkgs, "list-all-pkgs", true, "list every package in JSON reports, not only the vulnerable ones")
+	f.BoolVar(&o.listAllPkgs, "list-all-pkgs", false, "list every package in the report, not only the vulnerable ones (Trivy's default, so JSON reports match; always on with --scanners none, where the packages are the report, and with --runtime, which compares them)")
+	recordSet(f.Lookup("list-all-pkgs"), &o.listAllPkgsSet)
 	f.StringSliceVar(&o.scanners, "scanners", []string{scan.ScannerVuln, scan.ScannerSecret}, "what to look for: vuln (known vulnerabilities of packages), secret (leaked credentials), or none to list packages only")
 	f.StringSliceVar(&o.pkgTypes, "pkg-types", []string{scan.PkgTypeOS, scan.PkgTypeLibrary}, "packages to report and match: os (the distribution's), library (language packages: Node.js, Python, Java, Go, Rust, .NET, Ruby, PHP)")
 	f.StringSliceVar(&o.skipFiles, "skip-files", nil, "files no analyzer reads (globs, ** allowed; repeatable)")
@@ -100,7 +110,7 @@ func (o *imageOptions) registerFlags(f *pflag.FlagSet) {
 	f.BoolVar(&o.ignoreUnfixed, "ignore-unfixed", false, "report only vulnerabilities that have a fix")
 	f.StringSliceVar(&o.ignoreStatuses, "ignore-status", nil, "statuses not to report: "+strings.Join(types.StatusNames, ", "))
 	f.StringVar(&o.ignoreFile, "ignorefile", policy.DefaultIgnoreFile, "file of vulnerability IDs to ignore (plain, or YAML when it ends in .yaml)")
-	f.IntVar(&o.exitCode, "exit-code", 0, "exit with this code when any vulnerability remains after filtering")
+	f.IntVar(&o.exitCode, "exit-code", 0, "exit with this code when any finding remains after filtering: a vulnerability, a secret (or, for compose, a misconfiguration); 0 exits 0 whatever is found")
 	f.IntVar(&o.exitOnEOL, "exit-on-eol", 0, "exit with this code when the image's OS is past its end of support")
 	f.StringVar(&o.secretConfig, "secret-config", secret.DefaultConfigFile, "secret-scan config (Trivy's keys: enable-builtin-rules, disable-rules, disable-allow-rules, rules, allow-rules, exclude-block, skip-patterns)")
 	f.StringVar(&o.cacheBackend, "cache-backend", "fs", "where layer results are kept between scans: fs (a file in the cache dir, shared by concurrent scans) or memory (this scan only)")
@@ -111,6 +121,8 @@ func (o *imageOptions) registerFlags(f *pflag.FlagSet) {
 	f.StringSliceVar(&o.runtimes, "runtime", nil, "scan IMAGE in each of these runtimes (docker, containerd, podman, or all) and report each, with what differs between them")
 	f.StringVar(&o.podmanHost, "podman-host", "", "Podman API socket, unix://PATH (default: CONTAINER_HOST, or "+strings.Join(runtime.PodmanSockets(), ", ")+")")
 	f.StringVar(&o.containerd.Namespace, "containerd-namespace", "", "containerd namespace (default: CONTAINERD_NAMESPACE, or search "+strings.Join(runtime.DefaultContainerdNamespaces, ", ")+")")
+	f.StringVar(&o.distro, "distro", "", "match OS packages as this distribution instead of the OS found in the image, as FAMILY/VERSION (families: "+strings.Join(scan.DistroFamilies(), ", ")+"; e.g. alpine/3.20, debian/12)")
+	f.StringVar(&o.detectionPriority, "detection-priority", scan.PriorityPrecise, "precise: language packages that an OS package installed are matched against the OS vendor's advisories only; comprehensive: also against upstream ones, finding more at the cost of false positives where vendors backport fixes (Trivy's other comprehensive rules, for Red Hat packages, go.mod files and version ranges, concern nothing docker scan reads)")
 	o.db.registerFlags(f)
 }
 
@@ -157,11 +169,15 @@ func scanImage(cmd *cobra.Command, g *globalOptions, o *imageOptions, args []str
 		ref = args[0]
 	}
 	if ref == "" && o.input == "" {
-		return 0, errors.New("no image given: name an image reference or use --input FILE|DIR")
+		return 0, usageError(cmd, errors.New("no image given: name an image reference or use --input FILE|DIR"))
 	}
 	settings, err := o.prepare(cmd, g)
 	if err != nil {
 		return 0, err
+	}
+	tableModes, err := tableModes(cmd)
+	if err != nil {
+		return 0, usageError(cmd, err)
 	}
 	// A bad --output fails now, not after a scan of many minutes.
 	out, err := iox.OpenOutput(o.output, cmd.OutOrStdout())
@@ -171,6 +187,10 @@ func scanImage(cmd *cobra.Command, g *globalOptions, o *imageOptions, args []str
 	defer out.Close()
 	return withScanContext(cmd, g, func(ctx context.Context) (int, error) {
 		removeOrphans(g)
+		prog := newScanProgress(cmd, g, true)
+		defer prog.stop()
+		ctx = runtime.WithExportProgress(ctx, prog)
+		settings.scan.Progress = prog
 		ropts := o.runtimeOptions(g, settings, hooks)
 		// The image is found before the DB is opened, so that a typo does
 		// not cost a DB download.
@@ -191,8 +211,11 @@ func scanImage(cmd *cobra.Command, g *globalOptions, o *imageOptions, args []str
 		if ref != "" && o.input == "" && len(settings.runtimes) == 0 && slices.Contains(settings.scan.Scanners, scan.ScannerVuln) {
 			saveImageSummary(g.cacheDir, ref, rep)
 		}
+		prog.stop() // the progress line is erased before the report
 		err = out.Commit(ctx, func(w io.Writer) error {
 			return report.Write(w, rep, report.Options{
+				Scanners:     settings.scan.Scanners,
+				TableModes:   tableModes,
 				Format:       o.format,
 				Color:        o.output == "" && isTerminal(cmd.OutOrStdout()) && os.Getenv("NO_COLOR") == "",
 				PackagesOnly: len(settings.scan.Scanners) == 0,
@@ -211,7 +234,7 @@ func (o *imageOptions) prepare(cmd *cobra.Command, g *globalOptions) (imageSetti
 	o.secretConfigSet = cmd.Flags().Changed("secret-config")
 	settings, err := o.validate()
 	if err != nil {
-		return settings, err
+		return settings, usageError(cmd, err)
 	}
 	ignore, err := policy.LoadIgnoreFile(o.ignoreFile, cmd.Flags().Changed("ignorefile"))
 	if err != nil {
@@ -224,7 +247,7 @@ func (o *imageOptions) prepare(cmd *cobra.Command, g *globalOptions) (imageSetti
 	case "memory":
 		settings.scan.Cache = cache.NewMemory(analyze.ResultSchemaVersion, o.cacheTTL)
 	default:
-		return settings, fmt.Errorf("unknown --cache-backend %q (choose fs or memory)", o.cacheBackend)
+		return settings, usageError(cmd, fmt.Errorf("unknown --cache-backend %q (choose fs or memory)", o.cacheBackend))
 	}
 	return settings, nil
 }
@@ -235,7 +258,7 @@ func (o *imageOptions) prepare(cmd *cobra.Command, g *globalOptions) (imageSetti
 func withScanContext(cmd *cobra.Command, g *globalOptions, run func(ctx context.Context) (int, error)) (int, error) {
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	ctx, cancel := context.WithTimeout(ctx, g.timeout)
+	ctx, cancel := withTimeout(ctx, g.timeout)
 	defer cancel()
 	code, err := run(ctx)
 	switch {
@@ -374,7 +397,8 @@ func (o *imageOptions) validate() (imageSettings, error) {
 		return s, fmt.Errorf("--max-input-size: %w", err)
 	}
 	s.scan = scan.DefaultOptions()
-	s.scan.ListAllPackages = o.listAllPkgs
+	packagesOnly := !slices.ContainsFunc(o.scanners, func(name string) bool { return name != "none" })
+	s.scan.ListAllPackages = o.listAllPkgs || !o.listAllPkgsSet && (packagesOnly || len(o.runtimes) > 0)
 	s.scan.Analysis.SkipFiles, s.scan.Analysis.SkipDirs = o.skipFiles, o.skipDirs
 	if err := s.scan.Analysis.ValidatePatterns(); err != nil {
 		return s, fmt.Errorf("--skip-files/--skip-dirs: %w", err)
@@ -446,10 +470,28 @@ func (o *imageOptions) validate() (imageSettings, error) {
 	if len(s.runtimes) > 0 && o.input != "" {
 		return s, errors.New("--runtime and --input do not go together: --runtime scans what engines hold")
 	}
+	if o.distro != "" {
+		distro, err := scan.ParseDistro(o.distro)
+		if err != nil {
+			return s, fmt.Errorf("--distro: %w", err)
+		}
+		s.scan.Distro = distro
+	}
+	if !slices.Contains(scan.DetectionPriorities, o.detectionPriority) {
+		return s, fmt.Errorf("unknown --detection-priority %q (choose %s)", o.detectionPriority, strings.Join(scan.DetectionPriorities, " or "))
+	}
+	s.scan.DetectionPriority = o.detectionPriority
 	return s, nil
 }
 
+// isTerminal tells whether w writes to a terminal. As a Docker CLI plugin,
+// the command writes to the CLI's stream (a *streams.Out), which knows.
 func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
+	switch w := w.(type) {
+	case interface{ IsTerminal() bool }:
+		return w.IsTerminal()
+	case *os.File:
+		return term.IsTerminal(int(w.Fd()))
+	}
+	return false
 }

@@ -3,6 +3,7 @@
 package plugin
 
 import (
+	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -63,11 +64,26 @@ image of a compose project and can gate "docker compose up".
 
 Every flag can also be set with an environment variable DOCKER_SCAN_<FLAG>
 (upper case, dashes as underscores, e.g. DOCKER_SCAN_TIMEOUT=10m) or in a
-config file (docker-scan.yaml in the working directory, or --config FILE).
-A flag beats the environment, which beats the file.`,
+config file (docker-scan.yaml in the working directory, else trivy.yaml
+there, or --config FILE). Trivy's settings work as they are: its config
+keys, old and new (pkg.types or vulnerability.type, scan.scanners), and its
+TRIVY_<FLAG> variables (TRIVY_SEVERITY, TRIVY_VULN_TYPE); those docker scan
+does not implement are named in a warning and ignored. A flag beats
+DOCKER_SCAN_*, which beats TRIVY_*, which beats the file.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Args:          cobra.MaximumNArgs(1),
+		// docker scan --version is docker scan version.
+		Version: Version,
+	}
+	root.SetVersionTemplate(versionLine() + "\n")
+	// "docker scan imag alpine" is a misspelt command, not two images.
+	root.Args = func(cmd *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			if meant, ok := subcommandTypo(root, args[0]); ok {
+				return typoError(args[0], meant)
+			}
+		}
+		return cobra.MaximumNArgs(1)(cmd, args)
 	}
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		if hooks.PreRun != nil {
@@ -75,7 +91,15 @@ A flag beats the environment, which beats the file.`,
 				return err
 			}
 		}
-		return g.apply(cmd)
+		// Settings from the environment and config files are flags too:
+		// a bad one is a usage error.
+		if err := g.apply(cmd); err != nil {
+			return usageError(cmd, err)
+		}
+		if g.timeout < 0 {
+			return usageError(cmd, fmt.Errorf("--timeout %s: want a duration, or 0 for no limit", g.timeout))
+		}
+		return nil
 	}
 	g.register(root)
 
@@ -90,5 +114,6 @@ A flag beats the environment, which beats the file.`,
 		return runImage(cmd, g, rootImage, args, hooks)
 	}
 	root.AddCommand(image, newComposeCommand(g, hooks), newHooksCommand(), newHookCommand(g), newDBCommand(g), newCleanCommand(g), newVersionCommand())
+	markUsageErrors(root)
 	return root
 }

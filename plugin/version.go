@@ -13,8 +13,13 @@ func newVersionCommand() *cobra.Command {
 		Short: "Print the version of docker scan",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, err := fmt.Fprintf(cmd.OutOrStdout(), "docker-scan %s (%s, %s/%s)\n", Version, goruntime.Version(), goruntime.GOOS, goruntime.GOARCH)
+			_, err := fmt.Fprintln(cmd.OutOrStdout(), versionLine())
 			return err
 		},
 	}
+}
+
+// versionLine is what both "version" and --version print.
+func versionLine() string {
+	return fmt.Sprintf("docker-scan %s (%s, %s/%s)", Version, goruntime.Version(), goruntime.GOOS, goruntime.GOARCH)
 }

@@ -262,12 +262,17 @@ func openInput(ctx context.Context, opts Options) (*types.Image, error) {
 // openFS reads whichever image format fsys holds. A docker save archive has
 // manifest.json (since Docker 25 it is also an OCI layout; manifest.json is
 // preferred because it carries the repo tags); an OCI archive or layout has
-// index.json.
+// index.json. A digest names an image ID or a manifest in manifest.json's
+// terms, or else any entry of index.json (a multi-platform image).
 func openFS(fsys fs.FS, name, layoutSource string, sel selector) (*types.Image, error) {
-	if _, err := fs.Stat(fsys, "manifest.json"); err == nil && sel.Digest == "" {
-		return openDockerArchive(fsys, name, sel)
+	_, noIndex := fs.Stat(fsys, "index.json")
+	if _, err := fs.Stat(fsys, "manifest.json"); err == nil {
+		img, err := openDockerArchive(fsys, name, sel)
+		if err == nil || sel.Digest == "" || noIndex != nil {
+			return img, err
+		}
 	}
-	if _, err := fs.Stat(fsys, "index.json"); err == nil {
+	if noIndex == nil {
 		if layoutSource == "" {
 			layoutSource = "oci-archive"
 		}
@@ -415,24 +420,35 @@ func humanSize(n int64) string {
 	return fmt.Sprintf("%.1f %s", v, units[i])
 }
 
-// splitInput separates PATH from a trailing :TAG or @DIGEST. A path that
-// exists as given wins, so file names containing ':' still work.
+// splitInput separates PATH from a trailing :REF or @DIGEST, where REF
+// is a tag (3.18) or a full reference (alpine:3.18, ghcr.io/org/app:1,
+// alpine@sha256:...). A path that exists as given wins, so file names
+// containing ':' still work; otherwise PATH is the longest prefix that
+// exists.
 func splitInput(input string) (string, selector, error) {
 	if _, err := os.Stat(input); err == nil {
 		return input, selector{}, nil
 	}
-	if i := strings.LastIndex(input, "@"); i > 0 {
-		if d := input[i+1:]; strings.HasPrefix(d, "sha256:") {
-			if _, err := v1.NewHash(d); err != nil {
-				return "", selector{}, fmt.Errorf("input %q: bad digest: %w", input, err)
-			}
-			return input[:i], selector{Digest: d}, nil
+	for i := len(input) - 1; i > 0; i-- {
+		if input[i] != ':' && input[i] != '@' {
+			continue
 		}
-	}
-	if i := strings.LastIndex(input, ":"); i > 0 && !strings.Contains(input[i+1:], "/") {
-		if _, err := os.Stat(input[:i]); err == nil {
-			return input[:i], selector{Tag: input[i+1:]}, nil
+		p, rest := input[:i], input[i+1:]
+		if _, err := os.Stat(p); err != nil || rest == "" {
+			continue
 		}
+		if input[i] == ':' && !strings.Contains(rest, "@") {
+			return p, selector{Tag: rest}, nil
+		}
+		// @DIGEST or :REPO@DIGEST: the digest names the image.
+		d := rest
+		if input[i] == ':' {
+			d = rest[strings.LastIndex(rest, "@")+1:]
+		}
+		if _, err := v1.NewHash(d); err != nil {
+			return "", selector{}, fmt.Errorf("input %q: bad digest: %w", input, err)
+		}
+		return p, selector{Digest: d}, nil
 	}
 	return input, selector{}, nil
 }

@@ -148,7 +148,7 @@ func TestGoldenAlpine314(t *testing.T) {
 	rootfs := sharedTestdata(t, "alpine/alpine-minirootfs-3.14.10-x86_64.tar.gz")
 	archive := imageArchive(t, rootfs, "alpine:3.14.10")
 	cache := fixtureCache(t, "../../testdata/db/alpine-3.14.yaml")
-	r := scanCLI(t, "image", "alpine:3.14.10", "--input", archive, "--format", "json", "--cache-dir", cache, "--skip-db-update")
+	r := scanCLI(t, "image", "alpine:3.14.10", "--input", archive, "--format", "json", "--list-all-pkgs", "--cache-dir", cache, "--skip-db-update")
 	if r.exit != 0 {
 		t.Fatalf("exit %d: %s", r.exit, r.stderr)
 	}
@@ -244,7 +244,7 @@ func readFromTarGz(t *testing.T, path, name string) string {
 func TestGoldenAlpine314OldPackages(t *testing.T) {
 	archive := oldAlpineImage(t)
 	cache := fixtureCache(t, "../../testdata/db/alpine-3.14.yaml")
-	r := scanCLI(t, "image", "app:old-base", "--input", archive, "--format", "json", "--cache-dir", cache, "--skip-db-update")
+	r := scanCLI(t, "image", "app:old-base", "--input", archive, "--format", "json", "--list-all-pkgs", "--cache-dir", cache, "--skip-db-update")
 	if r.exit != 0 {
 		t.Fatalf("exit %d: %s", r.exit, r.stderr)
 	}

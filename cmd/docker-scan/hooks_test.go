@@ -77,6 +77,13 @@ func TestCLIHooks(t *testing.T) {
 	if !strings.Contains(stderr, "Last scan of "+ref+" (just now): 1 CRITICAL, 1 HIGH. Details: docker scan image "+ref) {
 		t.Errorf("pull after a scan, stderr:\n%s", stderr)
 	}
+	// A pull that fails leaves nothing to scan: no hint under its error.
+	failed := exec.Command("script", "-qec", "docker pull "+reg.Host+"/e2e/app:absent", "/dev/null")
+	failed.Env = append(os.Environ(), "DOCKER_CONFIG="+cfgDir, "DOCKER_HOST="+d.Host, "DOCKER_SCAN_CACHE_DIR="+cache, "NO_COLOR=1")
+	out2, err := failed.CombinedOutput()
+	if err == nil || strings.Contains(string(out2), "What's next") || strings.Contains(string(out2), "docker scan image") {
+		t.Errorf("failed pull (%v):\n%s", err, out2)
+	}
 	run("docker", "scan", "hooks", "disable")
 	if stderr = pull(); strings.Contains(stderr, "What's next") || !strings.Contains(stderr, "Status: Image is up to date") {
 		t.Errorf("hooks still run after disable:\n%s", stderr)
