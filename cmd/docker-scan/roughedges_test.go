@@ -23,7 +23,17 @@ import (
 	"github.com/docker-scan/docker-scan/engine/iox"
 )
 
-const demoImage = "../../testdata/demo/demo-image.tar"
+// demoImage builds the demo image that `make demo` scans (from
+// testdata/demo/layers, as `make demo-image` does) into a temp dir: the
+// tests do not depend on `make demo` having run.
+func demoImage(t *testing.T) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "demo-image.tar")
+	if err := imagebuild.DirsImage("../../testdata/demo/layers", out, imagebuild.DemoTag); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
 
 // cliRun is one run of the scanner, through `docker scan` (viaDocker) or
 // as docker-scan run directly.
@@ -75,30 +85,16 @@ func bothWays(t *testing.T, f func(t *testing.T, c cliRun)) {
 	}
 }
 
-// demoCache is a copy of the demo DB and layer cache, for offline scans of
-// the demo image.
+// demoCache is a cache dir holding the demo DB (built from
+// testdata/db/*.yaml, as `make demo-db` does), for offline scans of the demo
+// image.
 func demoCache(t *testing.T) string {
 	t.Helper()
-	dst := t.TempDir()
-	src := "../../testdata/demo/cache"
-	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if info.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
+	fixtures, err := filepath.Glob("../../testdata/db/*.yaml")
+	if err != nil || len(fixtures) == 0 {
+		t.Fatalf("no DB fixtures in testdata/db: %v", err)
 	}
-	return dst
+	return fixtureCache(t, fixtures...)
 }
 
 func oneLine(t *testing.T, r scanResult) string {
@@ -115,6 +111,7 @@ func oneLine(t *testing.T, r scanResult) string {
 // with --exit-code, secrets included.
 func TestExitStatuses(t *testing.T) {
 	cache := t.TempDir()
+	demoImage := demoImage(t)
 	usage := []struct {
 		args []string
 		want string
@@ -203,7 +200,7 @@ func TestVersionFlag(t *testing.T) {
 // --list-all-pkgs, as Trivy's does; with --scanners none the packages
 // are the report and stay.
 func TestListAllPkgsDefault(t *testing.T) {
-	demo := demoCache(t)
+	demo, demoImage := demoCache(t), demoImage(t)
 	c := cliRun{viaDocker: true}
 	count := func(args ...string) int {
 		t.Helper()
@@ -336,7 +333,7 @@ func TestMultiImageDockerSave(t *testing.T) {
 func TestColoursThroughDockerCLI(t *testing.T) {
 	need(t, haveCommand("docker"), "the docker CLI")
 	need(t, haveCommand("script"), "script (util-linux) for a pseudo-terminal")
-	demo := demoCache(t)
+	demo, demoImage := demoCache(t), demoImage(t)
 	scan := "docker scan image --input " + demoImage + " --cache-dir " + demo + " --skip-db-update --quiet"
 	run := func(env ...string) string {
 		t.Helper()
@@ -366,7 +363,7 @@ func TestColoursThroughDockerCLI(t *testing.T) {
 // a running scan's temp file and files it did not write.
 func TestCleanAll(t *testing.T) {
 	c := cliRun{viaDocker: true}
-	cache := demoCache(t)
+	cache, demoImage := demoCache(t), demoImage(t)
 	if r := c.run(t, "image", "--input", demoImage, "--cache-dir", cache, "--skip-db-update", "--quiet"); r.exit != 0 {
 		t.Fatalf("scan: exit %d, %s", r.exit, r.stderr)
 	}
