@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"archive/tar"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -31,10 +32,15 @@ type archiveEntry struct {
 // tiny entries. Image archives hold a few files per layer.
 const maxArchiveEntries = 1 << 20
 
-func openArchive(f *os.File) (*archiveFS, error) {
+func openArchive(ctx context.Context, f *os.File) (*archiveFS, error) {
 	a := &archiveFS{f: f, entries: map[string]archiveEntry{}}
 	tr := tar.NewReader(f)
-	for {
+	for n := 0; ; n++ {
+		// An archive of many entries takes a while to index: give up
+		// when the scan is cancelled.
+		if n%4096 == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		hdr, err := tr.Next()
 		if errors.Is(err, io.EOF) {
 			break

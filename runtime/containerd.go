@@ -151,7 +151,7 @@ func containerdImage(ctx context.Context, c *containerd.Client, ref string, rec 
 	for _, l := range manifest.Layers {
 		byDigest[l.Digest.String()] = l
 	}
-	img, err := imageFromFS(contentFS{ctx: ctx, cs: cs, layers: byDigest}, ref, "containerd", rawConfig, layers)
+	img, err := imageFromFS(ctx, contentFS{ctx: ctx, cs: cs, layers: byDigest}, ref, "containerd", rawConfig, layers)
 	if err != nil {
 		return nil, err
 	}
@@ -185,8 +185,8 @@ func exportContainerd(ctx context.Context, c *containerd.Client, rec images.Imag
 	var img *types.Image
 	if err == nil {
 		var a *archiveFS
-		if a, err = openArchive(tmp.File); err == nil {
-			img, err = openLayout(a, ref, "containerd", selector{Platform: opts.Platform, PlatformSet: opts.PlatformSet})
+		if a, err = openArchive(ctx, tmp.File); err == nil {
+			img, err = openLayout(ctx, a, ref, "containerd", selector{Platform: opts.Platform, PlatformSet: opts.PlatformSet})
 		}
 	}
 	if err != nil {

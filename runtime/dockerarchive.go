@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -32,7 +33,7 @@ var blobFileDigest = regexp.MustCompile(`^(?:blobs/sha256/([a-f0-9]{64})|(?:sha2
 
 // openDockerArchive reads a `docker save` archive (or such an archive
 // extracted into a directory) through its manifest.json.
-func openDockerArchive(fsys fs.FS, name string, sel selector) (*types.Image, error) {
+func openDockerArchive(ctx context.Context, fsys fs.FS, name string, sel selector) (*types.Image, error) {
 	raw, err := readLimited(fsys, "manifest.json")
 	if err != nil {
 		return nil, err
@@ -62,7 +63,7 @@ func openDockerArchive(fsys fs.FS, name string, sel selector) (*types.Image, err
 		}
 		layers = append(layers, bl)
 	}
-	img, err := imageFromFS(fsys, name, "tar", rawConfig, layers)
+	img, err := imageFromFS(ctx, fsys, name, "tar", rawConfig, layers)
 	if err != nil {
 		return nil, err
 	}

@@ -74,11 +74,11 @@ func (e *lazyExport) export(ctx context.Context) (_ *types.Image, err error) {
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
-	archive, err := openArchive(tmp.File)
+	archive, err := openArchive(ctx, tmp.File)
 	if err != nil {
 		return nil, fmt.Errorf("exported image: %w", err)
 	}
-	return openDockerArchive(archive, e.id, selector{})
+	return openDockerArchive(ctx, archive, e.id, selector{})
 }
 
 // exportExpansion bounds an export by the image size the engine reports

@@ -6,6 +6,7 @@ package runtime
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -27,8 +28,8 @@ type blobLayer struct {
 // imageFromFS assembles an image from its config bytes and layer blobs
 // stored in fsys, checking that the config describes as many layers as
 // there are blobs.
-func imageFromFS(fsys fs.FS, name, source string, rawConfig []byte, layers []blobLayer) (*types.Image, error) {
-	cfg, err := parseConfig(rawConfig)
+func imageFromFS(ctx context.Context, fsys fs.FS, name, source string, rawConfig []byte, layers []blobLayer) (*types.Image, error) {
+	cfg, err := parseConfigContext(ctx, rawConfig)
 	if err != nil {
 		return nil, err
 	}
@@ -51,6 +52,31 @@ func imageFromFS(fsys fs.FS, name, source string, rawConfig []byte, layers []blo
 		})
 	}
 	return img, nil
+}
+
+// parseConfigContext is parseConfig that returns when ctx is done: the
+// config of an image of many layers (up to 8 MiB of JSON) takes a second
+// or more to parse on a busy machine, and a cancelled scan should not wait
+// for it (the parse finishes in the background and is dropped).
+func parseConfigContext(ctx context.Context, raw []byte) (*v1.ConfigFile, error) {
+	if len(raw) < 64<<10 {
+		return parseConfig(raw)
+	}
+	type parsed struct {
+		cfg *v1.ConfigFile
+		err error
+	}
+	ch := make(chan parsed, 1)
+	go func() {
+		cfg, err := parseConfig(raw)
+		ch <- parsed{cfg, err}
+	}()
+	select {
+	case p := <-ch:
+		return p.cfg, p.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 func parseConfig(raw []byte) (*v1.ConfigFile, error) {

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -42,7 +43,7 @@ func (s selector) String() string {
 }
 
 // openLayout reads an OCI image layout (index.json and blobs/) from fsys.
-func openLayout(fsys fs.FS, name, source string, sel selector) (*enginetypes.Image, error) {
+func openLayout(ctx context.Context, fsys fs.FS, name, source string, sel selector) (*enginetypes.Image, error) {
 	raw, err := readLimited(fsys, "index.json")
 	if err != nil {
 		return nil, err
@@ -94,7 +95,7 @@ func openLayout(fsys fs.FS, name, source string, sel selector) (*enginetypes.Ima
 	for _, l := range m.Layers {
 		layers = append(layers, blobLayer{path: blobPath(l.Digest), digest: l.Digest.String(), size: l.Size})
 	}
-	img, err := imageFromFS(fsys, name, source, rawConfig, layers)
+	img, err := imageFromFS(ctx, fsys, name, source, rawConfig, layers)
 	if err != nil {
 		return nil, err
 	}

@@ -233,7 +233,7 @@ func openInput(ctx context.Context, opts Options) (*types.Image, error) {
 		if err != nil {
 			return nil, fmt.Errorf("input: %w", err)
 		}
-		img, err := openFS(dir, opts.Input, "oci-layout", sel)
+		img, err := openFS(ctx, dir, opts.Input, "oci-layout", sel)
 		if err != nil {
 			dir.Close()
 			return nil, fmt.Errorf("%s: %w", p, err)
@@ -245,12 +245,12 @@ func openInput(ctx context.Context, opts Options) (*types.Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", p, err)
 	}
-	archive, err := openArchive(f)
+	archive, err := openArchive(ctx, f)
 	if err != nil {
 		cleanup()
 		return nil, fmt.Errorf("%s: %w", p, err)
 	}
-	img, err := openFS(archive, opts.Input, "", sel)
+	img, err := openFS(ctx, archive, opts.Input, "", sel)
 	if err != nil {
 		cleanup()
 		return nil, fmt.Errorf("%s: %w", p, err)
@@ -264,10 +264,10 @@ func openInput(ctx context.Context, opts Options) (*types.Image, error) {
 // preferred because it carries the repo tags); an OCI archive or layout has
 // index.json. A digest names an image ID or a manifest in manifest.json's
 // terms, or else any entry of index.json (a multi-platform image).
-func openFS(fsys fs.FS, name, layoutSource string, sel selector) (*types.Image, error) {
+func openFS(ctx context.Context, fsys fs.FS, name, layoutSource string, sel selector) (*types.Image, error) {
 	_, noIndex := fs.Stat(fsys, "index.json")
 	if _, err := fs.Stat(fsys, "manifest.json"); err == nil {
-		img, err := openDockerArchive(fsys, name, sel)
+		img, err := openDockerArchive(ctx, fsys, name, sel)
 		if err == nil || sel.Digest == "" || noIndex != nil {
 			return img, err
 		}
@@ -276,7 +276,7 @@ func openFS(fsys fs.FS, name, layoutSource string, sel selector) (*types.Image, 
 		if layoutSource == "" {
 			layoutSource = "oci-archive"
 		}
-		return openLayout(fsys, name, layoutSource, sel)
+		return openLayout(ctx, fsys, name, layoutSource, sel)
 	}
 	return nil, errors.New("not an image archive or layout: it has neither manifest.json (docker save) nor index.json (OCI)")
 }

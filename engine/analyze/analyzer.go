@@ -121,10 +121,13 @@ type fingerprinter interface {
 // config: it covers every analyzer's name and version, the skip patterns
 // and the shape of LayerResult, so that any change to what analysis would
 // find gives a new key.
-func (c Config) CacheKey(diffID string) string {
-	h := sha256.New()
-	fmt.Fprintf(h, "layer-result/%d\x00%s\x00", ResultSchemaVersion, diffID)
-	names := make([]string, 0, len(c.Analyzers))
+func (c Config) CacheKey(diffID string) string { return c.CacheKeyer()(diffID) }
+
+// CacheKeyer returns CacheKey with the config's part (analyzer names,
+// versions, fingerprints, skip patterns) worked out once, for images of
+// many layers.
+func (c Config) CacheKeyer() func(diffID string) string {
+	names := make([]string, 0, len(c.Streamers)+len(c.Analyzers))
 	for _, a := range c.Streamers {
 		names = append(names, fmt.Sprintf("%s@%d", a.Name(), a.Version()))
 	}
@@ -136,6 +139,11 @@ func (c Config) CacheKey(diffID string) string {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	fmt.Fprintf(h, "%s\x00%s\x00%s", strings.Join(names, ","), strings.Join(c.SkipFiles, ","), strings.Join(c.SkipDirs, ","))
-	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+	suffix := fmt.Sprintf("%s\x00%s\x00%s", strings.Join(names, ","), strings.Join(c.SkipFiles, ","), strings.Join(c.SkipDirs, ","))
+	return func(diffID string) string {
+		h := sha256.New()
+		fmt.Fprintf(h, "layer-result/%d\x00%s\x00", ResultSchemaVersion, diffID)
+		io.WriteString(h, suffix)
+		return "sha256:" + hex.EncodeToString(h.Sum(nil))
+	}
 }

@@ -27,11 +27,12 @@ func analyzeLayers(ctx context.Context, img *types.Image, opts Options) ([]*type
 	keys := make([]string, len(img.Layers))
 	var lookup []string
 	firstIdx := map[string]int{} // key -> the first layer that has it
+	cacheKey := opts.Analysis.CacheKeyer()
 	for i, l := range img.Layers {
 		if !analyze.Verifiable(l.DiffID) {
 			continue
 		}
-		keys[i] = opts.Analysis.CacheKey(l.DiffID)
+		keys[i] = cacheKey(l.DiffID)
 		if _, dup := firstIdx[keys[i]]; !dup {
 			firstIdx[keys[i]] = i
 			lookup = append(lookup, keys[i])
