@@ -12,6 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+
+	"github.com/docker-scan/docker-scan/engine/iox"
 )
 
 // Progress of long work (an engine's export, the analysis of layers): on a
@@ -244,7 +246,7 @@ func (p *scanProgress) ExportStarted(image, source string, size int64) {
 		attrs = append(attrs, "from", source)
 	}
 	if size > 0 {
-		attrs = append(attrs, "size", humanSize(size))
+		attrs = append(attrs, "size", iox.HumanSize(size))
 	}
 	slog.Info("exporting image", attrs...)
 	p.begin()
@@ -259,7 +261,7 @@ func (p *scanProgress) ExportDone(image string, written int64, err error) {
 	p.exporting.Add(-1)
 	s := p.finish("export " + image)
 	if err == nil {
-		slog.Info("image exported", "image", image, "size", humanSize(written), "took", s.took())
+		slog.Info("image exported", "image", image, "size", iox.HumanSize(written), "took", s.took())
 	}
 }
 
@@ -281,29 +283,16 @@ func (p *scanProgress) AnalysisDone(image string, err error) {
 	if err == nil {
 		// read counts the layers of every image analysed so far (one, but
 		// for compose).
-		slog.Info("layers analysed", "image", image, "layers", s.layers, "read", humanSize(p.layerBytes.Load()), "took", s.took())
+		slog.Info("layers analysed", "image", image, "layers", s.layers, "read", iox.HumanSize(p.layerBytes.Load()), "took", s.took())
 	}
 }
 
 // ofSize is "312.0 MiB / 830.0 MiB", or "312.0 MiB" when the total is unknown.
 func ofSize(n, total int64) string {
 	if total <= 0 {
-		return humanSize(n)
+		return iox.HumanSize(n)
 	}
-	return humanSize(n) + " / " + humanSize(total)
-}
-
-func humanSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+	return iox.HumanSize(n) + " / " + iox.HumanSize(total)
 }
 
 // progressLogHandler erases the progress line before a log line is

@@ -67,7 +67,7 @@ func (e *lazyExport) export(ctx context.Context) (_ *types.Image, err error) {
 	}
 	if err := e.write(ctx, w); err != nil {
 		if errors.Is(err, iox.ErrBudget) {
-			return nil, fmt.Errorf("export image %s: the engine sent more than %s, %dx the image size it reports; the image or the engine is broken", e.id, humanSize(e.maxSize), exportExpansion)
+			return nil, fmt.Errorf("export image %s: the engine sent more than %s, %dx the image size it reports; the image or the engine is broken", e.id, iox.HumanSize(e.maxSize), exportExpansion)
 		}
 		return nil, fmt.Errorf("export image %s: %w", e.id, err)
 	}

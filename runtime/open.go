@@ -379,7 +379,7 @@ func spool(ctx context.Context, r io.Reader, opts Options, max int64, why string
 	if _, err := io.Copy(w, src); err != nil {
 		cleanup()
 		if errors.Is(err, iox.ErrBudget) {
-			return nil, nil, fmt.Errorf("%s is larger than %s (%s); raise %s if the archive is genuine", what, humanSize(max), why, maxInputSizeFlag)
+			return nil, nil, fmt.Errorf("%s is larger than %s (%s); raise %s if the archive is genuine", what, iox.HumanSize(max), why, maxInputSizeFlag)
 		}
 		if errors.Is(err, os.ErrDeadlineExceeded) && ctx.Err() != nil {
 			err = ctx.Err()
@@ -403,21 +403,6 @@ func createTemp(dir, pattern string) (*iox.TempFile, error) {
 		dir = os.TempDir()
 	}
 	return iox.CreateTemp(dir, pattern)
-}
-
-// humanSize prints a byte count in the largest binary unit that keeps it
-// at least 1.
-func humanSize(n int64) string {
-	units := []string{"bytes", "KiB", "MiB", "GiB", "TiB"}
-	v, i := float64(n), 0
-	for v >= 1024 && i < len(units)-1 {
-		v /= 1024
-		i++
-	}
-	if i == 0 {
-		return fmt.Sprintf("%d bytes", n)
-	}
-	return fmt.Sprintf("%.1f %s", v, units[i])
 }
 
 // splitInput separates PATH from a trailing :REF or @DIGEST, where REF

@@ -18,6 +18,7 @@ import (
 	"github.com/docker-scan/docker-scan/engine/cache"
 	"github.com/docker-scan/docker-scan/engine/db"
 	"github.com/docker-scan/docker-scan/engine/detect"
+	"github.com/docker-scan/docker-scan/engine/iox"
 	"github.com/docker-scan/docker-scan/engine/merge"
 	"github.com/docker-scan/docker-scan/engine/policy"
 	"github.com/docker-scan/docker-scan/engine/types"
@@ -81,7 +82,7 @@ func DefaultOptions() Options {
 // Image scans one image.
 func Image(ctx context.Context, img *types.Image, opts Options) (*types.Report, error) {
 	total := imageSize(img)
-	slog.Info("analyzing image", "image", img.Name, "layers", len(img.Layers), "size", humanBytes(total))
+	slog.Info("analyzing image", "image", img.Name, "layers", len(img.Layers), "size", iox.HumanSize(total))
 	start := time.Now()
 	layers, err := analyzeLayers(ctx, img, opts)
 	if err != nil {
@@ -411,17 +412,4 @@ func imageSize(img *types.Image) int64 {
 		return img.Size
 	}
 	return total
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
