@@ -62,6 +62,24 @@ func scanIn(t *testing.T, dir, host string, args ...string) scanResult {
 	cmd := exec.Command("docker", append([]string{"scan"}, args...)...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+dockerConfig, "DOCKER_HOST="+host, "NO_COLOR=1")
+	return runCommand(t, cmd)
+}
+
+// layerArchive writes a docker save archive tagged tag, of one layer
+// holding files, into a temp dir.
+func layerArchive(t *testing.T, tag string, files ...imagebuild.File) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "image.tar")
+	if err := imagebuild.DockerArchiveOf(p, tag, files); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// runCommand runs cmd and returns its output and exit code; a command that
+// cannot be started fails the test.
+func runCommand(t *testing.T, cmd *exec.Cmd) scanResult {
+	t.Helper()
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

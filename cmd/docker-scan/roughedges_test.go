@@ -55,17 +55,7 @@ func (c cliRun) run(t *testing.T, args ...string) scanResult {
 	cmd.Dir = c.dir
 	cmd.Env = append(cleanEnv(), "DOCKER_CONFIG="+dockerConfig, "DOCKER_HOST=unix:///nonexistent/docker.sock", "NO_COLOR=1")
 	cmd.Env = append(cmd.Env, c.env...)
-	var stdout, stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	r := scanResult{stdout: stdout.String(), stderr: stderr.String()}
-	var exit *exec.ExitError
-	if errors.As(err, &exit) {
-		r.exit = exit.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return runCommand(t, cmd)
 }
 
 // cleanEnv is the environment without settings of the scanner or colour

@@ -8,7 +8,6 @@ package main
 import (
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -20,7 +19,7 @@ import (
 // clean Java library and a leaked token.
 func summaryImage(t *testing.T) string {
 	t.Helper()
-	l, err := imagebuild.Layer(
+	return layerArchive(t, "summary:1",
 		imagebuild.File{Path: "etc/alpine-release", Body: "3.22.1\n"},
 		imagebuild.File{Path: "lib/apk/db/installed", Body: "P:musl\nV:1.2.5-r10\nA:x86_64\no:musl\n\n"},
 		imagebuild.File{Path: "srv/web/node_modules/minimist/package.json", Body: `{"name": "minimist", "version": "1.2.5", "license": "MIT"}`},
@@ -28,18 +27,6 @@ func summaryImage(t *testing.T) string {
 		imagebuild.File{Path: "opt/b/log4j-core-2.16.0.jar", Body: string(zipBytes(t, map[string]string{"META-INF/maven/org.apache.logging.log4j/log4j-core/pom.properties": "groupId=org.apache.logging.log4j\nartifactId=log4j-core\nversion=2.16.0\n"}))},
 		imagebuild.File{Path: "srv/web/.env", Body: "PORT=8080\nGITHUB_TOKEN=ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8\n"},
 	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := imagebuild.Image("amd64", l)
-	if err != nil {
-		t.Fatal(err)
-	}
-	archive := filepath.Join(t.TempDir(), "summary.tar")
-	if err := imagebuild.WriteDockerArchive(archive, "summary:1", img); err != nil {
-		t.Fatal(err)
-	}
-	return archive
 }
 
 func TestTableSummaryAndOnlySectionsWithFindings(t *testing.T) {

@@ -28,19 +28,7 @@ func trivyImage(t *testing.T, release string) string {
 	if release != "" {
 		files = append(files, imagebuild.File{Path: "etc/alpine-release", Body: release + "\n"})
 	}
-	l, err := imagebuild.Layer(files...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := imagebuild.Image("amd64", l)
-	if err != nil {
-		t.Fatal(err)
-	}
-	archive := filepath.Join(t.TempDir(), "app.tar")
-	if err := imagebuild.WriteDockerArchive(archive, "app:1", img); err != nil {
-		t.Fatal(err)
-	}
-	return archive
+	return layerArchive(t, "app:1", files...)
 }
 
 // Every finding of trivyImage, as findings() writes them.
@@ -338,24 +326,13 @@ func TestDistro(t *testing.T) {
 // OS package installed against upstream advisories: Debian's python3-yaml
 // ships PyYAML 5.3.1, which GitHub's advisory says is vulnerable.
 func TestDetectionPriority(t *testing.T) {
-	l, err := imagebuild.Layer(
+	archive := layerArchive(t, "py:1",
 		imagebuild.File{Path: "etc/debian_version", Body: "12.7\n"},
 		imagebuild.File{Path: "var/lib/dpkg/status", Body: "Package: python3-yaml\nStatus: install ok installed\nVersion: 6.0-3+b2\nArchitecture: amd64\nSource: pyyaml\n"},
 		imagebuild.File{Path: "var/lib/dpkg/info/python3-yaml.list", Body: "/usr/lib/python3/dist-packages/PyYAML-5.3.1.egg-info\n/usr/lib/python3/dist-packages/PyYAML-5.3.1.egg-info/PKG-INFO\n"},
 		imagebuild.File{Path: "usr/lib/python3/dist-packages/PyYAML-5.3.1.egg-info/PKG-INFO", Body: "Metadata-Version: 1.1\nName: PyYAML\nVersion: 5.3.1\n"},
 		imagebuild.File{Path: "usr/local/lib/python3.11/site-packages/urllib3-1.26.17.dist-info/METADATA", Body: "Metadata-Version: 2.1\nName: urllib3\nVersion: 1.26.17\n"},
 	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := imagebuild.Image("amd64", l)
-	if err != nil {
-		t.Fatal(err)
-	}
-	archive := filepath.Join(t.TempDir(), "py.tar")
-	if err := imagebuild.WriteDockerArchive(archive, "py:1", img); err != nil {
-		t.Fatal(err)
-	}
 	cache := trivyCache(t)
 	dir := t.TempDir()
 	base := []string{"image", "--input", archive, "--cache-dir", cache, "--skip-db-update", "--format", "json", "--scanners", "vuln", "--pkg-types", "library"}
