@@ -94,7 +94,7 @@ func (o *imageOptions) register(cmd *cobra.Command) { o.registerFlags(cmd.Flags(
 // registerFlags adds the flags to f (a compose command shares them with its
 // subcommands as persistent flags).
 func (o *imageOptions) registerFlags(f *pflag.FlagSet) {
-	f.StringVar(&o.input, "input", "", "read the image from a docker save tarball or OCI archive (plain or gzipped), or an OCI layout directory; select one image with FILE:TAG or DIR@sha256:DIGEST")
+	f.StringVar(&o.input, "input", "", "read the image from a docker save tarball or OCI archive (plain or gzipped), or an OCI layout directory; select one image with FILE:TAG, FILE:REPO:TAG (a full reference also works) or FILE@sha256:DIGEST")
 	f.StringVar(&o.maxInputSize, "max-input-size", "", "largest size a gzipped --input archive (or one read from a pipe) may take in the cache dir once decompressed, e.g. 20GiB (default: 100 times its compressed size, at least 1 GiB; a pipe 16 GiB)")
 	f.StringVar(&o.platform, "platform", "", "platform of a multi-platform image, as OS/ARCH[/VARIANT] (default linux/"+goruntime.GOARCH+")")
 	f.StringVarP(&o.format, "format", o.formatShorthand(), "table", "report format: "+strings.Join(report.Formats, ", "))

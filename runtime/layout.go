@@ -149,7 +149,9 @@ func pickTopLevel(descs []v1.Descriptor, sel selector) (v1.Descriptor, error) {
 	case sel.Tag != "":
 		for _, d := range descs {
 			for _, n := range refNames(d) {
-				if n == sel.Tag || strings.HasSuffix(n, ":"+sel.Tag) {
+				// ref.name is often the tag alone (3.18) and containerd's
+				// image name a full reference: either spelling selects.
+				if repoTagMatches(n, sel.Tag) {
 					return d, nil
 				}
 			}

@@ -183,6 +183,50 @@ func TestMultiPlatformLayout(t *testing.T) {
 	}
 }
 
+// An OCI layout (as containerd and docker save 25+ write them) names its
+// images by a tag (ref.name) and a full reference (containerd's image
+// name): --input DIR:TAG, DIR:REPO:TAG and DIR:REGISTRY/REPO:TAG all pick
+// the image, as they do in a docker save archive.
+func TestLayoutFullReferences(t *testing.T) {
+	dir := t.TempDir()
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, im := range []struct{ name, tag, release string }{
+		{"docker.io/library/alpine:3.18", "3.18", "3.18.4"},
+		{"registry.example.com/team/app:1.0", "1.0", "3.20.3"},
+	} {
+		ann := map[string]string{annotationRefName: im.tag, annotationContainerName: im.name}
+		if err := p.AppendImage(testImage(t, "amd64", im.release), layout.WithAnnotations(ann)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for ref, want := range map[string]string{
+		"3.18":                              "3.18.4",
+		"alpine:3.18":                       "3.18.4",
+		"docker.io/library/alpine:3.18":     "3.18.4",
+		"1.0":                               "3.20.3",
+		"registry.example.com/team/app:1.0": "3.20.3",
+	} {
+		img, err := Open(context.Background(), "", Options{Input: dir + ":" + ref})
+		if err != nil {
+			t.Errorf("%s: %v", ref, err)
+			continue
+		}
+		rep, err := scan.Image(context.Background(), img, scan.DefaultOptions())
+		img.Close()
+		if err != nil || rep.Metadata.OS.Name != want {
+			t.Errorf("%s: got alpine %q (%v), want %s", ref, rep.Metadata.OS.Name, err, want)
+		}
+	}
+	for _, ref := range []string{"alpine:3.19", "team/app:1.0", "app:2.0"} {
+		if _, err := Open(context.Background(), "", Options{Input: dir + ":" + ref}); err == nil || !strings.Contains(err.Error(), "no image tagged") {
+			t.Errorf("%s: %v, want no image tagged", ref, err)
+		}
+	}
+}
+
 func TestOpenErrors(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name string, content []byte) string {
