@@ -1,3 +1,7 @@
+// Package detect matches the packages of an image against the
+// vulnerability DB. What it knows of each OS family and language ecosystem
+// (bucket, version ordering, source-name rule) is a row of engine/families;
+// the matching loops here are the same for all of them.
 package detect
 
 import (
@@ -8,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/docker-scan/docker-scan/engine/db"
+	"github.com/docker-scan/docker-scan/engine/families"
 	"github.com/docker-scan/docker-scan/engine/types"
 )
 
@@ -15,8 +20,8 @@ import (
 // An OS family the table does not know, or a release the DB has no
 // advisories for, is logged and yields nothing.
 func OSPackages(d *db.DB, art types.Artifact) ([]types.DetectedVulnerability, error) {
-	family, ok := Families[art.OS.Family]
-	if !ok {
+	family, ok := families.ByName(art.OS.Family)
+	if !ok || !family.Matched() {
 		slog.Warn("OS packages of this family are not matched against the vulnerability DB", "family", art.OS.Family)
 		return nil, nil
 	}
@@ -49,7 +54,7 @@ func OSPackages(d *db.DB, art types.Artifact) ([]types.DetectedVulnerability, er
 
 type matcher struct {
 	db         *db.DB
-	family     Family
+	family     families.OSFamily
 	bucket     string
 	advisories map[string][]db.Advisory
 	details    map[string]types.Vulnerability
@@ -62,14 +67,14 @@ type matcher struct {
 }
 
 type parsedVersion struct {
-	v   Version
+	v   families.Version
 	err error
 }
 
-func (m *matcher) parse(s string) (Version, error) {
+func (m *matcher) parse(s string) (families.Version, error) {
 	p, ok := m.versions[s]
 	if !ok {
-		p.v, p.err = m.family.Parse(s)
+		p.v, p.err = m.family.ParseVersion(s)
 		m.versions[s] = p
 	}
 	return p.v, p.err

@@ -5,81 +5,22 @@ import (
 	"slices"
 	"strings"
 
-	gem "github.com/aquasecurity/go-gem-version"
-	npm "github.com/aquasecurity/go-npm-version/pkg"
-	pep440 "github.com/aquasecurity/go-pep440-version"
-	genericversion "github.com/aquasecurity/go-version/pkg/version"
-	mvn "github.com/masahiro331/go-mvn-version"
-
 	"github.com/docker-scan/docker-scan/engine/db"
-	"github.com/docker-scan/docker-scan/engine/merge"
+	"github.com/docker-scan/docker-scan/engine/families"
 	"github.com/docker-scan/docker-scan/engine/types"
 )
-
-// Ecosystem says how to match the packages of one language ecosystem: a
-// row of this table, like the OS families above.
-type Ecosystem struct {
-	// Prefix of the DB buckets of the ecosystem's data sources.
-	Prefix string
-	// Normalize turns a package name into the name advisories use.
-	Normalize func(string) string
-	// Matches reports whether version satisfies a constraint set written
-	// in the ecosystem's syntax (comma-separated constraints, all must hold).
-	Matches func(version, constraints string) (bool, error)
-}
-
-// Ecosystems by package-database type.
-var Ecosystems = map[string]Ecosystem{
-	"node-pkg":    {Prefix: "npm::", Normalize: same, Matches: npmRanges},
-	"python-pkg":  {Prefix: "pip::", Normalize: merge.NormalizePyPI, Matches: pep440Ranges},
-	"jar":         {Prefix: "maven::", Normalize: same, Matches: mavenRanges},
-	"gemspec":     {Prefix: "rubygems::", Normalize: same, Matches: gemRanges},
-	"composer":    {Prefix: "composer::", Normalize: same, Matches: semverRanges},
-	"dotnet-core": {Prefix: "nuget::", Normalize: strings.ToLower, Matches: semverRanges},
-	"cargo":       {Prefix: "cargo::", Normalize: same, Matches: semverRanges},
-	"rustbinary":  {Prefix: "cargo::", Normalize: same, Matches: semverRanges},
-	"gobinary":    {Prefix: "go::", Normalize: same, Matches: semverRanges},
-}
-
-// Each ecosystem's own version and range rules, from its library.
-var (
-	npmRanges    = ranges(npm.NewVersion, func(s string) (npm.Constraints, error) { return npm.NewConstraints(s) })
-	pep440Ranges = ranges(pep440.Parse, func(s string) (pep440.Specifiers, error) { return pep440.NewSpecifiers(s) })
-	mavenRanges  = ranges(mvn.NewVersion, mvn.NewConstraints)
-	gemRanges    = ranges(gem.NewVersion, gem.NewConstraints)
-	// semverRanges compares semver-like versions (Composer, NuGet, Cargo, Go).
-	semverRanges = ranges(genericversion.Parse, genericversion.NewConstraints)
-)
-
-// ranges makes a range check from a library's version and constraint
-// parsers.
-func ranges[V any, C interface{ Check(V) bool }](version func(string) (V, error), constraints func(string) (C, error)) func(string, string) (bool, error) {
-	return func(v, cs string) (bool, error) {
-		parsed, err := version(v)
-		if err != nil {
-			return false, err
-		}
-		c, err := constraints(cs)
-		if err != nil {
-			return false, err
-		}
-		return c.Check(parsed), nil
-	}
-}
-
-func same(s string) string { return s }
 
 // LanguagePackages finds the vulnerabilities of language packages.
 func LanguagePackages(d *db.DB, dbs []types.PackageDB) ([]types.DetectedVulnerability, error) {
 	var out []types.DetectedVulnerability
 	details := map[string]types.Vulnerability{}
 	for _, pdb := range dbs {
-		eco, ok := Ecosystems[pdb.Type]
-		if !ok {
+		eco, ok := families.EcosystemByType(pdb.Type)
+		if !ok || !eco.Matched() {
 			continue
 		}
 		for _, p := range pdb.Packages {
-			advs, err := d.AdvisoriesByPrefix(eco.Prefix, eco.Normalize(p.Name))
+			advs, err := d.AdvisoriesByPrefix(eco.BucketPrefix, eco.Normalize(p.Name))
 			if err != nil {
 				return nil, err
 			}
@@ -117,7 +58,7 @@ func LanguagePackages(d *db.DB, dbs []types.PackageDB) ([]types.DetectedVulnerab
 // none) and matches no patched or unaffected entry (a plain version there,
 // as GitHub's advisories store patched versions, is an exact match); an
 // advisory with no ranges at all affects every version.
-func affected(eco Ecosystem, version string, adv db.Advisory) (bool, error) {
+func affected(eco families.Ecosystem, version string, adv db.Advisory) (bool, error) {
 	inAny := func(ranges []string) (bool, error) {
 		for _, r := range ranges {
 			ok, err := eco.Matches(version, r)

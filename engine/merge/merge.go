@@ -6,6 +6,7 @@ import (
 	"path"
 	"slices"
 
+	"github.com/docker-scan/docker-scan/engine/families"
 	"github.com/docker-scan/docker-scan/engine/types"
 )
 
@@ -96,19 +97,13 @@ func LayersWith(layers []*types.LayerResult, opts Options) types.Artifact {
 	return art
 }
 
-// osTypes are the package-database types of OS package managers.
-var osTypes = map[string]bool{"apk": true, "dpkg": true}
-
-// IsOSType reports whether a package-database type is an OS one.
-func IsOSType(t string) bool { return osTypes[t] }
-
 // dropOwned removes language packages whose metadata file an OS package
 // installed (Debian's python3-yaml ships PyYAML's egg-info): they are the
 // OS package's, and reported as such.
 func dropOwned(dbs []types.PackageDB) []types.PackageDB {
 	owned := map[string]bool{}
 	for _, db := range dbs {
-		if osTypes[db.Type] {
+		if families.IsOSPackageType(db.Type) {
 			for _, p := range db.Packages {
 				for _, f := range p.InstalledFiles {
 					owned[f] = true
@@ -121,7 +116,7 @@ func dropOwned(dbs []types.PackageDB) []types.PackageDB {
 	}
 	out := dbs[:0]
 	for _, db := range dbs {
-		if !osTypes[db.Type] && (owned[db.FilePath] || owned[path.Dir(db.FilePath)]) {
+		if !families.IsOSPackageType(db.Type) && (owned[db.FilePath] || owned[path.Dir(db.FilePath)]) {
 			continue
 		}
 		out = append(out, db)

@@ -123,7 +123,9 @@ func TestChooseOS(t *testing.T) {
 func TestDebianPURL(t *testing.T) {
 	p := pkg("passwd", "4.13+dfsg1-1+b1")
 	p.Epoch, p.Arch = 1, "amd64"
-	got := osPURL("deb", p, types.OS{Family: "debian", Name: "12.7"})
+	dbs := []types.PackageDB{{Type: "dpkg", Packages: []types.Package{p}}}
+	setPURLs(dbs, types.OS{Family: "debian", Name: "12.7"})
+	got := dbs[0].Packages[0].Identifier.PURL
 	want := "pkg:deb/debian/passwd@4.13%2Bdfsg1-1%2Bb1?arch=amd64&distro=debian-12.7&epoch=1"
 	if got != want {
 		t.Errorf("purl = %s, want %s", got, want)

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/docker-scan/docker-scan/engine/detect"
+	"github.com/docker-scan/docker-scan/engine/families"
 	"github.com/docker-scan/docker-scan/engine/merge"
 	"github.com/docker-scan/docker-scan/engine/types"
 )
@@ -27,14 +27,7 @@ var DetectionPriorities = []string{PriorityPrecise, PriorityComprehensive}
 
 // DistroFamilies are the OS families a distribution can be given as: the
 // ones whose packages the vulnerability DB can match.
-func DistroFamilies() []string {
-	var out []string
-	for name := range detect.Families {
-		out = append(out, name)
-	}
-	slices.Sort(out)
-	return out
-}
+func DistroFamilies() []string { return families.MatchedNames() }
 
 // distroVersion is what a release looks like: 3.20, 12, 22.04, edge.
 var distroVersion = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z._~+-]{0,63}$`)

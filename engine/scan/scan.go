@@ -18,6 +18,7 @@ import (
 	"github.com/docker-scan/docker-scan/engine/cache"
 	"github.com/docker-scan/docker-scan/engine/db"
 	"github.com/docker-scan/docker-scan/engine/detect"
+	"github.com/docker-scan/docker-scan/engine/families"
 	"github.com/docker-scan/docker-scan/engine/iox"
 	"github.com/docker-scan/docker-scan/engine/merge"
 	"github.com/docker-scan/docker-scan/engine/policy"
@@ -208,7 +209,7 @@ func (o Options) wants(pkgType string) bool {
 
 // osOnly is the artifact with its OS package databases only.
 func osOnly(art types.Artifact) types.Artifact {
-	art.PackageDBs = slices.DeleteFunc(slices.Clone(art.PackageDBs), func(db types.PackageDB) bool { return !merge.IsOSType(db.Type) })
+	art.PackageDBs = slices.DeleteFunc(slices.Clone(art.PackageDBs), func(db types.PackageDB) bool { return !families.IsOSPackageType(db.Type) })
 	return art
 }
 
@@ -312,7 +313,7 @@ func osResult(name string, art types.Artifact, opts Options) types.Result {
 	if !opts.ListAllPackages {
 		return res
 	}
-	res.Packages = reportPackages(art.PackageDBs, merge.IsOSType)
+	res.Packages = reportPackages(art.PackageDBs, families.IsOSPackageType)
 	return res
 }
 
@@ -335,14 +336,6 @@ func reportPackages(dbs []types.PackageDB, keep func(string) bool) []types.Packa
 	return out
 }
 
-// langTargets name the result of each language package type, as Trivy
-// names them for images.
-var langTargets = map[string]string{"node-pkg": "Node.js", "python-pkg": "Python", "jar": "Java", "gemspec": "Ruby", "composer": "PHP", "dotnet-core": ".NET", "cargo": "Rust", "gobinary": "Go", "conda-pkg": "Conda"}
-
-// perFileTypes are reported one result per file (a binary, a lock file),
-// as Trivy does; other language types one result per language.
-var perFileTypes = map[string]bool{"gobinary": true, "rustbinary": true, "cargo": true}
-
 // langResults gives the results of language packages, with their
 // vulnerabilities.
 func langResults(art types.Artifact, vulns []types.DetectedVulnerability, opts Options) []types.Result {
@@ -350,11 +343,14 @@ func langResults(art types.Artifact, vulns []types.DetectedVulnerability, opts O
 	var groups []group
 	members := map[group]map[string]bool{} // group -> package DB file paths
 	for _, db := range art.PackageDBs {
-		if merge.IsOSType(db.Type) {
+		if families.IsOSPackageType(db.Type) {
 			continue
 		}
-		g := group{langTargets[db.Type], db.Type}
-		if g.target == "" || perFileTypes[db.Type] {
+		// One result per ecosystem, named as Trivy names it, or per file
+		// (a binary, a lock file) where Trivy reports them so.
+		eco, _ := families.EcosystemByType(db.Type)
+		g := group{eco.Target, db.Type}
+		if g.target == "" || eco.PerFile {
 			g.target = db.FilePath
 		}
 		if members[g] == nil {

@@ -7,22 +7,22 @@ import (
 	"bytes"
 	"strings"
 
+	"github.com/docker-scan/docker-scan/engine/families"
 	"github.com/docker-scan/docker-scan/engine/types"
 )
 
 // Release reads the files that name the OS: the family-specific ones
-// (etc/alpine-release, etc/debian_version) and the generic ones
-// (etc/os-release, usr/lib/os-release, etc/lsb-release). Which one wins when
-// several exist is decided when layers are merged.
+// (etc/alpine-release, etc/debian_version: the families table lists them)
+// and the generic ones (etc/os-release, usr/lib/os-release,
+// etc/lsb-release). Which one wins when several exist is decided when
+// layers are merged.
 type Release struct{}
 
-// Release file paths, relative to the image root.
+// The generic release file paths, relative to the image root.
 const (
-	AlpineRelease  = "etc/alpine-release"
-	DebianVersion  = "etc/debian_version"
-	EtcOSRelease   = "etc/os-release"
-	UsrOSRelease   = "usr/lib/os-release"
-	EtcLSBRelease  = "etc/lsb-release"
+	EtcOSRelease   = families.EtcOSRelease
+	UsrOSRelease   = families.UsrOSRelease
+	EtcLSBRelease  = families.EtcLSBRelease
 	maxReleaseSize = 64 << 10
 )
 
@@ -33,26 +33,23 @@ func (Release) Wants(filePath string, size int64) bool {
 	if size > maxReleaseSize {
 		return false
 	}
-	switch filePath {
-	case AlpineRelease, DebianVersion, EtcOSRelease, UsrOSRelease, EtcLSBRelease:
+	if families.IsGenericReleaseFile(filePath) {
 		return true
 	}
-	return false
+	_, ok := families.ByReleaseFile(filePath)
+	return ok
 }
 
 func (Release) Analyze(filePath string, content []byte, res *types.LayerResult) error {
 	var family, name string
-	switch filePath {
-	case AlpineRelease:
-		family, name = "alpine", firstLine(content)
-	case DebianVersion:
-		family, name = "debian", firstLine(content)
-	case EtcLSBRelease:
+	if f, ok := families.ByReleaseFile(filePath); ok {
+		family, name = f.Name, firstLine(content)
+	} else if filePath == EtcLSBRelease {
 		kv := parseShellVars(content)
-		family, name = FamilyFromID(kv["DISTRIB_ID"]), kv["DISTRIB_RELEASE"]
-	default:
+		family, name = families.NameFromID(kv["DISTRIB_ID"]), kv["DISTRIB_RELEASE"]
+	} else {
 		kv := parseShellVars(content)
-		family, name = FamilyFromID(kv["ID"]), kv["VERSION_ID"]
+		family, name = families.NameFromID(kv["ID"]), kv["VERSION_ID"]
 	}
 	if family == "" {
 		// A release file that names nothing is not an error: scratch-like
@@ -61,29 +58,6 @@ func (Release) Analyze(filePath string, content []byte, res *types.LayerResult) 
 	}
 	res.OSReleases = append(res.OSReleases, types.OSRelease{FilePath: filePath, Family: family, Name: name})
 	return nil
-}
-
-// familyByID maps os-release IDs to the family names reports use where
-// the two differ; any other ID is its own family name.
-var familyByID = map[string]string{
-	"rhel":       "redhat",
-	"almalinux":  "alma",
-	"amzn":       "amazon",
-	"ol":         "oracle",
-	"mariner":    "cbl-mariner",
-	"sle-micro":  "slem",
-	"sles":       "sles",
-	"opensuse":   "opensuse-leap",
-	"azurelinux": "azurelinux",
-}
-
-// FamilyFromID turns an os-release ID (or lsb-release DISTRIB_ID) into a family name.
-func FamilyFromID(id string) string {
-	id = strings.ToLower(strings.TrimSpace(id))
-	if f, ok := familyByID[id]; ok {
-		return f
-	}
-	return id
 }
 
 func firstLine(content []byte) string {

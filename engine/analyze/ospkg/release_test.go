@@ -11,8 +11,8 @@ func TestRelease(t *testing.T) {
 		path, content string
 		want          types.OSRelease
 	}{
-		{AlpineRelease, "3.14.10\n", types.OSRelease{FilePath: AlpineRelease, Family: "alpine", Name: "3.14.10"}},
-		{DebianVersion, "12.7\n", types.OSRelease{FilePath: DebianVersion, Family: "debian", Name: "12.7"}},
+		{"etc/alpine-release", "3.14.10\n", types.OSRelease{FilePath: "etc/alpine-release", Family: "alpine", Name: "3.14.10"}},
+		{"etc/debian_version", "12.7\n", types.OSRelease{FilePath: "etc/debian_version", Family: "debian", Name: "12.7"}},
 		{EtcLSBRelease, "DISTRIB_ID=Ubuntu\nDISTRIB_RELEASE=22.04\nDISTRIB_CODENAME=jammy\n", types.OSRelease{FilePath: EtcLSBRelease, Family: "ubuntu", Name: "22.04"}},
 		{UsrOSRelease, "NAME=\"Red Hat Enterprise Linux\"\nID=\"rhel\"\nVERSION_ID='9.4'\n", types.OSRelease{FilePath: UsrOSRelease, Family: "redhat", Name: "9.4"}},
 		{EtcOSRelease, "# comment\nID=wolfi\nVERSION_ID=20230201\n", types.OSRelease{FilePath: EtcOSRelease, Family: "wolfi", Name: "20230201"}},

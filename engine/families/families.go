@@ -1,0 +1,168 @@
+// Package families is what the scanner knows about each OS family and each
+// language ecosystem, as two tables: how an image names its OS, which
+// package manager installs its packages and how their PURLs read, which DB
+// bucket holds its advisories and how versions are ordered, when releases
+// end, and how reports name their results. Analyzers, merge, detect and
+// scan read these rows; adding a family is one row (plus, at most, a
+// version comparer).
+package families
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// The release files every family may carry; a family's own files (its
+// ReleaseFiles) are trusted before them.
+const (
+	EtcOSRelease  = "etc/os-release"
+	UsrOSRelease  = "usr/lib/os-release"
+	EtcLSBRelease = "etc/lsb-release"
+)
+
+// genericReleaseFiles, most trusted first.
+var genericReleaseFiles = []string{EtcOSRelease, UsrOSRelease, EtcLSBRelease}
+
+// OSFamily is one OS family. A row with no Bucket is one the scanner can
+// name (from os-release) but whose packages it does not match yet.
+type OSFamily struct {
+	// Name is the family as reports, the DB and --distro name it.
+	Name string
+	// IDs are the os-release ID (or lsb-release DISTRIB_ID) values, lower
+	// case, that name this family.
+	IDs []string
+	// ReleaseFiles are the family's own files whose first line is the
+	// release (etc/alpine-release); they beat the generic files.
+	ReleaseFiles []string
+	// DerivedFrom names the family whose release file images of this one
+	// also carry (Ubuntu ships etc/debian_version): when both are present,
+	// the generic files tell the truth and the parent's file does not.
+	DerivedFrom string
+	// Packages is the package manager that installs the OS packages.
+	Packages PackageManager
+	// Bucket is the DB platform bucket; %s, when present, is replaced by
+	// the release Cut gives. A bucket without %s is versionless (wolfi).
+	Bucket string
+	// Cut turns an OS version into the release buckets and EOL dates use.
+	Cut func(version string) string
+	// ParseVersion reads a version of the package manager, for ordering.
+	ParseVersion func(string) (Version, error)
+	// SourceNames: advisories are filed against source packages (apk
+	// origin, dpkg Source), and the source version is compared.
+	SourceNames bool
+}
+
+// osFamilies is the table, in the order release files are trusted.
+var osFamilies = []OSFamily{
+	{Name: "alpine", IDs: []string{"alpine"}, ReleaseFiles: []string{"etc/alpine-release"}, Packages: apk,
+		Bucket: "alpine %s", Cut: majorMinor, ParseVersion: parseAPK, SourceNames: true},
+	{Name: "debian", IDs: []string{"debian"}, ReleaseFiles: []string{"etc/debian_version"}, Packages: dpkg,
+		Bucket: "debian %s", Cut: major, ParseVersion: parseDeb, SourceNames: true},
+	{Name: "ubuntu", IDs: []string{"ubuntu"}, DerivedFrom: "debian", Packages: dpkg,
+		Bucket: "ubuntu %s", Cut: whole, ParseVersion: parseDeb, SourceNames: true},
+
+	// Named from os-release, not matched yet (tracker issue #11).
+	{Name: "redhat", IDs: []string{"rhel"}},
+	{Name: "alma", IDs: []string{"almalinux"}},
+	{Name: "amazon", IDs: []string{"amzn"}},
+	{Name: "oracle", IDs: []string{"ol"}},
+	{Name: "cbl-mariner", IDs: []string{"mariner"}},
+	{Name: "azurelinux", IDs: []string{"azurelinux"}},
+	{Name: "sles", IDs: []string{"sles"}},
+	{Name: "slem", IDs: []string{"sle-micro"}},
+	{Name: "opensuse-leap", IDs: []string{"opensuse"}},
+}
+
+// Matched reports whether the family's packages are matched against the DB.
+func (f OSFamily) Matched() bool { return f.Bucket != "" }
+
+// Release is the release an OS version belongs to, as buckets and EOL
+// dates name it.
+func (f OSFamily) Release(version string) string {
+	if f.Cut == nil {
+		return version
+	}
+	return f.Cut(version)
+}
+
+// BucketFor is the DB bucket holding the advisories of an OS version.
+func (f OSFamily) BucketFor(version string) string {
+	if !strings.Contains(f.Bucket, "%s") {
+		return f.Bucket
+	}
+	return fmt.Sprintf(f.Bucket, f.Release(version))
+}
+
+// EndOfLife reports whether an OS version was past its end of support at
+// now. Unknown releases are not reported as ended.
+func (f OSFamily) EndOfLife(version string, now time.Time) bool {
+	end, ok := eolDates[f.Name][f.Release(version)]
+	return ok && now.After(end)
+}
+
+// ByName is the row of a family name.
+func ByName(name string) (OSFamily, bool) {
+	i := slices.IndexFunc(osFamilies, func(f OSFamily) bool { return f.Name == name })
+	if i < 0 {
+		return OSFamily{}, false
+	}
+	return osFamilies[i], true
+}
+
+// ByID is the row of an os-release ID (or lsb-release DISTRIB_ID), in any
+// case and with surrounding space.
+func ByID(id string) (OSFamily, bool) {
+	id = strings.ToLower(strings.TrimSpace(id))
+	i := slices.IndexFunc(osFamilies, func(f OSFamily) bool { return slices.Contains(f.IDs, id) })
+	if i < 0 {
+		return OSFamily{}, false
+	}
+	return osFamilies[i], true
+}
+
+// NameFromID is the family name of an os-release ID: its row's name, else
+// the ID itself (lower case), so that reports still name families the
+// table does not know.
+func NameFromID(id string) string {
+	if f, ok := ByID(id); ok {
+		return f.Name
+	}
+	return strings.ToLower(strings.TrimSpace(id))
+}
+
+// ByReleaseFile is the family whose own release file path is.
+func ByReleaseFile(path string) (OSFamily, bool) {
+	i := slices.IndexFunc(osFamilies, func(f OSFamily) bool { return slices.Contains(f.ReleaseFiles, path) })
+	if i < 0 {
+		return OSFamily{}, false
+	}
+	return osFamilies[i], true
+}
+
+// ReleaseFiles are the files that name the OS, most trusted first: every
+// family's own files, in table order, then the generic ones.
+func ReleaseFiles() []string {
+	var out []string
+	for _, f := range osFamilies {
+		out = append(out, f.ReleaseFiles...)
+	}
+	return append(out, genericReleaseFiles...)
+}
+
+// IsGenericReleaseFile reports whether path is one of the files any
+// family may carry (os-release, lsb-release).
+func IsGenericReleaseFile(path string) bool { return slices.Contains(genericReleaseFiles, path) }
+
+// MatchedNames are the names of the families whose packages are matched, sorted.
+func MatchedNames() []string {
+	var out []string
+	for _, f := range osFamilies {
+		if f.Matched() {
+			out = append(out, f.Name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
