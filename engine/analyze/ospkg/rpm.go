@@ -1,0 +1,314 @@
+package ospkg
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+
+	"github.com/gofrs/flock"
+	rpmdb "github.com/knqyf263/go-rpmdb/pkg"
+	// go-rpmdb opens SQLite databases through database/sql's "sqlite"
+	// driver, which this pure-Go package registers.
+	_ "modernc.org/sqlite"
+
+	"github.com/docker-scan/docker-scan/engine/types"
+)
+
+// Where rpm keeps its database: var/lib/rpm on older releases,
+// usr/lib/sysimage/rpm on newer ones (Fedora 36+, SUSE), in one of three
+// formats: BerkeleyDB (Packages), NDB (Packages.db) or SQLite
+// (rpmdb.sqlite).
+var rpmDBPaths = map[string]bool{
+	"var/lib/rpm/Packages":              true,
+	"var/lib/rpm/Packages.db":           true,
+	"var/lib/rpm/rpmdb.sqlite":          true,
+	"usr/lib/sysimage/rpm/Packages":     true,
+	"usr/lib/sysimage/rpm/Packages.db":  true,
+	"usr/lib/sysimage/rpm/rpmdb.sqlite": true,
+}
+
+// IsRPMDB reports whether filePath is where rpm keeps its database.
+func IsRPMDB(filePath string) bool { return rpmDBPaths[filePath] }
+
+// maxRPMDBSize is the largest rpm database that is read. The databases
+// keep every header of every package (file lists, digests, changelogs):
+// a CentOS 7 image with a few hundred packages has a 30 MB one.
+const maxRPMDBSize = 512 << 20
+
+// rpmTempPattern names the spooled copies of rpm databases in the temp
+// dir, for iox.RemoveOrphans.
+const rpmTempPattern = "rpmdb-*"
+
+// RPMTempPatterns are the globs, in the temp dir, of the files the rpm
+// analyzer writes, for iox.RemoveOrphans at start-up: the database copy and
+// the side files SQLite may make next to it.
+var RPMTempPatterns = []string{rpmTempPattern}
+
+// RPM reads rpm's database of installed packages. The database libraries
+// open a file by path (SQLite needs one), so the analyzer is a
+// StreamAnalyzer: it copies the database from the layer stream to a locked
+// temp file in its temp dir, reads it and removes it (and any side file
+// SQLite made) before it returns, whatever happens.
+type RPM struct {
+	tempDir string
+}
+
+// NewRPM returns the rpm analyzer, which spools databases into tempDir
+// (the scan's <cache-dir>/tmp).
+func NewRPM(tempDir string) RPM { return RPM{tempDir: tempDir} }
+
+func (RPM) Name() string { return "rpm" }
+func (RPM) Version() int { return 1 }
+
+func (RPM) WantsStream(filePath string, _ int64, mode fs.FileMode, _ []byte) bool {
+	return mode.IsRegular() && rpmDBPaths[filePath]
+}
+
+func (a RPM) AnalyzeStream(filePath string, size int64, r io.Reader, res *types.LayerResult) error {
+	if size > maxRPMDBSize {
+		res.Issues = append(res.Issues, types.AnalysisIssue{Layer: res.DiffID, Analyzer: a.Name(), FilePath: filePath,
+			Reason: fmt.Sprintf("not read: %d bytes is over the limit of %d bytes for an rpm database", size, maxRPMDBSize)})
+		return nil
+	}
+	pkgs, skipped, err := a.read(r)
+	if err != nil {
+		return err
+	}
+	res.PackageDBs = append(res.PackageDBs, types.PackageDB{FilePath: filePath, Type: "rpm", Packages: pkgs})
+	skipped.issues(res, a.Name(), filePath)
+	return nil
+}
+
+// read spools r into a temp file and lists the packages in it.
+func (a RPM) read(r io.Reader) ([]types.Package, notes, error) {
+	if a.tempDir == "" {
+		return nil, notes{}, errors.New("no temp dir to copy the rpm database to")
+	}
+	tmp, err := createSharedTemp(a.tempDir, rpmTempPattern)
+	if err != nil {
+		return nil, notes{}, fmt.Errorf("copy rpm database: %w", err)
+	}
+	defer tmp.remove()
+	n, err := io.Copy(tmp, io.LimitReader(r, maxRPMDBSize+1))
+	if err != nil {
+		return nil, notes{}, fmt.Errorf("copy rpm database: %w", err)
+	}
+	if n > maxRPMDBSize {
+		return nil, notes{}, fmt.Errorf("rpm database is larger than %d bytes", maxRPMDBSize)
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, notes{}, fmt.Errorf("copy rpm database: %w", err)
+	}
+	rpms, err := ReadRPMDB(tmp.Name())
+	if err != nil {
+		return nil, notes{}, err
+	}
+	pkgs, skipped := rpmPackages(rpms)
+	return pkgs, skipped, nil
+}
+
+// sharedTemp is iox.TempFile with a shared lock rather than an exclusive
+// one: go-rpmdb takes a shared flock on an NDB database as rpm does, which
+// an exclusive lock held on the same file blocks forever. A shared lock
+// still keeps iox.RemoveOrphans (which needs an exclusive one) away.
+type sharedTemp struct {
+	*os.File
+	lock *flock.Flock
+}
+
+func createSharedTemp(dir, pattern string) (*sharedTemp, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	f, err := os.CreateTemp(dir, pattern)
+	if err != nil {
+		return nil, err
+	}
+	lock := flock.New(f.Name())
+	if ok, err := lock.TryRLock(); err != nil || !ok {
+		f.Close()
+		os.Remove(f.Name())
+		if err == nil {
+			err = errors.New("locked by another process")
+		}
+		return nil, fmt.Errorf("lock temp file %s: %w", f.Name(), err)
+	}
+	return &sharedTemp{File: f, lock: lock}, nil
+}
+
+// remove deletes the database copy and what SQLite may have made beside
+// it (a WAL database opened for reading gets -wal and -shm files), then
+// drops the lock.
+func (t *sharedTemp) remove() {
+	t.File.Close()
+	for _, side := range []string{"-wal", "-shm", "-journal"} {
+		os.Remove(t.Name() + side)
+	}
+	os.Remove(t.Name())
+	t.lock.Close()
+}
+
+// RPMPackage is one package as the rpm database has it.
+type RPMPackage struct {
+	Name    string
+	Epoch   int
+	Version string
+	Release string
+	Arch    string
+	// SourceRPM is the file name of the source package
+	// ("glibc-2.28-151.el8.src.rpm"), empty when the header has none.
+	SourceRPM       string
+	License         string
+	Vendor          string
+	Modularitylabel string
+	// Files are the paths the package owns, absolute as rpm keeps them.
+	Files []string
+}
+
+// ReadRPMDB lists the packages of the rpm database at dbPath, in any of
+// the three formats, leaving out gpg-pubkey pseudo-packages (the keys rpm
+// trusts), as rpm -qa users and Trivy expect. A database the library
+// cannot read, or that crashes it, gives an error.
+func ReadRPMDB(dbPath string) (pkgs []RPMPackage, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			pkgs, err = nil, fmt.Errorf("read rpm database: malformed (reader crashed: %v)", r)
+		}
+	}()
+	return readRPMDB(dbPath)
+}
+
+// readRPMDB is ReadRPMDB without the recover, for the fuzz target.
+func readRPMDB(dbPath string) ([]RPMPackage, error) {
+	var pkgs []RPMPackage
+	if err := checkRPMDB(dbPath); err != nil {
+		return nil, fmt.Errorf("read rpm database: %w", err)
+	}
+	db, err := rpmdb.Open(dbPath)
+	if err != nil {
+		return nil, fmt.Errorf("open rpm database: %w", err)
+	}
+	defer db.Close()
+	infos, err := db.ListPackages()
+	if err != nil {
+		return nil, fmt.Errorf("read rpm database: %w", err)
+	}
+	for _, info := range infos {
+		if info.Name == "gpg-pubkey" {
+			continue
+		}
+		p := RPMPackage{
+			Name:            info.Name,
+			Epoch:           info.EpochNum(),
+			Version:         info.Version,
+			Release:         info.Release,
+			Arch:            info.Arch,
+			SourceRPM:       info.SourceRpm,
+			License:         info.License,
+			Vendor:          info.Vendor,
+			Modularitylabel: info.Modularitylabel,
+		}
+		if p.Files, err = info.InstalledFileNames(); err != nil {
+			return nil, fmt.Errorf("read rpm database: package %s: file list: %w", info.Name, err)
+		}
+		pkgs = append(pkgs, p)
+	}
+	return pkgs, nil
+}
+
+// SplitSourceRPM splits a source package file name,
+// "name-version-release.src.rpm", into its parts. Names and versions may
+// hold dashes, releases may not: the last two dashes separate them.
+func SplitSourceRPM(file string) (name, version, release string, ok bool) {
+	base, found := strings.CutSuffix(file, ".rpm")
+	if !found {
+		return "", "", "", false
+	}
+	dot := strings.LastIndexByte(base, '.') // the arch: src, nosrc
+	if dot < 0 {
+		return "", "", "", false
+	}
+	base = base[:dot]
+	r := strings.LastIndexByte(base, '-')
+	if r <= 0 {
+		return "", "", "", false
+	}
+	v := strings.LastIndexByte(base[:r], '-')
+	if v <= 0 || v+1 == r || r+1 == len(base) {
+		return "", "", "", false
+	}
+	return base[:v], base[v+1 : r], base[r+1:], true
+}
+
+// rpmPackages turns rpm's packages into ours, within the limits on
+// packages and files per database.
+//
+// types.Package has no Release, SrcRelease, Vendor or Modularitylabel
+// field yet: until it does, Version and SrcVersion carry
+// "version-release", the way rpm's own tools print an EVR, so that
+// comparisons stay right.
+func rpmPackages(rpms []RPMPackage) ([]types.Package, notes) {
+	var (
+		pkgs    []types.Package
+		skipped notes
+		files   int
+	)
+	for _, r := range rpms {
+		if len(pkgs) == maxPackagesPerDB {
+			skipped.add(fmt.Sprintf("packages past the first %d were not read", maxPackagesPerDB), r.Name)
+			break
+		}
+		version := joinRelease(r.Version, r.Release)
+		p := types.Package{
+			ID:         r.Name + "@" + version,
+			Name:       r.Name,
+			Version:    version,
+			Epoch:      r.Epoch,
+			Arch:       r.Arch,
+			SrcName:    r.Name,
+			SrcVersion: version,
+			SrcEpoch:   r.Epoch,
+			// Trivy keeps the vendor as the maintainer, and the license
+			// as one expression ("GPLv2+ and LGPLv2+").
+			Maintainer: r.Vendor,
+		}
+		if r.License != "" {
+			p.Licenses = []string{r.License}
+		}
+		if r.Epoch > 0 {
+			p.ID = fmt.Sprintf("%s@%d:%s", r.Name, r.Epoch, version)
+		}
+		if name, ver, rel, ok := SplitSourceRPM(r.SourceRPM); ok {
+			// A source rpm's file name has no epoch: the binary
+			// package's is the source's (rpm builds both from one spec).
+			p.SrcName, p.SrcVersion = name, joinRelease(ver, rel)
+		}
+		for _, f := range r.Files {
+			switch {
+			case len(f) > maxPathLine:
+				skipped.add(fmt.Sprintf("installed files with a path over %d bytes were left out", maxPathLine), r.Name)
+			case files == maxFilesPerDB:
+				skipped.add(fmt.Sprintf("installed files past the first %d were left out", maxFilesPerDB), r.Name)
+			default:
+				// Relative to the root, like every path the walker reports.
+				if rel := strings.TrimPrefix(path.Clean("/"+f), "/"); rel != "" {
+					files++
+					p.InstalledFiles = append(p.InstalledFiles, rel)
+				}
+			}
+		}
+		pkgs = append(pkgs, p)
+	}
+	return pkgs, skipped
+}
+
+func joinRelease(version, release string) string {
+	if release == "" {
+		return version
+	}
+	return version + "-" + release
+}
