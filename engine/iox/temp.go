@@ -21,6 +21,18 @@ type TempFile struct {
 // CreateTemp creates a temp file in dir (made if missing) as os.CreateTemp
 // does, and locks it.
 func CreateTemp(dir, pattern string) (*TempFile, error) {
+	return createTemp(dir, pattern, (*flock.Flock).TryLock)
+}
+
+// CreateTempShared is CreateTemp with a shared lock: for a file that a
+// library locks itself while reading it (go-rpmdb takes a shared flock on
+// an rpm database, which an exclusive lock held by the same process would
+// block forever). A shared lock keeps RemoveOrphans away just as well.
+func CreateTempShared(dir, pattern string) (*TempFile, error) {
+	return createTemp(dir, pattern, (*flock.Flock).TryRLock)
+}
+
+func createTemp(dir, pattern string, tryLock func(*flock.Flock) (bool, error)) (*TempFile, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
@@ -29,7 +41,7 @@ func CreateTemp(dir, pattern string) (*TempFile, error) {
 		return nil, err
 	}
 	lock := flock.New(f.Name())
-	if ok, err := lock.TryLock(); err != nil || !ok {
+	if ok, err := tryLock(lock); err != nil || !ok {
 		f.Close()
 		os.Remove(f.Name())
 		if err == nil {

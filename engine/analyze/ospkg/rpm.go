@@ -9,12 +9,12 @@ import (
 	"path"
 	"strings"
 
-	"github.com/gofrs/flock"
 	rpmdb "github.com/knqyf263/go-rpmdb/pkg"
 	// go-rpmdb opens SQLite databases through database/sql's "sqlite"
 	// driver, which this pure-Go package registers.
 	_ "modernc.org/sqlite"
 
+	"github.com/docker-scan/docker-scan/engine/iox"
 	"github.com/docker-scan/docker-scan/engine/types"
 )
 
@@ -88,11 +88,18 @@ func (a RPM) read(r io.Reader) ([]types.Package, notes, error) {
 	if a.tempDir == "" {
 		return nil, notes{}, errors.New("no temp dir to copy the rpm database to")
 	}
-	tmp, err := createSharedTemp(a.tempDir, rpmTempPattern)
+	tmp, err := iox.CreateTempShared(a.tempDir, rpmTempPattern)
 	if err != nil {
 		return nil, notes{}, fmt.Errorf("copy rpm database: %w", err)
 	}
-	defer tmp.remove()
+	defer func() {
+		// A WAL database opened for reading gets -wal and -shm files
+		// beside it.
+		for _, side := range []string{"-wal", "-shm", "-journal"} {
+			os.Remove(tmp.Name() + side)
+		}
+		tmp.Remove()
+	}()
 	n, err := io.Copy(tmp, io.LimitReader(r, maxRPMDBSize+1))
 	if err != nil {
 		return nil, notes{}, fmt.Errorf("copy rpm database: %w", err)
@@ -109,47 +116,6 @@ func (a RPM) read(r io.Reader) ([]types.Package, notes, error) {
 	}
 	pkgs, skipped := rpmPackages(rpms)
 	return pkgs, skipped, nil
-}
-
-// sharedTemp is iox.TempFile with a shared lock rather than an exclusive
-// one: go-rpmdb takes a shared flock on an NDB database as rpm does, which
-// an exclusive lock held on the same file blocks forever. A shared lock
-// still keeps iox.RemoveOrphans (which needs an exclusive one) away.
-type sharedTemp struct {
-	*os.File
-	lock *flock.Flock
-}
-
-func createSharedTemp(dir, pattern string) (*sharedTemp, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
-	}
-	f, err := os.CreateTemp(dir, pattern)
-	if err != nil {
-		return nil, err
-	}
-	lock := flock.New(f.Name())
-	if ok, err := lock.TryRLock(); err != nil || !ok {
-		f.Close()
-		os.Remove(f.Name())
-		if err == nil {
-			err = errors.New("locked by another process")
-		}
-		return nil, fmt.Errorf("lock temp file %s: %w", f.Name(), err)
-	}
-	return &sharedTemp{File: f, lock: lock}, nil
-}
-
-// remove deletes the database copy and what SQLite may have made beside
-// it (a WAL database opened for reading gets -wal and -shm files), then
-// drops the lock.
-func (t *sharedTemp) remove() {
-	t.File.Close()
-	for _, side := range []string{"-wal", "-shm", "-journal"} {
-		os.Remove(t.Name() + side)
-	}
-	os.Remove(t.Name())
-	t.lock.Close()
 }
 
 // RPMPackage is one package as the rpm database has it.
