@@ -6,7 +6,6 @@ package detect
 
 import (
 	"cmp"
-	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -101,9 +100,9 @@ func (m *matcher) less(installed, fixed string) (bool, error) {
 
 // match returns the vulnerabilities of one package.
 func (m *matcher) match(p types.Package) ([]types.DetectedVulnerability, error) {
-	name, version := p.Name, versionString(p.Epoch, p.Version)
+	name, version := p.Name, p.FullVersion()
 	if m.family.SourceNames && p.SrcName != "" {
-		name, version = p.SrcName, versionString(p.SrcEpoch, p.SrcVersion)
+		name, version = p.SrcName, p.FullSrcVersion()
 	}
 	advs, ok := m.advisories[name]
 	if !ok {
@@ -159,7 +158,7 @@ func (m *matcher) vulnerability(p types.Package, adv db.Advisory, status types.S
 		PkgID:            p.ID,
 		PkgName:          p.Name,
 		PkgIdentifier:    p.Identifier,
-		InstalledVersion: versionString(p.Epoch, p.Version),
+		InstalledVersion: p.FullVersion(),
 		FixedVersion:     adv.FixedVersion,
 		Status:           status,
 		Layer:            p.Layer,
@@ -217,13 +216,6 @@ func primaryURL(id string, refs []string) string {
 		return refs[0]
 	}
 	return ""
-}
-
-func versionString(epoch int, v string) string {
-	if epoch > 0 {
-		return fmt.Sprintf("%d:%s", epoch, v)
-	}
-	return v
 }
 
 // Sort orders findings as Trivy does: by package, then installed

@@ -227,13 +227,8 @@ func colorSeverity(s string) string {
 }
 
 // installedVersion is the version as the package manager prints it, with
-// the epoch when there is one.
-func installedVersion(p types.Package) string {
-	if p.Epoch > 0 {
-		return fmt.Sprintf("%d:%s", p.Epoch, p.Version)
-	}
-	return p.Version
-}
+// the epoch and release when there are.
+func installedVersion(p types.Package) string { return p.FullVersion() }
 
 // secretBlock prints a file's secrets, each with its rule, where it is,
 // which layer holds it, and the masked lines around it.

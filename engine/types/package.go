@@ -1,5 +1,7 @@
 package types
 
+import "strconv"
+
 // OS is the operating system found in an image.
 type OS struct {
 	Family string
@@ -20,6 +22,18 @@ type LayerRef struct {
 // Identifier carries the package's globally meaningful names.
 type Identifier struct {
 	PURL string `json:",omitempty"`
+	// UID tells apart packages that share a PURL (one library vendored
+	// at two paths): a hash of what makes the package this one.
+	UID string `json:",omitempty"`
+}
+
+// BuildInfo is what Red Hat images record of how they were built: the
+// content sets (repositories) their packages come from, and the image's
+// own name-version-release.
+type BuildInfo struct {
+	ContentSets []string `json:",omitempty"`
+	Nvr         string   `json:",omitempty"`
+	Arch        string   `json:",omitempty"`
 }
 
 // Package is one installed package, OS or language.
@@ -27,22 +41,50 @@ type Package struct {
 	ID         string     `json:",omitempty"`
 	Name       string     `json:",omitempty"`
 	Identifier Identifier `json:",omitzero"`
-	Version    string     `json:",omitempty"`
-	Epoch      int        `json:",omitempty"`
-	Arch       string     `json:",omitempty"`
-	SrcName    string     `json:",omitempty"`
-	SrcVersion string     `json:",omitempty"`
-	SrcEpoch   int        `json:",omitempty"`
-	Licenses   []string   `json:",omitempty"`
-	Maintainer string     `json:",omitempty"`
-	DependsOn  []string   `json:",omitempty"`
-	Layer      LayerRef   `json:",omitzero"`
+	// Version is the upstream version; dpkg and rpm packages keep their
+	// distribution's revision in Release and the epoch apart, as Trivy
+	// does (FullVersion joins them).
+	Version    string   `json:",omitempty"`
+	Release    string   `json:",omitempty"`
+	Epoch      int      `json:",omitempty"`
+	Arch       string   `json:",omitempty"`
+	SrcName    string   `json:",omitempty"`
+	SrcVersion string   `json:",omitempty"`
+	SrcRelease string   `json:",omitempty"`
+	SrcEpoch   int      `json:",omitempty"`
+	Licenses   []string `json:",omitempty"`
+	Maintainer string   `json:",omitempty"`
+	// Modularitylabel is an rpm module's name:stream:version:context
+	// (nodejs:18:8090020231019152822:a75119d5) for packages built in one.
+	Modularitylabel string     `json:",omitempty"`
+	BuildInfo       *BuildInfo `json:",omitempty"`
+	DependsOn       []string   `json:",omitempty"`
+	Layer           LayerRef   `json:",omitzero"`
 	// FilePath is the file a language package was found in.
 	FilePath string `json:",omitempty"`
 	// InstalledFiles are the paths the package owns. The merge step uses them
 	// (and later the language analyzers, to skip files an OS package owns);
 	// reports leave them out.
 	InstalledFiles []string `json:",omitempty"`
+}
+
+// FullVersion is the version as the package manager orders it:
+// [epoch:]version[-release].
+func (p Package) FullVersion() string { return joinVersion(p.Epoch, p.Version, p.Release) }
+
+// FullSrcVersion is the source package's [epoch:]version[-release].
+func (p Package) FullSrcVersion() string {
+	return joinVersion(p.SrcEpoch, p.SrcVersion, p.SrcRelease)
+}
+
+func joinVersion(epoch int, version, release string) string {
+	if release != "" {
+		version += "-" + release
+	}
+	if epoch > 0 {
+		return strconv.Itoa(epoch) + ":" + version
+	}
+	return version
 }
 
 // PackageDB is the set of packages read from one package database file.

@@ -211,12 +211,8 @@ func SplitSourceRPM(file string) (name, version, release string, ok bool) {
 }
 
 // rpmPackages turns rpm's packages into ours, within the limits on
-// packages and files per database.
-//
-// types.Package has no Release, SrcRelease, Vendor or Modularitylabel
-// field yet: until it does, Version and SrcVersion carry
-// "version-release", the way rpm's own tools print an EVR, so that
-// comparisons stay right.
+// packages and files per database: version and release apart, as Trivy
+// reports them, the vendor as the maintainer.
 func rpmPackages(rpms []RPMPackage) ([]types.Package, notes) {
 	var (
 		pkgs    []types.Package
@@ -228,30 +224,29 @@ func rpmPackages(rpms []RPMPackage) ([]types.Package, notes) {
 			skipped.add(fmt.Sprintf("packages past the first %d were not read", maxPackagesPerDB), r.Name)
 			break
 		}
-		version := joinRelease(r.Version, r.Release)
 		p := types.Package{
-			ID:         r.Name + "@" + version,
 			Name:       r.Name,
-			Version:    version,
+			Version:    r.Version,
+			Release:    r.Release,
 			Epoch:      r.Epoch,
 			Arch:       r.Arch,
 			SrcName:    r.Name,
-			SrcVersion: version,
+			SrcVersion: r.Version,
+			SrcRelease: r.Release,
 			SrcEpoch:   r.Epoch,
 			// Trivy keeps the vendor as the maintainer, and the license
 			// as one expression ("GPLv2+ and LGPLv2+").
-			Maintainer: r.Vendor,
+			Maintainer:      r.Vendor,
+			Modularitylabel: r.Modularitylabel,
 		}
+		p.ID = r.Name + "@" + p.FullVersion()
 		if r.License != "" {
 			p.Licenses = []string{r.License}
-		}
-		if r.Epoch > 0 {
-			p.ID = fmt.Sprintf("%s@%d:%s", r.Name, r.Epoch, version)
 		}
 		if name, ver, rel, ok := SplitSourceRPM(r.SourceRPM); ok {
 			// A source rpm's file name has no epoch: the binary
 			// package's is the source's (rpm builds both from one spec).
-			p.SrcName, p.SrcVersion = name, joinRelease(ver, rel)
+			p.SrcName, p.SrcVersion, p.SrcRelease = name, ver, rel
 		}
 		for _, f := range r.Files {
 			switch {
@@ -270,11 +265,4 @@ func rpmPackages(rpms []RPMPackage) ([]types.Package, notes) {
 		pkgs = append(pkgs, p)
 	}
 	return pkgs, skipped
-}
-
-func joinRelease(version, release string) string {
-	if release == "" {
-		return version
-	}
-	return version + "-" + release
 }

@@ -126,7 +126,7 @@ func TestRPMAnalyzerMatchesOracle(t *testing.T) {
 			}
 			for i, p := range pdb.Packages {
 				r := rpms[i]
-				if p.Name != r.Name || p.Version != r.Version+"-"+r.Release || p.Epoch != r.Epoch || p.Arch != r.Arch || p.Maintainer != r.Vendor || len(p.InstalledFiles) != len(r.Files) {
+				if p.Name != r.Name || p.Version != r.Version || p.Release != r.Release || p.Epoch != r.Epoch || p.Arch != r.Arch || p.Maintainer != r.Vendor || len(p.InstalledFiles) != len(r.Files) {
 					t.Errorf("package %d: %+v from %+v", i, p, r)
 				}
 				for j, f := range p.InstalledFiles {
@@ -157,7 +157,7 @@ func TestRPMFields(t *testing.T) {
 		byName[p.Name] = p
 	}
 	audit := byName["audit-libs"]
-	if audit.ID != "audit-libs@3.0.6-1.cm2" || audit.SrcName != "audit" || audit.SrcVersion != "3.0.6-1.cm2" ||
+	if audit.ID != "audit-libs@3.0.6-1.cm2" || audit.SrcName != "audit" || audit.SrcVersion != "3.0.6" || audit.SrcRelease != "1.cm2" ||
 		!slices.Equal(audit.Licenses, []string{"LGPLv2+"}) || audit.Maintainer != "Microsoft Corporation" {
 		t.Errorf("audit-libs: %+v", audit)
 	}
@@ -215,7 +215,7 @@ func TestSplitSourceRPM(t *testing.T) {
 // A package whose source rpm is missing or unparsable is its own source.
 func TestRPMSourceFallback(t *testing.T) {
 	pkgs, _ := rpmPackages([]RPMPackage{{Name: "x", Epoch: 2, Version: "1", Release: "3", SourceRPM: "junk"}})
-	if p := pkgs[0]; p.SrcName != "x" || p.SrcVersion != "1-3" || p.SrcEpoch != 2 {
+	if p := pkgs[0]; p.SrcName != "x" || p.SrcVersion != "1" || p.SrcRelease != "3" || p.SrcEpoch != 2 {
 		t.Errorf("%+v", p)
 	}
 }
