@@ -241,6 +241,7 @@ func (o *imageOptions) prepare(cmd *cobra.Command, g *globalOptions) (imageSetti
 		return settings, err
 	}
 	settings.scan.Policy.Ignore = ignore
+	settings.scan.Analysis.Streamers = scan.Streamers(g.tempDir())
 	switch o.cacheBackend {
 	case "fs":
 		settings.scan.Cache = cache.NewFS(g.cacheDir, analyze.ResultSchemaVersion, o.cacheTTL)

@@ -3,6 +3,9 @@ package plugin
 import (
 	"log/slog"
 	"path/filepath"
+	"slices"
+
+	"github.com/docker-scan/docker-scan/engine/analyze"
 
 	"github.com/docker-scan/docker-scan/engine/db"
 	"github.com/docker-scan/docker-scan/engine/iox"
@@ -13,7 +16,8 @@ import (
 // clean up left in the cache dir; files of live runs are locked and stay.
 // It never fails a scan: a leftover costs disk, not correctness.
 func removeOrphans(g *globalOptions) int64 {
-	freed, err := iox.RemoveOrphans(g.tempDir(), runtime.TempFilePatterns...)
+	patterns := append(slices.Clone(runtime.TempFilePatterns), analyze.TempFilePatterns...)
+	freed, err := iox.RemoveOrphans(g.tempDir(), patterns...)
 	if err != nil {
 		slog.Warn("could not remove temp files of an earlier run", "dir", g.tempDir(), "err", err)
 	}

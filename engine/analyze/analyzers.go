@@ -31,6 +31,17 @@ func LanguageAnalyzers() []Analyzer {
 	}
 }
 
+// OSStreamers read OS package databases from the layer stream: the rpm
+// database, which its libraries open by path, is copied to a temp file in
+// tempDir (the scan's <cache-dir>/tmp) and removed when read.
+func OSStreamers(tempDir string) []StreamAnalyzer {
+	return []StreamAnalyzer{ospkg.NewRPM(tempDir)}
+}
+
+// TempFilePatterns are the globs, in the temp dir, of the files the
+// analyzers write, for iox.RemoveOrphans at start-up.
+var TempFilePatterns = ospkg.RPMTempPatterns
+
 // LanguageStreamers read language packages from the layer stream.
 func LanguageStreamers() []StreamAnalyzer {
 	return []StreamAnalyzer{lang.GoBinary{}}

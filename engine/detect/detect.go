@@ -6,6 +6,7 @@ package detect
 
 import (
 	"cmp"
+	"errors"
 	"log/slog"
 	"slices"
 	"strings"
@@ -15,14 +16,19 @@ import (
 	"github.com/docker-scan/docker-scan/engine/types"
 )
 
+// ErrNotMatched says that the OS packages were not matched: the family's
+// advisories are not in any DB the scanner reads, or the DB has no bucket
+// for the release. Reports show such packages as not scanned, not clean.
+var ErrNotMatched = errors.New("OS packages not matched against the vulnerability DB")
+
 // OSPackages finds the vulnerabilities of the OS packages of an artifact.
-// An OS family the table does not know, or a release the DB has no
-// advisories for, is logged and yields nothing.
+// An OS family the table does not match, or a release the DB has no
+// advisories for, is logged and gives ErrNotMatched.
 func OSPackages(d *db.DB, art types.Artifact) ([]types.DetectedVulnerability, error) {
 	family, ok := families.ByName(art.OS.Family)
 	if !ok || !family.Matched() {
 		slog.Warn("OS packages of this family are not matched against the vulnerability DB", "family", art.OS.Family)
-		return nil, nil
+		return nil, ErrNotMatched
 	}
 	version := art.OS.Name
 	if r := art.Repository; r != nil && r.Family == art.OS.Family && r.Release != "" && r.Release != family.Release(version) {
@@ -34,9 +40,13 @@ func OSPackages(d *db.DB, art types.Artifact) ([]types.DetectedVulnerability, er
 	bucket := family.BucketFor(version)
 	if !d.HasPlatform(bucket) {
 		slog.Warn("the vulnerability DB has no advisories for this OS release", "platform", bucket)
-		return nil, nil
+		return nil, ErrNotMatched
 	}
 	m := matcher{db: d, family: family, bucket: bucket, advisories: map[string][]db.Advisory{}, details: map[string]types.Vulnerability{}, versions: map[string]parsedVersion{}, ordered: map[[2]string]bool{}}
+	m.lookup = m.bucketAdvisories
+	if family.Advisories == families.RedHatCPE {
+		m.lookup = redHatLookup(d, art)
+	}
 	var out []types.DetectedVulnerability
 	for _, pdb := range art.PackageDBs {
 		for _, p := range pdb.Packages {
@@ -63,6 +73,58 @@ type matcher struct {
 	// ordered caches comparisons: go-apk-version re-tokenises (and
 	// allocates) on every Compare.
 	ordered map[[2]string]bool
+	// lookup finds the advisories filed under a name (the family's
+	// Advisories rule).
+	lookup func(name string) ([]db.Advisory, error)
+}
+
+// bucketAdvisories are the advisories filed under name in the release's
+// bucket; sources that keep several advisories under one key (per-arch
+// Entries) give one each.
+func (m *matcher) bucketAdvisories(name string) ([]db.Advisory, error) {
+	advs, err := m.db.Advisories(m.bucket, name)
+	if err != nil {
+		return nil, err
+	}
+	return flattenEntries(advs), nil
+}
+
+// flattenEntries turns an advisory with Entries into one advisory per
+// entry, each keeping the parent's ID and data source.
+func flattenEntries(advs []db.Advisory) []db.Advisory {
+	if !slices.ContainsFunc(advs, func(a db.Advisory) bool { return len(a.Entries) > 0 }) {
+		return advs
+	}
+	var out []db.Advisory
+	for _, a := range advs {
+		if len(a.Entries) == 0 {
+			out = append(out, a)
+			continue
+		}
+		for _, e := range a.Entries {
+			e.VulnerabilityID, e.DataSource, e.Entries = a.VulnerabilityID, cmp.Or(e.DataSource, a.DataSource), nil
+			if len(e.VendorIDs) == 0 {
+				e.VendorIDs = a.VendorIDs
+			}
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// modularName is the name rpm-family advisories file a package built in
+// a module under: "nodejs:18::npm" for npm with label
+// "nodejs:18:8090020231019152822:a75119d5".
+func modularName(name, label string) string {
+	module, rest, ok := strings.Cut(label, ":")
+	if !ok || module == "" {
+		return name
+	}
+	stream, _, _ := strings.Cut(rest, ":")
+	if stream == "" {
+		return name
+	}
+	return module + ":" + stream + "::" + name
 }
 
 type parsedVersion struct {
@@ -104,10 +166,13 @@ func (m *matcher) match(p types.Package) ([]types.DetectedVulnerability, error) 
 	if m.family.SourceNames && p.SrcName != "" {
 		name, version = p.SrcName, p.FullSrcVersion()
 	}
+	if m.family.ModularNames && p.Modularitylabel != "" {
+		name = modularName(name, p.Modularitylabel)
+	}
 	advs, ok := m.advisories[name]
 	if !ok {
 		var err error
-		if advs, err = m.db.Advisories(m.bucket, name); err != nil {
+		if advs, err = m.lookup(name); err != nil {
 			return nil, err
 		}
 		m.advisories[name] = advs

@@ -52,9 +52,25 @@ type OSFamily struct {
 	// SourceNames: advisories are filed against source packages (apk
 	// origin, dpkg Source), and the source version is compared.
 	SourceNames bool
+	// ReadRelease reads the family's own release file; nil takes its
+	// first line as the version. It may name another family (CentOS's
+	// etc/redhat-release says "CentOS Linux release 7.9.2009 (Core)").
+	ReadRelease func(content []byte) (family, version string)
+	// Advisories says how advisories are looked up (BucketLookup,
+	// RedHatCPE).
+	Advisories string
+	// ModularNames: packages built in an rpm module are looked up as
+	// "module:stream::name".
+	ModularNames bool
+	// Flavours: advisories are per package flavour (Oracle's normal,
+	// ksplice and fips builds), told apart by the release.
+	Flavours bool
 }
 
-// osFamilies is the table, in the order release files are trusted.
+// osFamilies is the table, in the order release files are trusted: a
+// family whose own file other families' images also carry (Red Hat's
+// etc/redhat-release is in every CentOS, Rocky, Alma and Oracle image)
+// comes after them.
 var osFamilies = []OSFamily{
 	{Name: "alpine", IDs: []string{"alpine"}, ReleaseFiles: []string{"etc/alpine-release"}, Packages: apk,
 		Bucket: "alpine %s", Cut: majorMinor, ParseVersion: parseAPK, SourceNames: true},
@@ -62,18 +78,47 @@ var osFamilies = []OSFamily{
 		Bucket: "debian %s", Cut: major, ParseVersion: parseDeb, SourceNames: true},
 	{Name: "ubuntu", IDs: []string{"ubuntu"}, DerivedFrom: "debian", Packages: dpkg,
 		Bucket: "ubuntu %s", Cut: whole, ParseVersion: parseDeb, SourceNames: true},
+	{Name: "wolfi", IDs: []string{"wolfi"}, Packages: apk, Bucket: "wolfi", ParseVersion: parseAPK, SourceNames: true},
+	{Name: "chainguard", IDs: []string{"chainguard"}, Packages: apk, Bucket: "chainguard", ParseVersion: parseAPK, SourceNames: true},
 
-	// Named from os-release, not matched yet (tracker issue #11).
-	{Name: "redhat", IDs: []string{"rhel"}},
-	{Name: "alma", IDs: []string{"almalinux"}},
-	{Name: "amazon", IDs: []string{"amzn"}},
-	{Name: "oracle", IDs: []string{"ol"}},
-	{Name: "cbl-mariner", IDs: []string{"mariner"}},
-	{Name: "azurelinux", IDs: []string{"azurelinux"}},
-	{Name: "sles", IDs: []string{"sles"}},
-	{Name: "slem", IDs: []string{"sle-micro"}},
-	{Name: "opensuse-leap", IDs: []string{"opensuse"}},
+	// rpm families. Their own release files say "NAME release VERSION
+	// (CODENAME)"; readRedHatRelease tells the family from NAME.
+	{Name: "centos", IDs: []string{"centos"}, ReleaseFiles: []string{"etc/centos-release"}, ReadRelease: readRedHatRelease,
+		Packages: rpm, Bucket: "Red Hat", Advisories: RedHatCPE, Cut: major, ParseVersion: parseRPM, ModularNames: true},
+	{Name: "rocky", IDs: []string{"rocky"}, ReleaseFiles: []string{"etc/rocky-release"}, ReadRelease: readRedHatRelease,
+		Packages: rpm, Bucket: "rocky %s", Cut: major, ParseVersion: parseRPM, ModularNames: true},
+	{Name: "alma", IDs: []string{"almalinux"}, ReleaseFiles: []string{"etc/almalinux-release"}, ReadRelease: readRedHatRelease,
+		Packages: rpm, Bucket: "alma %s", Cut: major, ParseVersion: parseRPM, ModularNames: true},
+	{Name: "oracle", IDs: []string{"ol"}, ReleaseFiles: []string{"etc/oracle-release"}, ReadRelease: readRedHatRelease,
+		Packages: rpm, Bucket: "Oracle Linux %s", Cut: major, ParseVersion: parseRPM, Flavours: true},
+	{Name: "fedora", IDs: []string{"fedora"}, ReleaseFiles: []string{"etc/fedora-release"}, ReadRelease: readRedHatRelease,
+		Packages: rpm},
+	{Name: "redhat", IDs: []string{"rhel"}, ReleaseFiles: []string{"etc/redhat-release"}, ReadRelease: readRedHatRelease,
+		Packages: rpm, Bucket: "Red Hat", Advisories: RedHatCPE, Cut: major, ParseVersion: parseRPM, ModularNames: true},
+	{Name: "amazon", IDs: []string{"amzn"}, ReleaseFiles: []string{"etc/system-release"}, ReadRelease: readAmazonRelease,
+		Packages: rpm, Bucket: "amazon linux %s", Cut: amazonRelease, ParseVersion: parseRPM},
+	{Name: "cbl-mariner", IDs: []string{"mariner"}, ReleaseFiles: []string{"etc/mariner-release"}, ReadRelease: readMarinerRelease,
+		Packages: rpm, Bucket: "CBL-Mariner %s", Cut: majorMinor, ParseVersion: parseRPM, SourceNames: true},
+	{Name: "azurelinux", IDs: []string{"azurelinux"}, ReleaseFiles: []string{"etc/azurelinux-release"}, ReadRelease: readMarinerRelease,
+		Packages: rpm, Bucket: "Azure Linux %s", Cut: majorMinor, ParseVersion: parseRPM, SourceNames: true},
+	{Name: "photon", IDs: []string{"photon"}, Packages: rpm, Bucket: "Photon OS %s", Cut: whole, ParseVersion: parseRPM, SourceNames: true},
+	{Name: "sles", IDs: []string{"sles", "sles_sap"}, Packages: rpm, Bucket: "SUSE Linux Enterprise %s", Cut: whole, ParseVersion: parseRPM},
+	{Name: "slem", IDs: []string{"sle-micro", "sl-micro"}, Packages: rpm, Bucket: "SUSE Linux Enterprise Micro %s", Cut: whole, ParseVersion: parseRPM},
+	{Name: "opensuse.leap", IDs: []string{"opensuse-leap", "opensuse"}, Packages: rpm, Bucket: "openSUSE Leap %s", Cut: whole, ParseVersion: parseRPM},
+	{Name: "opensuse-leapmicro", IDs: []string{"opensuse-leap-micro"}, Packages: rpm, Bucket: "openSUSE Leap Micro %s", Cut: whole, ParseVersion: parseRPM},
+	{Name: "opensuse.tumbleweed", IDs: []string{"opensuse-tumbleweed"}, Packages: rpm, Bucket: "openSUSE Tumbleweed", ParseVersion: parseRPM},
 }
+
+// Advisory lookups: how a family's advisories for a package are found.
+const (
+	// BucketLookup (the zero value): the package's name in the
+	// release's bucket.
+	BucketLookup = ""
+	// RedHatCPE: one bucket for every release, each advisory entry
+	// naming the CPEs (products) it applies to; the image's content sets
+	// say which CPEs are its own (see engine/detect).
+	RedHatCPE = "redhat-cpe"
+)
 
 // Matched reports whether the family's packages are matched against the DB.
 func (f OSFamily) Matched() bool { return f.Bucket != "" }

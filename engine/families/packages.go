@@ -29,6 +29,7 @@ type PackageManager struct {
 var (
 	apk  = PackageManager{Type: "apk", PURLType: packageurl.TypeApk}
 	dpkg = PackageManager{Type: "dpkg", PURLType: packageurl.TypeDebian, DistroWithFamily: true, Fallback: "debian"}
+	rpm  = PackageManager{Type: "rpm", PURLType: packageurl.TypeRPM, DistroWithFamily: true}
 )
 
 // PackageManagerByType is the OS package manager of a package-database
@@ -69,5 +70,10 @@ func (m PackageManager) PURL(p types.Package, os types.OS) string {
 	if namespace == "" {
 		namespace = m.PURLType
 	}
-	return packageurl.NewPackageURL(m.PURLType, namespace, p.Name, p.Version, q, "").ToString()
+	// The version is version-release; the epoch is a qualifier.
+	version := p.Version
+	if p.Release != "" {
+		version += "-" + p.Release
+	}
+	return packageurl.NewPackageURL(m.PURLType, namespace, p.Name, version, q, "").ToString()
 }

@@ -6,6 +6,7 @@ import (
 
 	apkversion "github.com/knqyf263/go-apk-version"
 	debversion "github.com/knqyf263/go-deb-version"
+	rpmversion "github.com/knqyf263/go-rpm-version"
 )
 
 // Version is a parsed package version, ordered by its package manager's rules.
@@ -62,3 +63,93 @@ func major(v string) string {
 
 // whole: 22.04 stays 22.04.
 func whole(v string) string { return v }
+
+type rpmVersion struct{ v rpmversion.Version }
+
+func (r rpmVersion) Compare(o Version) int { return r.v.Compare(o.(rpmVersion).v) }
+
+// parseRPM reads [epoch:]version[-release]; rpm orders any string, so it
+// never fails.
+func parseRPM(s string) (Version, error) { return rpmVersion{rpmversion.NewVersion(s)}, nil }
+
+// amazonRelease: Amazon Linux 2 and 2023 are named by their major
+// ("2023.5.20240805" -> 2023); every Amazon Linux AMI release
+// (2018.03) is "1".
+func amazonRelease(v string) string {
+	fields := strings.Fields(v)
+	if len(fields) == 0 {
+		return v
+	}
+	m, _, _ := strings.Cut(fields[0], ".")
+	switch m {
+	case "2", "2022", "2023":
+		return m
+	}
+	return "1"
+}
+
+// The release files of rpm families.
+
+// redHatNames tell the family from the NAME of "NAME release VERSION
+// (CODENAME)", the first line of etc/redhat-release and its siblings.
+var redHatNames = []struct{ prefix, family string }{
+	{"centos", "centos"},
+	{"red hat enterprise linux", "redhat"},
+	{"rocky linux", "rocky"},
+	{"almalinux", "alma"},
+	{"oracle linux", "oracle"},
+	{"fedora", "fedora"},
+}
+
+// readRedHatRelease reads "CentOS Linux release 7.9.2009 (Core)",
+// "Red Hat Enterprise Linux release 8.9 (Ootpa)" and their kind.
+func readRedHatRelease(content []byte) (family, version string) {
+	name, rest, ok := strings.Cut(firstLine(content), " release ")
+	if !ok {
+		return "", ""
+	}
+	fields := strings.Fields(rest)
+	if len(fields) == 0 {
+		return "", ""
+	}
+	lower := strings.ToLower(strings.TrimSpace(name))
+	for _, n := range redHatNames {
+		if strings.HasPrefix(lower, n.prefix) {
+			return n.family, fields[0]
+		}
+	}
+	return "", ""
+}
+
+// readAmazonRelease reads etc/system-release: "Amazon Linux release 2
+// (Karoo)", "Amazon Linux release 2023.5.20240805 (Amazon Linux)",
+// "Amazon Linux AMI release 2018.03". Other families link their own
+// release file there; those are not Amazon's.
+func readAmazonRelease(content []byte) (family, version string) {
+	line := firstLine(content)
+	if !strings.HasPrefix(line, "Amazon Linux") {
+		return "", ""
+	}
+	_, rest, ok := strings.Cut(line, " release ")
+	if fields := strings.Fields(rest); ok && len(fields) > 0 {
+		return "amazon", fields[0]
+	}
+	return "", ""
+}
+
+// readMarinerRelease reads "CBL-Mariner 2.0.20230630" or "Azure Linux
+// 3.0.20240727" (a second line holds the build number).
+func readMarinerRelease(content []byte) (family, version string) {
+	line := firstLine(content)
+	for _, p := range []struct{ prefix, family string }{{"CBL-Mariner ", "cbl-mariner"}, {"Azure Linux ", "azurelinux"}} {
+		if v, ok := strings.CutPrefix(line, p.prefix); ok && strings.TrimSpace(v) != "" {
+			return p.family, strings.Fields(v)[0]
+		}
+	}
+	return "", ""
+}
+
+func firstLine(content []byte) string {
+	line, _, _ := strings.Cut(string(content), "\n")
+	return strings.TrimSpace(line)
+}

@@ -47,7 +47,7 @@ func summaryTable(w io.Writer, r *types.Report, opts Options) error {
 	if slices.Contains(scanners, scannerVuln) {
 		t.header = append(t.header, "Vulnerabilities")
 		cols = append(cols, column{func(res types.Result) (int, bool) {
-			return len(res.Vulnerabilities), res.Class == types.ClassOSPkg || res.Class == types.ClassLangPkg
+			return len(res.Vulnerabilities), !res.NotMatched && (res.Class == types.ClassOSPkg || res.Class == types.ClassLangPkg)
 		}})
 	}
 	if slices.Contains(scanners, scannerSecret) {

@@ -24,7 +24,7 @@ func TestParseDistro(t *testing.T) {
 		"alpine":             "want FAMILY/VERSION",
 		"alpine/":            "want FAMILY/VERSION",
 		"/3.20":              "want FAMILY/VERSION",
-		"centos/7":           "unknown OS family \"centos\" in \"centos/7\" (choose from alpine, debian, ubuntu)",
+		"plan9/4":            "unknown OS family \"plan9\" in \"plan9/4\" (choose from alma, alpine, amazon,",
 		"Alpine/3.20":        "unknown OS family",
 		"alpine/3.20/x":      "bad version",
 		"debian/12 bookworm": "bad version",

@@ -5,9 +5,11 @@ package scan
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -72,12 +74,19 @@ type Options struct {
 
 // DefaultOptions scan for the OS and its packages and the packages of
 // language ecosystems, and list them all, without matching them against a
-// DB.
+// DB. Analyzers that need a file of their own write it in the system's
+// temp dir; SetTempDir moves them.
 func DefaultOptions() Options {
 	return Options{Analysis: analyze.Config{
 		Analyzers: append(analyze.OSAnalyzers(), analyze.LanguageAnalyzers()...),
-		Streamers: analyze.LanguageStreamers(),
+		Streamers: Streamers(os.TempDir()),
 	}, ListAllPackages: true}
+}
+
+// Streamers are the default stream analyzers, with their temp files in
+// tempDir.
+func Streamers(tempDir string) []analyze.StreamAnalyzer {
+	return append(analyze.OSStreamers(tempDir), analyze.LanguageStreamers()...)
 }
 
 // Image scans one image.
@@ -120,12 +129,17 @@ func Image(ctx context.Context, img *types.Image, opts Options) (*types.Report, 
 		slog.Warn("This OS version is no longer supported by the distribution; security updates are not provided", "family", art.OS.Family, "version", art.OS.Name)
 	}
 	var vulns, langVulns []types.DetectedVulnerability
+	osMatched := true
 	if slices.Contains(opts.Scanners, ScannerVuln) {
 		if opts.DB == nil {
 			return nil, fmt.Errorf("the vuln scanner needs a vulnerability DB")
 		}
 		if art.OS.Detected() && opts.wants(PkgTypeOS) {
-			if vulns, err = detect.OSPackages(opts.DB, osOnly(art)); err != nil {
+			vulns, err = detect.OSPackages(opts.DB, osOnly(art))
+			if errors.Is(err, detect.ErrNotMatched) {
+				osMatched, err = false, nil
+			}
+			if err != nil {
 				return nil, fmt.Errorf("detect vulnerabilities: %w", err)
 			}
 		}
@@ -136,6 +150,9 @@ func Image(ctx context.Context, img *types.Image, opts Options) (*types.Report, 
 		}
 	}
 	rep := buildReport(img, art, vulns, opts)
+	if !osMatched && len(rep.Results) > 0 && rep.Results[0].Class == types.ClassOSPkg {
+		rep.Results[0].NotMatched = true
+	}
 	rep.AnalysisIssues = art.Issues
 	warnIssues(art.Issues)
 	if (slices.Contains(opts.Scanners, ScannerVuln) || len(opts.Scanners) == 0) && opts.wants(PkgTypeLibrary) {

@@ -85,4 +85,7 @@ type Result struct {
 	Secrets         []SecretFinding         `json:",omitempty"`
 	// Misconfigurations are risky settings found in a config file.
 	Misconfigurations []Misconfiguration `json:",omitempty"`
+	// NotMatched: the vulnerability scan could not match these packages
+	// (a family no DB covers); the summary shows "-", not a clean "0".
+	NotMatched bool `json:"-"`
 }

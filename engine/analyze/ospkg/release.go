@@ -44,6 +44,9 @@ func (Release) Analyze(filePath string, content []byte, res *types.LayerResult) 
 	var family, name string
 	if f, ok := families.ByReleaseFile(filePath); ok {
 		family, name = f.Name, firstLine(content)
+		if f.ReadRelease != nil {
+			family, name = f.ReadRelease(content)
+		}
 	} else if filePath == EtcLSBRelease {
 		kv := parseShellVars(content)
 		family, name = families.NameFromID(kv["DISTRIB_ID"]), kv["DISTRIB_RELEASE"]
