@@ -40,6 +40,17 @@ func E2E(tb testing.TB, why string) {
 	}
 }
 
+// Unavailable skips tb because a tool it needs is missing (err says
+// which), except under CI (CI set), whose machine is set up to have every
+// tool: there it fails.
+func Unavailable(tb testing.TB, err error) {
+	tb.Helper()
+	if os.Getenv("CI") != "" {
+		tb.Fatalf("CI must have what this test needs: %v", err)
+	}
+	tb.Skip(err)
+}
+
 // Slow puts a test that needs nothing special but takes several seconds
 // (adversarial inputs against time and memory budgets) in the e2e tier,
 // so that `make unit` stays fast; it is otherwise E2E.
