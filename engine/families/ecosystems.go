@@ -125,13 +125,14 @@ func nugetPURL(p types.Package) string {
 	return packageurl.NewPackageURL(packageurl.TypeNuget, "", p.Name, p.Version, nil, "").ToString()
 }
 
-// goPURL: Go module versions carry their "v" in PURLs.
+// goPURL: Go module versions keep their "v", in the package as in the
+// PURL; an unversioned main module has a PURL without a version.
 func goPURL(p types.Package) string {
 	namespace, name := "", p.Name
 	if i := strings.LastIndex(name, "/"); i >= 0 {
 		namespace, name = name[:i], name[i+1:]
 	}
-	return packageurl.NewPackageURL(packageurl.TypeGolang, namespace, name, "v"+p.Version, nil, "").ToString()
+	return packageurl.NewPackageURL(packageurl.TypeGolang, namespace, name, p.Version, nil, "").ToString()
 }
 
 func pypiPURL(p types.Package) string {

@@ -63,8 +63,23 @@ type OSFamily struct {
 	// "module:stream::name".
 	ModularNames bool
 	// Flavours: advisories are per package flavour (Oracle's normal,
-	// ksplice and fips builds), told apart by the release.
+	// ksplice and fips builds), told apart by the release; an advisory
+	// applies only to packages of its own flavour (see Flavour).
 	Flavours bool
+	// SkipUnlabelledModular: a package whose release says it was built in
+	// a module (".module_el8") but that has no modularity label is not
+	// matched (AlmaLinux: its errata cannot tell such builds apart).
+	SkipUnlabelledModular bool
+	// BinaryVersion: with SourceNames, the binary package's version is
+	// compared, not the source's (Photon).
+	BinaryVersion bool
+	// PURLNamespace is the PURL namespace of the family's packages when
+	// it is not the family name (SUSE's families share "suse" or
+	// "opensuse").
+	PURLNamespace string
+	// Extended names the extended-support variant of the family's
+	// releases (Ubuntu ESM); see Extended.
+	Extended *Extended
 }
 
 // osFamilies is the table, in the order release files are trusted: a
@@ -77,7 +92,7 @@ var osFamilies = []OSFamily{
 	{Name: "debian", IDs: []string{"debian"}, ReleaseFiles: []string{"etc/debian_version"}, Packages: dpkg,
 		Bucket: "debian %s", Cut: major, ParseVersion: parseDeb, SourceNames: true},
 	{Name: "ubuntu", IDs: []string{"ubuntu"}, DerivedFrom: "debian", Packages: dpkg,
-		Bucket: "ubuntu %s", Cut: whole, ParseVersion: parseDeb, SourceNames: true},
+		Bucket: "ubuntu %s", Cut: whole, ParseVersion: parseDeb, SourceNames: true, Extended: &ubuntuESM},
 	{Name: "wolfi", IDs: []string{"wolfi"}, Packages: apk, Bucket: "wolfi", ParseVersion: parseAPK, SourceNames: true},
 	{Name: "chainguard", IDs: []string{"chainguard"}, Packages: apk, Bucket: "chainguard", ParseVersion: parseAPK, SourceNames: true},
 
@@ -87,26 +102,43 @@ var osFamilies = []OSFamily{
 		Packages: rpm, Bucket: "Red Hat", Advisories: RedHatCPE, Cut: major, ParseVersion: parseRPM, ModularNames: true},
 	{Name: "rocky", IDs: []string{"rocky"}, ReleaseFiles: []string{"etc/rocky-release"}, ReadRelease: readRedHatRelease,
 		Packages: rpm, Bucket: "rocky %s", Cut: major, ParseVersion: parseRPM, ModularNames: true},
+	// AlmaLinux errata name modular builds without their module: a
+	// package built in a module whose label rpm lost cannot be matched.
 	{Name: "alma", IDs: []string{"almalinux"}, ReleaseFiles: []string{"etc/almalinux-release"}, ReadRelease: readRedHatRelease,
-		Packages: rpm, Bucket: "alma %s", Cut: major, ParseVersion: parseRPM, ModularNames: true},
+		Packages: rpm, Bucket: "alma %s", Cut: major, ParseVersion: parseRPM, ModularNames: true, SkipUnlabelledModular: true},
 	{Name: "oracle", IDs: []string{"ol"}, ReleaseFiles: []string{"etc/oracle-release"}, ReadRelease: readRedHatRelease,
 		Packages: rpm, Bucket: "Oracle Linux %s", Cut: major, ParseVersion: parseRPM, Flavours: true},
+	// Fedora is named but not matched: the DB has no Fedora advisories.
 	{Name: "fedora", IDs: []string{"fedora"}, ReleaseFiles: []string{"etc/fedora-release"}, ReadRelease: readRedHatRelease,
 		Packages: rpm},
 	{Name: "redhat", IDs: []string{"rhel"}, ReleaseFiles: []string{"etc/redhat-release"}, ReadRelease: readRedHatRelease,
 		Packages: rpm, Bucket: "Red Hat", Advisories: RedHatCPE, Cut: major, ParseVersion: parseRPM, ModularNames: true},
-	{Name: "amazon", IDs: []string{"amzn"}, ReleaseFiles: []string{"etc/system-release"}, ReadRelease: readAmazonRelease,
-		Packages: rpm, Bucket: "amazon linux %s", Cut: amazonRelease, ParseVersion: parseRPM},
+	// Amazon's advisories are compared with Debian's ordering, as Trivy
+	// does: ALAS fixed versions are epoch:version-release strings that
+	// both orderings read alike, and a finding must not depend on which.
+	{Name: "amazon", IDs: []string{"amzn"}, ReleaseFiles: []string{"etc/system-release", "usr/lib/system-release"}, ReadRelease: readAmazonRelease,
+		Packages: rpm, Bucket: "amazon linux %s", Cut: amazonRelease, ParseVersion: parseDeb},
 	{Name: "cbl-mariner", IDs: []string{"mariner"}, ReleaseFiles: []string{"etc/mariner-release"}, ReadRelease: readMarinerRelease,
 		Packages: rpm, Bucket: "CBL-Mariner %s", Cut: majorMinor, ParseVersion: parseRPM, SourceNames: true},
 	{Name: "azurelinux", IDs: []string{"azurelinux"}, ReleaseFiles: []string{"etc/azurelinux-release"}, ReadRelease: readMarinerRelease,
 		Packages: rpm, Bucket: "Azure Linux %s", Cut: majorMinor, ParseVersion: parseRPM, SourceNames: true},
-	{Name: "photon", IDs: []string{"photon"}, Packages: rpm, Bucket: "Photon OS %s", Cut: whole, ParseVersion: parseRPM, SourceNames: true},
-	{Name: "sles", IDs: []string{"sles", "sles_sap"}, Packages: rpm, Bucket: "SUSE Linux Enterprise %s", Cut: whole, ParseVersion: parseRPM},
-	{Name: "slem", IDs: []string{"sle-micro", "sl-micro"}, Packages: rpm, Bucket: "SUSE Linux Enterprise Micro %s", Cut: whole, ParseVersion: parseRPM},
-	{Name: "opensuse.leap", IDs: []string{"opensuse-leap", "opensuse"}, Packages: rpm, Bucket: "openSUSE Leap %s", Cut: whole, ParseVersion: parseRPM},
-	{Name: "opensuse-leapmicro", IDs: []string{"opensuse-leap-micro"}, Packages: rpm, Bucket: "openSUSE Leap Micro %s", Cut: whole, ParseVersion: parseRPM},
-	{Name: "opensuse.tumbleweed", IDs: []string{"opensuse-tumbleweed"}, Packages: rpm, Bucket: "openSUSE Tumbleweed", ParseVersion: parseRPM},
+	// Photon files advisories under source names but compares the
+	// binary package's version.
+	{Name: "photon", IDs: []string{"photon"}, Packages: rpm, Bucket: "Photon OS %s", Cut: whole, ParseVersion: parseRPM,
+		SourceNames: true, BinaryVersion: true},
+	// SUSE: the release is VERSION_ID as os-release gives it (15.5).
+	// "SUSE Linux Enterprise Micro for Rancher" and the short-lived
+	// "SL Micro" brand are SLE Micro.
+	{Name: "sles", IDs: []string{"sles", "sles_sap"}, Packages: rpm, Bucket: "SUSE Linux Enterprise %s", Cut: whole, ParseVersion: parseRPM, PURLNamespace: "suse"},
+	{Name: "slem", IDs: []string{"sle-micro", "sl-micro", "sle-micro-rancher"}, Packages: rpm, Bucket: "SUSE Linux Enterprise Micro %s", Cut: whole, ParseVersion: parseRPM, PURLNamespace: "suse"},
+	// openSUSE Leap 42 says ID=opensuse, Leap 15 ID=opensuse-leap.
+	{Name: "opensuse-leap", IDs: []string{"opensuse-leap", "opensuse"}, Packages: rpm, Bucket: "openSUSE Leap %s", Cut: whole, ParseVersion: parseRPM, PURLNamespace: "opensuse"},
+	{Name: "opensuse-leapmicro", IDs: []string{"opensuse-leap-micro"}, Packages: rpm, Bucket: "openSUSE Leap Micro %s", Cut: whole, ParseVersion: parseRPM, PURLNamespace: "opensuse"},
+	{Name: "opensuse-tumbleweed", IDs: []string{"opensuse-tumbleweed"}, Packages: rpm, Bucket: "openSUSE Tumbleweed", ParseVersion: parseRPM, PURLNamespace: "opensuse"},
+	// Bottlerocket hosts keep their os-release and the inventory of the
+	// rpm packages they were built from under the arch's sys-root.
+	{Name: "bottlerocket", IDs: []string{"bottlerocket"}, ReleaseFiles: bottlerocketReleaseFiles, ReadRelease: readBottlerocketRelease,
+		Packages: bottlerocket, Bucket: "bottlerocket", ParseVersion: parseRPM},
 }
 
 // Advisory lookups: how a family's advisories for a package are found.
@@ -143,7 +175,7 @@ func (f OSFamily) BucketFor(version string) string {
 // EndOfLife reports whether an OS version was past its end of support at
 // now. Unknown releases are not reported as ended.
 func (f OSFamily) EndOfLife(version string, now time.Time) bool {
-	end, ok := eolDates[f.Name][f.Release(version)]
+	end, ok := eolDates[f.Name][f.Release(f.MatchedVersion(version, now))]
 	return ok && now.After(end)
 }
 

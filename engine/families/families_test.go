@@ -38,11 +38,19 @@ func TestOSFamilyRowsComplete(t *testing.T) {
 		if f.Packages.Type == "" || f.Packages.PURLType == "" || f.ParseVersion == nil {
 			t.Errorf("%s: matched but no package manager, PURL type or version comparer", f.Name)
 		}
-		if strings.Contains(f.Bucket, "%s") != (f.Cut != nil) || strings.Count(f.Bucket, "%") > 1 {
+		// A bucket with a release needs a cut; a versionless one may have
+		// a cut for its EOL dates (Red Hat's one bucket).
+		if strings.Contains(f.Bucket, "%s") && f.Cut == nil || strings.Count(f.Bucket, "%") > 1 {
 			t.Errorf("%s: bucket %q and release cut disagree", f.Name, f.Bucket)
 		}
 		if _, ok := eolDates[f.Name]; !ok && f.Cut != nil {
 			t.Errorf("%s: no end-of-life dates", f.Name)
+		}
+		// EOL dates are keyed by the release the cut gives.
+		for release := range eolDates[f.Name] {
+			if got := f.Release(release); got != release {
+				t.Errorf("eol.yaml: %s %q is no release the cut gives (%q)", f.Name, release, got)
+			}
 		}
 	}
 	for _, f := range osFamilies {
@@ -95,29 +103,45 @@ func mustFamily(t *testing.T, name string) OSFamily {
 
 func TestLookups(t *testing.T) {
 	ids := map[string]string{"alpine": "alpine", " Ubuntu ": "ubuntu", "rhel": "redhat", "almalinux": "alma", "amzn": "amazon",
-		"ol": "oracle", "mariner": "cbl-mariner", "sle-micro": "slem", "opensuse": "opensuse-leap", "wolfi": "wolfi", "Gentoo": "gentoo", "": ""}
+		"ol": "oracle", "mariner": "cbl-mariner", "sle-micro": "slem", "sle-micro-rancher": "slem", "opensuse": "opensuse-leap",
+		"opensuse-leap": "opensuse-leap", "opensuse-tumbleweed": "opensuse-tumbleweed", "opensuse-leap-micro": "opensuse-leapmicro",
+		"sles": "sles", "photon": "photon", "azurelinux": "azurelinux", "chainguard": "chainguard", "rocky": "rocky", "wolfi": "wolfi", "Gentoo": "gentoo", "": ""}
 	for id, want := range ids {
 		if got := NameFromID(id); got != want {
 			t.Errorf("NameFromID(%q) = %q, want %q", id, got, want)
 		}
 	}
-	if _, ok := ByID("wolfi"); ok {
-		t.Error("wolfi has no row yet")
+	if f, ok := ByID("wolfi"); !ok || f.Bucket != "wolfi" || f.Cut != nil {
+		t.Errorf("wolfi: %+v %v", f, ok)
 	}
 	if f, ok := ByReleaseFile("etc/debian_version"); !ok || f.Name != "debian" {
 		t.Errorf("etc/debian_version: %+v %v", f, ok)
 	}
+	if f, ok := ByReleaseFile("usr/lib/system-release"); !ok || f.Name != "amazon" {
+		t.Errorf("usr/lib/system-release: %+v %v", f, ok)
+	}
 	if _, ok := ByReleaseFile(EtcOSRelease); ok {
 		t.Error("os-release belongs to no one family")
 	}
-	wantFiles := []string{"etc/alpine-release", "etc/debian_version", EtcOSRelease, UsrOSRelease, EtcLSBRelease}
-	if got := ReleaseFiles(); !slices.Equal(got, wantFiles) {
-		t.Errorf("ReleaseFiles = %q", got)
+	// Derived families' files come before the file of the family they
+	// derive from (every Rocky image also has etc/redhat-release).
+	got := ReleaseFiles()
+	for _, pair := range [][2]string{{"etc/rocky-release", "etc/redhat-release"}, {"etc/oracle-release", "etc/redhat-release"},
+		{"etc/almalinux-release", "etc/redhat-release"}, {"etc/centos-release", "etc/redhat-release"}, {"etc/redhat-release", EtcOSRelease},
+		{"etc/alpine-release", EtcOSRelease}, {EtcOSRelease, UsrOSRelease}, {UsrOSRelease, EtcLSBRelease}} {
+		if i, j := slices.Index(got, pair[0]), slices.Index(got, pair[1]); i < 0 || j < 0 || i > j {
+			t.Errorf("ReleaseFiles = %q: %s must come before %s", got, pair[0], pair[1])
+		}
 	}
-	if got := MatchedNames(); !slices.Equal(got, []string{"alpine", "debian", "ubuntu"}) {
+	wantMatched := []string{"alma", "alpine", "amazon", "azurelinux", "bottlerocket", "cbl-mariner", "centos", "chainguard", "debian", "opensuse-leap",
+		"opensuse-leapmicro", "opensuse-tumbleweed", "oracle", "photon", "redhat", "rocky", "slem", "sles", "ubuntu", "wolfi"}
+	if got := MatchedNames(); !slices.Equal(got, wantMatched) {
 		t.Errorf("MatchedNames = %q", got)
 	}
-	for typ, want := range map[string]bool{"apk": true, "dpkg": true, "node-pkg": false, "": false, "rpm": false} {
+	if f, _ := ByName("fedora"); f.Matched() {
+		t.Error("fedora has no advisories in the DB")
+	}
+	for typ, want := range map[string]bool{"apk": true, "dpkg": true, "node-pkg": false, "": false, "rpm": true} {
 		if IsOSPackageType(typ) != want {
 			t.Errorf("IsOSPackageType(%q) = %v", typ, !want)
 		}
@@ -203,6 +227,13 @@ func TestRanges(t *testing.T) {
 		{"python-pkg", "1.26.17", ">=1.26.0, <1.26.18", true},
 		{"jar", "2.14.0", "<2.15.0", true},
 		{"gobinary", "0.3.5", ">=0.3.0, <0.3.8", true},
+		// Go versions keep their "v", as Trivy reports them; the DB's
+		// ranges have none.
+		{"gobinary", "v0.3.5", ">=0.3.0, <0.3.8", true},
+		{"gobinary", "v0.3.8", ">=0.3.0, <0.3.8", false},
+		{"gobinary", "v0.3.8", "0.3.8", true},
+		{"gobinary", "v1.26.8", "<1.26.9", true},
+		{"gobinary", "v0.0.0-20220722155217-630584e8d5aa", "<0.0.0-20220906165146-f3363e06e74c", true},
 		{"gemspec", "1.13.10", "<1.13.10", false},
 	}
 	for _, tt := range tests {
@@ -232,7 +263,7 @@ func TestPURLs(t *testing.T) {
 		"dotnet-core": "pkg:nuget/Newtonsoft.Json@13.0.1",
 	} {
 		names := map[string][2]string{"node-pkg": {"@babel/core", "7.12.3"}, "jar": {"org.example:lib", "1.0"}, "python-pkg": {"Zope.Interface", "5.0"},
-			"gobinary": {"golang.org/x/net", "0.3.5"}, "composer": {"monolog/monolog", "2.0"}, "dotnet-core": {"Newtonsoft.Json", "13.0.1"}}
+			"gobinary": {"golang.org/x/net", "v0.3.5"}, "composer": {"monolog/monolog", "2.0"}, "dotnet-core": {"Newtonsoft.Json", "13.0.1"}}
 		e, _ := EcosystemByType(typ)
 		if got := e.PURL(types.Package{Name: names[typ][0], Version: names[typ][1]}); got != want {
 			t.Errorf("%s purl %s, want %s", typ, got, want)

@@ -20,6 +20,8 @@ type PackageManager struct {
 	// DistroWithFamily: the PURL distro qualifier is FAMILY-RELEASE
 	// (debian-12.7) rather than the release alone (3.20.3).
 	DistroWithFamily bool
+	// NoNamespace: the PURLs have no namespace.
+	NoNamespace bool
 	// Fallback is the family assumed when an image has this package
 	// database but no release file (distroless Debian keeps only dpkg's
 	// status.d).
@@ -30,6 +32,9 @@ var (
 	apk  = PackageManager{Type: "apk", PURLType: packageurl.TypeApk}
 	dpkg = PackageManager{Type: "dpkg", PURLType: packageurl.TypeDebian, DistroWithFamily: true, Fallback: "debian"}
 	rpm  = PackageManager{Type: "rpm", PURLType: packageurl.TypeRPM, DistroWithFamily: true}
+	// Bottlerocket's PURLs have a type of their own and no namespace
+	// (pkg:bottlerocket/glibc@2.40?arch=x86_64&distro=bottlerocket-1.34.0&epoch=1).
+	bottlerocket = PackageManager{Type: "bottlerocket", PURLType: "bottlerocket", DistroWithFamily: true, NoNamespace: true}
 )
 
 // PackageManagerByType is the OS package manager of a package-database
@@ -67,8 +72,14 @@ func (m PackageManager) PURL(p types.Package, os types.OS) string {
 		q = append(q, packageurl.Qualifier{Key: "epoch", Value: strconv.Itoa(p.Epoch)})
 	}
 	namespace := os.Family
+	if f, ok := ByName(os.Family); ok && f.PURLNamespace != "" {
+		namespace = f.PURLNamespace
+	}
 	if namespace == "" {
 		namespace = m.PURLType
+	}
+	if m.NoNamespace {
+		namespace = ""
 	}
 	// The version is version-release; the epoch is a qualifier.
 	version := p.Version

@@ -121,27 +121,34 @@ func readRedHatRelease(content []byte) (family, version string) {
 	return "", ""
 }
 
-// readAmazonRelease reads etc/system-release: "Amazon Linux release 2
-// (Karoo)", "Amazon Linux release 2023.5.20240805 (Amazon Linux)",
-// "Amazon Linux AMI release 2018.03". Other families link their own
-// release file there; those are not Amazon's.
+// readAmazonRelease reads etc/system-release (usr/lib/system-release on
+// 2022 and later): "Amazon Linux release 2 (Karoo)", "Amazon Linux
+// release 2023.5.20240805 (Amazon Linux)", "Amazon Linux AMI release
+// 2018.03". The version is what follows "Amazon Linux release" (or
+// "Amazon Linux"), codename included, as Trivy reports it: "2 (Karoo)",
+// "AMI release 2018.03"; amazonRelease cuts it. Other families link their
+// own release file there; those are not Amazon's.
 func readAmazonRelease(content []byte) (family, version string) {
 	line := firstLine(content)
 	if !strings.HasPrefix(line, "Amazon Linux") {
 		return "", ""
 	}
-	_, rest, ok := strings.Cut(line, " release ")
-	if fields := strings.Fields(rest); ok && len(fields) > 0 {
-		return "amazon", fields[0]
+	fields := strings.Fields(line)
+	skip := 2
+	if strings.HasPrefix(line, "Amazon Linux release 2") {
+		skip = 3
 	}
-	return "", ""
+	if len(fields) <= skip {
+		return "", ""
+	}
+	return "amazon", strings.Join(fields[skip:], " ")
 }
 
 // readMarinerRelease reads "CBL-Mariner 2.0.20230630" or "Azure Linux
 // 3.0.20240727" (a second line holds the build number).
 func readMarinerRelease(content []byte) (family, version string) {
 	line := firstLine(content)
-	for _, p := range []struct{ prefix, family string }{{"CBL-Mariner ", "cbl-mariner"}, {"Azure Linux ", "azurelinux"}} {
+	for _, p := range []struct{ prefix, family string }{{"CBL-Mariner ", "cbl-mariner"}, {"Azure Linux ", "azurelinux"}, {"Microsoft Azure Linux ", "azurelinux"}} {
 		if v, ok := strings.CutPrefix(line, p.prefix); ok && strings.TrimSpace(v) != "" {
 			return p.family, strings.Fields(v)[0]
 		}
@@ -152,4 +159,34 @@ func readMarinerRelease(content []byte) (family, version string) {
 func firstLine(content []byte) string {
 	line, _, _ := strings.Cut(string(content), "\n")
 	return strings.TrimSpace(line)
+}
+
+// bottlerocketReleaseFiles are the os-release files of Bottlerocket's
+// sys-roots.
+var bottlerocketReleaseFiles = []string{
+	"x86_64-bottlerocket-linux-gnu/sys-root/usr/lib/os-release",
+	"aarch64-bottlerocket-linux-gnu/sys-root/usr/lib/os-release",
+}
+
+// readBottlerocketRelease reads a sys-root's os-release: ID=bottlerocket
+// and VERSION_ID=1.34.0.
+func readBottlerocketRelease(content []byte) (family, version string) {
+	var id string
+	for _, line := range strings.Split(string(content), "\n") {
+		key, value, ok := strings.Cut(strings.TrimSpace(line), "=")
+		if !ok {
+			continue
+		}
+		value = strings.Trim(strings.TrimSpace(value), `"'`)
+		switch strings.TrimSpace(key) {
+		case "ID":
+			id = value
+		case "VERSION_ID":
+			version = value
+		}
+	}
+	if id != "bottlerocket" || version == "" {
+		return "", ""
+	}
+	return "bottlerocket", version
 }

@@ -8,7 +8,9 @@ import (
 // chooseOS picks the OS from the visible release files: a family's own
 // file beats the generic ones, which are only trusted for families that
 // have no file of their own, unless a derived family's (Ubuntu's
-// os-release) sits beside its parent's file (etc/debian_version).
+// os-release) sits beside its parent's file (etc/debian_version). An
+// image with extended support enabled (Ubuntu Pro's ESM) gets the
+// extended version ("22.04-ESM"), as Trivy names it.
 func chooseOS(releases map[string]types.OSRelease, dbs map[string]types.PackageDB) types.OS {
 	preference := families.ReleaseFiles()
 	var best *types.OSRelease
@@ -30,10 +32,10 @@ func chooseOS(releases map[string]types.OSRelease, dbs map[string]types.PackageD
 	}
 	for _, p := range preference {
 		if r, ok := releases[p]; ok && derivedFrom(r.Family) == best.Family {
-			return types.OS{Family: r.Family, Name: r.Name}
+			return families.WithExtended(types.OS{Family: r.Family, Name: r.Name}, releases)
 		}
 	}
-	return types.OS{Family: best.Family, Name: best.Name}
+	return families.WithExtended(types.OS{Family: best.Family, Name: best.Name}, releases)
 }
 
 func derivedFrom(family string) string {

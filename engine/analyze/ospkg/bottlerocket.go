@@ -47,7 +47,6 @@ type inventoryEntry struct {
 	Name         string          `json:"Name"`
 	Publisher    string          `json:"Publisher"`
 	Version      string          `json:"Version"`
-	Release      string          `json:"Release"`
 	Epoch        json.RawMessage `json:"Epoch"`
 	Architecture string          `json:"Architecture"`
 }
@@ -75,9 +74,9 @@ func parseBottlerocketInventory(content []byte) ([]types.Package, notes, error) 
 			skipped.add("entries with an epoch that is not a number were left out", e.Name)
 			continue
 		}
-		p := types.Package{Name: e.Name, Version: e.Version, Release: e.Release, Epoch: epoch, Arch: e.Architecture,
-			SrcName: e.Name, SrcVersion: e.Version, SrcRelease: e.Release, SrcEpoch: epoch, Maintainer: e.Publisher}
-		p.ID = p.Name + "@" + p.FullVersion()
+		// As Trivy reports them: the inventory's release (the build's
+		// date and commit) is left out, the epoch kept apart.
+		p := types.Package{ID: e.Name + "@" + e.Version, Name: e.Name, Version: e.Version, Epoch: epoch, Arch: e.Architecture}
 		pkgs = append(pkgs, p)
 	}
 	return pkgs, skipped, nil

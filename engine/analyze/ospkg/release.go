@@ -5,6 +5,8 @@ package ospkg
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"strings"
 
 	"github.com/docker-scan/docker-scan/engine/families"
@@ -15,7 +17,8 @@ import (
 // (etc/alpine-release, etc/debian_version: the families table lists them)
 // and the generic ones (etc/os-release, usr/lib/os-release,
 // etc/lsb-release). Which one wins when several exist is decided when
-// layers are merged.
+// layers are merged. It also reads the files that say a family's
+// extended support is enabled (Ubuntu Pro's status.json, for ESM).
 type Release struct{}
 
 // The generic release file paths, relative to the image root.
@@ -27,7 +30,7 @@ const (
 )
 
 func (Release) Name() string { return "os-release" }
-func (Release) Version() int { return 1 }
+func (Release) Version() int { return 2 }
 
 func (Release) Wants(filePath string, size int64) bool {
 	if size > maxReleaseSize {
@@ -36,11 +39,17 @@ func (Release) Wants(filePath string, size int64) bool {
 	if families.IsGenericReleaseFile(filePath) {
 		return true
 	}
+	if _, ok := families.ExtendedByStatusFile(filePath); ok {
+		return true
+	}
 	_, ok := families.ByReleaseFile(filePath)
 	return ok
 }
 
 func (Release) Analyze(filePath string, content []byte, res *types.LayerResult) error {
+	if f, ok := families.ExtendedByStatusFile(filePath); ok {
+		return analyzeExtended(f, filePath, content, res)
+	}
 	var family, name string
 	if f, ok := families.ByReleaseFile(filePath); ok {
 		family, name = f.Name, firstLine(content)
@@ -60,6 +69,30 @@ func (Release) Analyze(filePath string, content []byte, res *types.LayerResult) 
 		return nil
 	}
 	res.OSReleases = append(res.OSReleases, types.OSRelease{FilePath: filePath, Family: family, Name: name})
+	return nil
+}
+
+// analyzeExtended records an OSRelease of the family, with no version,
+// when its extended-support status file says the service is enabled;
+// merge suffixes the OS version when it finds one (families.WithExtended).
+// The file is Ubuntu Pro's status.json: {"services": [{"name":
+// "esm-infra", "status": "enabled"}, ...], ...}.
+func analyzeExtended(f families.OSFamily, filePath string, content []byte, res *types.LayerResult) error {
+	var status struct {
+		Services []struct {
+			Name   string `json:"name"`
+			Status string `json:"status"`
+		} `json:"services"`
+	}
+	if err := json.Unmarshal(content, &status); err != nil {
+		return fmt.Errorf("%s: %w", filePath, err)
+	}
+	for _, s := range status.Services {
+		if s.Name == f.Extended.Service && s.Status == "enabled" {
+			res.OSReleases = append(res.OSReleases, types.OSRelease{FilePath: filePath, Family: f.Name})
+			return nil
+		}
+	}
 	return nil
 }
 
