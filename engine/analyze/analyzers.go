@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"github.com/docker-scan/docker-scan/engine/analyze/buildinfo"
 	"github.com/docker-scan/docker-scan/engine/analyze/lang"
 	"github.com/docker-scan/docker-scan/engine/analyze/ospkg"
 	"github.com/docker-scan/docker-scan/engine/analyze/secret"
@@ -14,6 +15,8 @@ func OSAnalyzers() []Analyzer {
 		ospkg.ApkRepositories{},
 		ospkg.Dpkg{},
 		ospkg.DpkgFacts{},
+		buildinfo.Analyzer{},
+		ospkg.BottlerocketInventory{},
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 
 	bolt "go.etcd.io/bbolt"
@@ -27,10 +28,42 @@ import (
 //
 // Status and severities may be written as names (will_not_fix, HIGH); they
 // are stored as the integers the DB format uses.
+//
+// Red Hat advisories (bucket "Red Hat") are stored as the DB has them:
+// Entries, each with the CVEs it is about and the products (CPEs) it
+// applies to, under an RHSA ID (fixed) or a CVE ID (unfixed); the
+// "red-hat-cpe" section writes the "Red Hat CPE" bucket. An entry may name
+// its CPEs (AffectedCPEList), which are stored as their indices in the
+// fixture's cpe list, or give the indices (Affected):
+//
+//	red-hat-cpe:
+//	  cpe: [cpe:/o:redhat:enterprise_linux:8::baseos, cpe:/a:redhat:enterprise_linux:8::appstream]
+//	  repository: {rhel-8-for-x86_64-baseos-rpms: [0], rhel-8-for-x86_64-appstream-rpms: [1]}
+//	  nvr: {ubi8-container-8.3-227-x86_64: [0, 1]}
+//	advisories:
+//	  Red Hat:
+//	    openssl-libs:
+//	      RHSA-2023:1405:
+//	        Entries:
+//	          - FixedVersion: 1:1.1.1k-9.el8_7
+//	            Arches: [aarch64, x86_64]
+//	            AffectedCPEList: [cpe:/o:redhat:enterprise_linux:8::baseos]
+//	            Cves: [{ID: CVE-2023-0286, Severity: HIGH}]
+//	      CVE-2024-2511:
+//	        Entries:
+//	          - {Status: will_not_fix, Affected: [0], Cves: [{Severity: LOW}]}
 type fixture struct {
 	DataSources     map[string]map[string]any            `yaml:"data-sources"`
 	Advisories      map[string]map[string]map[string]any `yaml:"advisories"`
 	Vulnerabilities map[string]map[string]any            `yaml:"vulnerabilities"`
+	RedHatCPE       *redHatCPEFixture                    `yaml:"red-hat-cpe"`
+}
+
+// redHatCPEFixture is the "Red Hat CPE" bucket of a fixture.
+type redHatCPEFixture struct {
+	CPE        []string         `yaml:"cpe"`
+	Repository map[string][]int `yaml:"repository"`
+	NVR        map[string][]int `yaml:"nvr"`
 }
 
 // BuildFixtureDB writes dir/trivy.db from fixture files, and
@@ -76,6 +109,9 @@ func (fx fixture) put(tx *bolt.Tx) error {
 		for pkg, vulns := range pkgs {
 			for id, adv := range vulns {
 				a, err := normalize(adv, true)
+				if err == nil {
+					err = fx.normalizeEntries(a)
+				}
 				if err != nil {
 					return fmt.Errorf("advisory %s/%s/%s: %w", platform, pkg, id, err)
 				}
@@ -83,6 +119,11 @@ func (fx fixture) put(tx *bolt.Tx) error {
 					return err
 				}
 			}
+		}
+	}
+	if c := fx.RedHatCPE; c != nil {
+		if err := PutRedHatCPEs(tx, c.CPE, c.Repository, c.NVR); err != nil {
+			return err
 		}
 	}
 	for id, v := range fx.Vulnerabilities {
@@ -134,6 +175,48 @@ func normalize(v any, advisory bool) (any, error) {
 		}
 	}
 	return m, nil
+}
+
+// normalizeEntries normalises the Entries of an advisory (Red Hat,
+// Oracle, Rocky) as advisories, their Cves' severities, and turns
+// AffectedCPEList names into indices of the fixture's cpe list.
+func (fx fixture) normalizeEntries(adv any) error {
+	m, _ := adv.(map[string]any)
+	entries, ok := m["Entries"].([]any)
+	if !ok {
+		return nil
+	}
+	for i, e := range entries {
+		n, err := normalize(e, true)
+		if err != nil {
+			return fmt.Errorf("entry %d: %w", i, err)
+		}
+		entry := n.(map[string]any)
+		if cves, ok := entry["Cves"].([]any); ok {
+			for j, c := range cves {
+				if cves[j], err = normalize(c, true); err != nil {
+					return fmt.Errorf("entry %d, cve %d: %w", i, j, err)
+				}
+			}
+		}
+		if names, ok := entry["AffectedCPEList"].([]any); ok {
+			var indices []int
+			for _, name := range names {
+				at := -1
+				if fx.RedHatCPE != nil {
+					at = slices.Index(fx.RedHatCPE.CPE, fmt.Sprint(name))
+				}
+				if at < 0 {
+					return fmt.Errorf("entry %d: CPE %v is not in the fixture's red-hat-cpe list", i, name)
+				}
+				indices = append(indices, at)
+			}
+			delete(entry, "AffectedCPEList")
+			entry["Affected"] = indices
+		}
+		entries[i] = entry
+	}
+	return nil
 }
 
 // WriteDB creates a new bbolt file at path and fills it; it is written

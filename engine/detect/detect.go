@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/docker-scan/docker-scan/engine/db"
 	"github.com/docker-scan/docker-scan/engine/families"
@@ -20,6 +21,9 @@ import (
 // advisories are not in any DB the scanner reads, or the DB has no bucket
 // for the release. Reports show such packages as not scanned, not clean.
 var ErrNotMatched = errors.New("OS packages not matched against the vulnerability DB")
+
+// now is the clock family rules read (tests set it).
+var now = time.Now
 
 // OSPackages finds the vulnerabilities of the OS packages of an artifact.
 // An OS family the table does not match, or a release the DB has no
@@ -37,6 +41,9 @@ func OSPackages(d *db.DB, art types.Artifact) ([]types.DetectedVulnerability, er
 		slog.Debug("using the package repository's release", "release", r.Release)
 		version = r.Release
 	}
+	// An extended-support version ("20.04-ESM") is matched as its base
+	// release while that is still supported.
+	version = family.MatchedVersion(version, now())
 	bucket := family.BucketFor(version)
 	if !d.HasPlatform(bucket) {
 		slog.Warn("the vulnerability DB has no advisories for this OS release", "platform", bucket)
@@ -45,7 +52,7 @@ func OSPackages(d *db.DB, art types.Artifact) ([]types.DetectedVulnerability, er
 	m := matcher{db: d, family: family, bucket: bucket, advisories: map[string][]db.Advisory{}, details: map[string]types.Vulnerability{}, versions: map[string]parsedVersion{}, ordered: map[[2]string]bool{}}
 	m.lookup = m.bucketAdvisories
 	if family.Advisories == families.RedHatCPE {
-		m.lookup = redHatLookup(d, art)
+		m.redHat = newRedHatMatcher(d, art)
 	}
 	var out []types.DetectedVulnerability
 	for _, pdb := range art.PackageDBs {
@@ -76,6 +83,8 @@ type matcher struct {
 	// lookup finds the advisories filed under a name (the family's
 	// Advisories rule).
 	lookup func(name string) ([]db.Advisory, error)
+	// redHat matches Red Hat and CentOS packages (see redhat.go).
+	redHat *redHatMatcher
 }
 
 // bucketAdvisories are the advisories filed under name in the release's
@@ -162,9 +171,19 @@ func (m *matcher) less(installed, fixed string) (bool, error) {
 
 // match returns the vulnerabilities of one package.
 func (m *matcher) match(p types.Package) ([]types.DetectedVulnerability, error) {
+	if m.redHat != nil {
+		return m.redHat.match(m, p)
+	}
 	name, version := p.Name, p.FullVersion()
 	if m.family.SourceNames && p.SrcName != "" {
-		name, version = p.SrcName, p.FullSrcVersion()
+		name = p.SrcName
+		if !m.family.BinaryVersion {
+			version = p.FullSrcVersion()
+		}
+	}
+	if m.family.SkipUnlabelledModular && p.Modularitylabel == "" && strings.Contains(p.Release, ".module_el") {
+		slog.Debug("modular package without a modularity label not matched", "package", p.Name, "release", p.Release)
+		return nil, nil
 	}
 	if m.family.ModularNames && p.Modularitylabel != "" {
 		name = modularName(name, p.Modularitylabel)
@@ -180,6 +199,11 @@ func (m *matcher) match(p types.Package) ([]types.DetectedVulnerability, error) 
 	var out []types.DetectedVulnerability
 	for _, adv := range advs {
 		if len(adv.Arches) > 0 && !slices.Contains(adv.Arches, p.Arch) {
+			continue
+		}
+		// Oracle files normal, Ksplice and FIPS builds of a package under
+		// one name: an advisory applies to builds of its own flavour.
+		if m.family.Flavours && families.Flavour(adv.FixedVersion) != families.Flavour(p.Release) {
 			continue
 		}
 		if adv.Status == types.StatusNotAffected {

@@ -16,6 +16,11 @@ type LayerResult struct {
 	// Symlinks are the links whose paths an analyzer asked for; they are
 	// recorded, never followed.
 	Symlinks []Symlink `json:",omitempty"`
+	// BuildInfo is what a Red Hat image's build left in this layer
+	// (root/buildinfo): the content sets its packages come from and the
+	// image's NVR. Packages introduced by a layer are matched against the
+	// products of that layer's build info (see engine/merge).
+	BuildInfo *BuildInfo `json:",omitempty"`
 
 	Secrets []SecretFile `json:",omitempty"`
 
