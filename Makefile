@@ -92,7 +92,8 @@ E2E_TEST_NAMES := \
 	TestDockerEngineSizeAndExportProgress TestContainerdSource TestPodmanSource TestRuntimeAll \
 	TestHostileLayersManyLayers TestHostileLayersLongPaths TestHostileLayersTimeout \
 	TestHostileLayersGzipBombInput TestHostileDBCorruptScanCache TestHostileDBCorruptTrivyDB \
-	TestHostileOutputMillionPackageDpkg TestHostileSecretTimeout TestCachedUnmountsBeforeRemoving
+	TestHostileOutputMillionPackageDpkg TestHostileSecretTimeout TestCachedUnmountsBeforeRemoving \
+	TestRPMFamilyImages TestRPMFamilyFindings TestRedHatUBI8Image TestCentOSImages TestGoldenTrivyShape
 empty :=
 space := $(empty) $(empty)
 export DOCKER_SCAN_E2E_TESTS := ^($(subst $(space),|,$(strip $(E2E_TEST_NAMES))))$$
@@ -119,6 +120,10 @@ bench:
 	go test -run '^$$' -bench 'LayerAnalysis' -benchtime 3x -timeout 60m ./engine/analyze/
 	go test -run '^$$' -bench 'LanguageAnalysis' -benchtime 5x ./engine/analyze/
 	go test -run '^$$' -bench 'Detect|Open' -benchmem ./engine/detect/
+	# A 1,500-package rpm image (Rocky 9, a SQLite rpmdb built once with
+	# rpmbuild and kept in the test cache) analysed and matched against
+	# 900 advisories, every layer analysed each time.
+	go test -run '^$$' -bench 'RPMImage1500' -benchtime 3x -benchmem ./engine/scan/
 	go test -run '^$$' -bench 'Stack' -benchtime 3x ./compose/
 	# Hostile input: the secret pass on adversarial text beside normal text
 	# (MB/s), merge of many whiteouts, 100,000+ layers, 1M dpkg packages,
@@ -149,6 +154,10 @@ fuzz:
 	# rpm databases: the seeds are 128 KB, so minimising a new input would
 	# take longer than the run; keep one pass.
 	go test -run '^$$' -fuzz '^FuzzRPMDB$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1x -parallel 1 ./engine/analyze/ospkg/
+	go test -run '^$$' -fuzz '^FuzzReleaseFiles$$' -fuzztime $(FUZZTIME) ./engine/analyze/ospkg/
+	go test -run '^$$' -fuzz '^FuzzBottlerocketInventory$$' -fuzztime $(FUZZTIME) ./engine/analyze/ospkg/
+	go test -run '^$$' -fuzz '^FuzzContentManifest$$' -fuzztime $(FUZZTIME) ./engine/analyze/buildinfo/
+	go test -run '^$$' -fuzz '^FuzzBuildDockerfile$$' -fuzztime $(FUZZTIME) ./engine/analyze/buildinfo/
 
 clean:
 	rm -rf bin $(DEMO_IMAGE) $(DEMO_CACHE)

@@ -206,12 +206,17 @@ func TestDebianMatchesDpkgQuery(t *testing.T) {
 	var got []string
 	withLicenses := 0
 	for _, p := range rep.Results[0].Packages {
-		got = append(got, fmt.Sprintf("%s %s %s %s %s", p.Name, withEpoch(p.Epoch, p.Version), p.SrcName, withEpoch(p.SrcEpoch, p.SrcVersion), p.Arch))
+		got = append(got, fmt.Sprintf("%s %s %s %s %s", p.Name, p.FullVersion(), p.SrcName, p.FullSrcVersion(), p.Arch))
 		if len(p.Licenses) > 0 {
 			withLicenses++
 		}
+		// Split as Trivy splits them; the ID keeps dpkg's whole version.
+		if p.ID != p.Name+"@"+p.FullVersion() {
+			t.Errorf("%s: ID is not name@%s", p.ID, p.FullVersion())
+		}
 		purl, err := packageurl.FromString(p.Identifier.PURL)
-		if err != nil || purl.Type != "deb" || purl.Namespace != "debian" || purl.Name != p.Name || purl.Version != p.Version ||
+		if err != nil || purl.Type != "deb" || purl.Namespace != "debian" || purl.Name != p.Name ||
+			purl.Version != strings.TrimPrefix(p.FullVersion(), fmt.Sprintf("%d:", p.Epoch)) ||
 			purl.Qualifiers.Map()["distro"] != "debian-"+rep.Metadata.OS.Name {
 			t.Errorf("%s purl = %s", p.ID, p.Identifier.PURL)
 		}
@@ -221,13 +226,6 @@ func TestDebianMatchesDpkgQuery(t *testing.T) {
 	if withLicenses < len(got)*9/10 {
 		t.Errorf("only %d of %d packages have licenses", withLicenses, len(got))
 	}
-}
-
-func withEpoch(epoch int, v string) string {
-	if epoch > 0 {
-		return fmt.Sprintf("%d:%s", epoch, v)
-	}
-	return v
 }
 
 func compareSorted(t *testing.T, got, want []string) {

@@ -70,12 +70,13 @@ func TestLanguagePackages(t *testing.T) {
 	if got := strings.Join(targets["Java/lang-pkgs"], ","); got != "com.example:svc@1.0.0,org.apache.logging.log4j:log4j-core@2.14.1" {
 		t.Errorf("Java packages: %s", got)
 	}
-	// A Go binary is a result of its own, named by its path.
-	if got := strings.Join(targets["usr/local/bin/app/lang-pkgs"], ","); !strings.HasPrefix(got, "golang.org/x/text@0.3.5,stdlib@") {
+	// A Go binary is a result of its own, named by its path; its main
+	// module is listed unversioned ((devel)), versions keep their "v".
+	if got := strings.Join(targets["usr/local/bin/app/lang-pkgs"], ","); !strings.HasPrefix(got, "example.com/app,golang.org/x/text@v0.3.5,stdlib@v") {
 		t.Errorf("Go packages: %s", got)
 	}
 	want := []string{
-		"golang.org/x/text 0.3.5 CVE-2021-38561 fixed 0.3.7 HIGH/ghsa",
+		"golang.org/x/text v0.3.5 CVE-2021-38561 fixed 0.3.7 HIGH/ghsa",
 		"minimist 1.2.3 CVE-2021-44906 fixed 0.2.4, 1.2.6 CRITICAL/ghsa",
 		"org.apache.logging.log4j:log4j-core 2.14.1 CVE-2021-44228 fixed 2.15.0, 2.12.2, 2.3.1 CRITICAL/ghsa",
 		"org.apache.logging.log4j:log4j-core 2.14.1 CVE-2021-45046 fixed 2.16.0, 2.12.2 CRITICAL/ghsa",

@@ -14,8 +14,8 @@ import (
 	"github.com/docker-scan/docker-scan/engine/imagebuild"
 )
 
-// summaryImage holds a clean OS (Alpine 3.22, which the fixture DB has no
-// advisories for), a vulnerable Node.js package, a clean Python package, a
+// summaryImage holds a clean OS (Alpine 3.22, whose fixture DB bucket has
+// no advisory for musl), a vulnerable Node.js package, a clean Python package, a
 // clean Java library and a leaked token.
 func summaryImage(t *testing.T) string {
 	t.Helper()
@@ -31,7 +31,7 @@ func summaryImage(t *testing.T) string {
 
 func TestTableSummaryAndOnlySectionsWithFindings(t *testing.T) {
 	archive := summaryImage(t)
-	cache := fixtureCache(t, "../../testdata/db/languages.yaml", "../../testdata/db/alpine-3.14.yaml")
+	cache := fixtureCache(t, "../../testdata/db/languages.yaml", "../../testdata/db/alpine-3.14.yaml", "../../testdata/db/alpine-3.22.yaml")
 	r := scanCLI(t, "image", "summary:1", "--input", archive, "--cache-dir", cache, "--skip-db-update", "--quiet")
 	if r.exit != 0 {
 		t.Fatalf("exit %d: %s", r.exit, r.stderr)
@@ -55,6 +55,15 @@ func TestTableSummaryAndOnlySectionsWithFindings(t *testing.T) {
 		}
 	}
 	checkGoldenText(t, "summary-clean-targets.txt", r.stdout)
+
+	// A DB without the release's advisories has not scanned the OS: "-",
+	// with a warning that says why, never a clean "0".
+	bare := fixtureCache(t, "../../testdata/db/languages.yaml", "../../testdata/db/alpine-3.14.yaml")
+	r = scanCLI(t, "image", "summary:1", "--input", archive, "--cache-dir", bare, "--skip-db-update")
+	if want := "│ summary:1 (alpine 3.22.1) │   alpine   │        -        │    -    │"; r.exit != 0 || !strings.Contains(r.stdout, want) ||
+		!strings.Contains(r.stderr, "the vulnerability DB has no advisories for this OS release") {
+		t.Errorf("OS release the DB lacks: exit %d, want %q and a warning\n%s%s", r.exit, want, r.stdout, r.stderr)
+	}
 
 	// --table-mode summary: the summary alone.
 	r = scanCLI(t, "image", "summary:1", "--input", archive, "--cache-dir", cache, "--skip-db-update", "--quiet", "--table-mode", "summary")

@@ -312,7 +312,7 @@ func TestDistro(t *testing.T) {
 	for value, want := range map[string]string{
 		"alpine":      "want FAMILY/VERSION",
 		"/3.14":       "want FAMILY/VERSION",
-		"redhat/9":    `unknown OS family "redhat"`,
+		"plan9/4":     `unknown OS family "plan9"`,
 		"alpine/3 14": `bad version "3 14"`,
 	} {
 		r := scanIn(t, dir, "unix:///nonexistent/docker.sock", append([]string{"image", "--input", newer, "--distro", value}, base...)...)

@@ -20,6 +20,11 @@ func LanguagePackages(d *db.DB, dbs []types.PackageDB) ([]types.DetectedVulnerab
 			continue
 		}
 		for _, p := range pdb.Packages {
+			if p.Version == "" {
+				// A Go binary's unversioned main module: listed, not
+				// matched (an advisory without ranges would match it).
+				continue
+			}
 			advs, err := d.AdvisoriesByPrefix(eco.BucketPrefix, eco.Normalize(p.Name))
 			if err != nil {
 				return nil, err

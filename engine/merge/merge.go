@@ -19,6 +19,9 @@ type state struct {
 	dbs      map[string]added[types.PackageDB]
 	facts    map[string]added[types.PackageFacts]
 	deleted  *deletions
+	// osOrigin is the first layer each OS package (name, version,
+	// release) appeared in, in any OS package database.
+	osOrigin map[string]types.LayerRef
 }
 
 type added[V any] struct {
@@ -48,6 +51,7 @@ func LayersWith(layers []*types.LayerResult, opts Options) types.Artifact {
 		dbs:      map[string]added[types.PackageDB]{},
 		facts:    map[string]added[types.PackageFacts]{},
 		deleted:  newDeletions(),
+		osOrigin: map[string]types.LayerRef{},
 	}
 	for i, l := range layers {
 		// A layer's whiteouts and opaque markers hide what lower layers
@@ -58,7 +62,7 @@ func LayersWith(layers []*types.LayerResult, opts Options) types.Artifact {
 		for _, file := range l.WhiteoutFiles {
 			s.deleted.whiteout(file, i)
 		}
-		ref := types.LayerRef{Digest: l.Digest, DiffID: l.DiffID}
+		ref := layerRef(l)
 		for _, r := range l.OSReleases {
 			s.releases[r.FilePath] = added[types.OSRelease]{r, i}
 		}
@@ -69,6 +73,10 @@ func LayersWith(layers []*types.LayerResult, opts Options) types.Artifact {
 			s.facts[f.FilePath] = added[types.PackageFacts]{f, i}
 		}
 		for _, db := range l.PackageDBs {
+			if families.IsOSPackageType(db.Type) {
+				s.dbs[db.FilePath] = added[types.PackageDB]{attributeOS(db, s.osOrigin, ref), i}
+				continue
+			}
 			var below types.PackageDB
 			if prev, ok := s.dbs[db.FilePath]; ok && !s.deleted.hidden(db.FilePath, prev.layer) {
 				below = prev.value
@@ -90,10 +98,11 @@ func LayersWith(layers []*types.LayerResult, opts Options) types.Artifact {
 		art.PackageDBs = append(art.PackageDBs, dbs[p])
 	}
 	attachFacts(art.PackageDBs, facts)
+	attachBuildInfo(art.PackageDBs, layers)
 	if !opts.KeepOSOwned {
 		art.PackageDBs = dropOwned(art.PackageDBs)
 	}
-	setPURLs(art.PackageDBs, art.OS)
+	setIdentifiers(art.PackageDBs, art.OS)
 	return art
 }
 
@@ -135,19 +144,43 @@ func visible[V any](m map[string]added[V], deleted *deletions) map[string]V {
 	return out
 }
 
+// attributeOS sets the layer of each OS package of a database found in
+// layer ref: the first layer whose OS package database listed a package
+// of that name, version and release, whatever the database's path (an
+// image that converts rpm's Packages to rpmdb.sqlite in a later layer
+// does not re-introduce every package) and even if a layer between
+// deleted it. This is Trivy's rule, and its key: epoch and arch are not
+// part of it.
+func attributeOS(db types.PackageDB, origin map[string]types.LayerRef, ref types.LayerRef) types.PackageDB {
+	pkgs := make([]types.Package, len(db.Packages))
+	for i, p := range db.Packages {
+		key := p.Name + "\x00" + p.Version + "\x00" + p.Release
+		l, ok := origin[key]
+		if !ok {
+			l = ref
+			origin[key] = ref
+		}
+		p.Layer = l
+		pkgs[i] = p
+	}
+	db.Packages = pkgs
+	return db
+}
+
 // attribute sets the layer of each package of a database found in layer
 // ref. A package that the same database file already listed, at the same
-// version, below this layer keeps the layer that introduced it: rewriting
-// the database (every `apk add` does) does not re-introduce old packages.
+// full version (epoch, version and release), below this layer keeps the
+// layer that introduced it: rewriting the database (every `apk add` does)
+// does not re-introduce old packages.
 func attribute(db, below types.PackageDB, ref types.LayerRef) types.PackageDB {
 	earlier := map[string]types.LayerRef{}
 	for _, p := range below.Packages {
-		earlier[p.Name+"@"+p.Version+"/"+p.Arch] = p.Layer
+		earlier[p.Name+"@"+p.FullVersion()+"/"+p.Arch] = p.Layer
 	}
 	pkgs := make([]types.Package, len(db.Packages))
 	for i, p := range db.Packages {
 		p.Layer = ref
-		if l, ok := earlier[p.Name+"@"+p.Version+"/"+p.Arch]; ok {
+		if l, ok := earlier[p.Name+"@"+p.FullVersion()+"/"+p.Arch]; ok {
 			p.Layer = l
 		}
 		pkgs[i] = p
@@ -195,7 +228,7 @@ func sortedKeys[V any](m map[string]V) []string {
 func secrets(layers []*types.LayerResult, deleted *deletions) []types.SecretFile {
 	var out []types.SecretFile
 	for i, l := range layers {
-		ref := types.LayerRef{Digest: l.Digest, DiffID: l.DiffID}
+		ref := layerRef(l)
 		for _, sf := range l.Secrets {
 			removed := deleted.hidden(sf.FilePath, i)
 			file := types.SecretFile{FilePath: sf.FilePath}

@@ -46,7 +46,11 @@ func TestLayersWhiteoutsAndAttribution(t *testing.T) {
 	}
 }
 
-func TestLayersDeletedDatabaseResetsAttribution(t *testing.T) {
+// An OS package is attributed to the first layer that listed it, in any
+// database of its manager, as Trivy attributes them: a database deleted and
+// re-created with the same package, or converted to another format at
+// another path, does not re-introduce it.
+func TestLayersOSPackageKeepsFirstLayer(t *testing.T) {
 	l1 := layer("sha256:1")
 	l1.PackageDBs = []types.PackageDB{{FilePath: "var/lib/dpkg/status", Type: "dpkg", Packages: []types.Package{pkg("bash", "5.2-1")}}}
 	l2 := layer("sha256:2")
@@ -54,8 +58,27 @@ func TestLayersDeletedDatabaseResetsAttribution(t *testing.T) {
 	l3 := layer("sha256:3")
 	l3.PackageDBs = l1.PackageDBs
 	art := Layers([]*types.LayerResult{l1, l2, l3})
-	if len(art.PackageDBs) != 1 || art.PackageDBs[0].Packages[0].Layer.DiffID != "sha256:3" {
-		t.Fatalf("a database deleted and re-created must be attributed to the new layer: %+v", art.PackageDBs)
+	if len(art.PackageDBs) != 1 || art.PackageDBs[0].Packages[0].Layer.DiffID != "sha256:1" {
+		t.Fatalf("a database deleted and re-created with the same package must keep its first layer: %+v", art.PackageDBs)
+	}
+	// rpm's Packages converted to rpmdb.sqlite in layer 2, with one
+	// package updated.
+	r1 := layer("sha256:1")
+	r1.PackageDBs = []types.PackageDB{{FilePath: "var/lib/rpm/Packages", Type: "rpm", Packages: []types.Package{
+		{Name: "bash", Version: "4.4.20", Release: "1.el8_4"}, {Name: "openssl-libs", Epoch: 1, Version: "1.1.1k", Release: "7.el8_6"}}}}
+	r2 := layer("sha256:2")
+	r2.WhiteoutFiles = []string{"var/lib/rpm/Packages"}
+	r2.PackageDBs = []types.PackageDB{{FilePath: "var/lib/rpm/rpmdb.sqlite", Type: "rpm", Packages: []types.Package{
+		{Name: "bash", Version: "4.4.20", Release: "1.el8_4"}, {Name: "openssl-libs", Epoch: 1, Version: "1.1.1k", Release: "12.el8_9"}}}}
+	art = Layers([]*types.LayerResult{r1, r2})
+	if len(art.PackageDBs) != 1 || len(art.PackageDBs[0].Packages) != 2 {
+		t.Fatalf("converted rpm database: %+v", art.PackageDBs)
+	}
+	for _, p := range art.PackageDBs[0].Packages {
+		want := map[string]string{"bash": "sha256:1", "openssl-libs": "sha256:2"}[p.Name]
+		if p.Layer.DiffID != want {
+			t.Errorf("%s %s from layer %s, want %s", p.Name, p.FullVersion(), p.Layer.DiffID, want)
+		}
 	}
 	art = Layers([]*types.LayerResult{l1, l2})
 	if len(art.PackageDBs) != 0 {
@@ -121,10 +144,10 @@ func TestChooseOS(t *testing.T) {
 }
 
 func TestDebianPURL(t *testing.T) {
-	p := pkg("passwd", "4.13+dfsg1-1+b1")
-	p.Epoch, p.Arch = 1, "amd64"
-	dbs := []types.PackageDB{{Type: "dpkg", Packages: []types.Package{p}}}
-	setPURLs(dbs, types.OS{Family: "debian", Name: "12.7"})
+	// dpkg's 1:4.13+dfsg1-1+b1 as the analyzer splits it.
+	p := types.Package{ID: "passwd@1:4.13+dfsg1-1+b1", Name: "passwd", Version: "4.13+dfsg1", Release: "1+b1", Epoch: 1, Arch: "amd64"}
+	dbs := []types.PackageDB{{Type: "dpkg", FilePath: "var/lib/dpkg/status", Packages: []types.Package{p}}}
+	setIdentifiers(dbs, types.OS{Family: "debian", Name: "12.7"})
 	got := dbs[0].Packages[0].Identifier.PURL
 	want := "pkg:deb/debian/passwd@4.13%2Bdfsg1-1%2Bb1?arch=amd64&distro=debian-12.7&epoch=1"
 	if got != want {
@@ -157,5 +180,78 @@ func TestLanguagePackagesOwnedByDpkgAreDropped(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("got %q\nwant %q", got, want)
+	}
+}
+
+// A dpkg upgrade that changes only the Debian revision (a security update:
+// 2.36-9+deb12u4 to 2.36-9+deb12u7) is a new package, from the new layer.
+func TestLayersAttributionSeesTheRelease(t *testing.T) {
+	libc := func(release string) types.Package {
+		return types.Package{ID: "libc6@2.36-" + release, Name: "libc6", Version: "2.36", Release: release, Arch: "amd64"}
+	}
+	l1, l2 := layer("sha256:1"), layer("sha256:2")
+	l1.PackageDBs = []types.PackageDB{{FilePath: "var/lib/dpkg/status", Type: "dpkg", Packages: []types.Package{libc("9+deb12u4"), pkg("bash", "5.2.15-2+b2")}}}
+	l2.PackageDBs = []types.PackageDB{{FilePath: "var/lib/dpkg/status", Type: "dpkg", Packages: []types.Package{libc("9+deb12u7"), pkg("bash", "5.2.15-2+b2")}}}
+	art := Layers([]*types.LayerResult{l1, l2})
+	got := map[string]string{}
+	for _, p := range art.PackageDBs[0].Packages {
+		got[p.ID] = p.Layer.DiffID
+	}
+	if got["libc6@2.36-9+deb12u7"] != "sha256:2" || got["bash@5.2.15-2+b2"] != "sha256:1" {
+		t.Errorf("layers = %v", got)
+	}
+}
+
+// UIDs tell apart one library at two paths, stay the same from one run to
+// the next, and do not depend on the layer.
+func TestPackageUIDs(t *testing.T) {
+	lodash := types.Package{ID: "lodash@4.17.20", Name: "lodash", Version: "4.17.20"}
+	a, b := lodash, lodash
+	a.FilePath, b.FilePath = "app/node_modules/lodash/package.json", "srv/node_modules/lodash/package.json"
+	l1 := layer("sha256:1")
+	l1.PackageDBs = []types.PackageDB{
+		{FilePath: a.FilePath, Type: "node-pkg", Packages: []types.Package{a}},
+		{FilePath: b.FilePath, Type: "node-pkg", Packages: []types.Package{b}},
+	}
+	art := Layers([]*types.LayerResult{l1})
+	pa, pb := art.PackageDBs[0].Packages[0], art.PackageDBs[1].Packages[0]
+	if pa.Identifier.PURL != pb.Identifier.PURL {
+		t.Fatalf("the two copies should share a PURL: %s, %s", pa.Identifier.PURL, pb.Identifier.PURL)
+	}
+	if pa.Identifier.UID == pb.Identifier.UID || len(pa.Identifier.UID) != 16 || len(pb.Identifier.UID) != 16 {
+		t.Errorf("UIDs %q, %q: want two different 16-hex-digit UIDs", pa.Identifier.UID, pb.Identifier.UID)
+	}
+	// The same package found in another layer keeps its UID.
+	l2 := layer("sha256:2")
+	l2.PackageDBs = l1.PackageDBs[:1]
+	again := Layers([]*types.LayerResult{l2}).PackageDBs[0].Packages[0]
+	if again.Identifier.UID != pa.Identifier.UID || again.Layer.DiffID != "sha256:2" {
+		t.Errorf("UID %s from layer %s, want %s", again.Identifier.UID, again.Layer.DiffID, pa.Identifier.UID)
+	}
+	// A pinned value: the UID of a package must not change between
+	// versions of the scanner without a reason (dashboards key on it).
+	if pa.Identifier.UID != "a1b848b80c17bf7d" {
+		t.Errorf("UID of %s = %s", a.FilePath, pa.Identifier.UID)
+	}
+}
+
+// A layer stored uncompressed (docker save) has a blob digest equal to
+// its DiffID: Trivy reports the DiffID alone, and so do we; a compressed
+// blob's digest is kept.
+func TestLayerRefLeavesOutUncompressedDigest(t *testing.T) {
+	l1 := &types.LayerResult{DiffID: "sha256:1", Digest: "sha256:1"}
+	l1.PackageDBs = []types.PackageDB{{FilePath: "lib/apk/db/installed", Type: "apk", Packages: []types.Package{pkg("musl", "1.2.4-r2")}}}
+	l1.Secrets = []types.SecretFile{{FilePath: "app/.env", Findings: []types.SecretFinding{{RuleID: "aws-access-key-id"}}}}
+	art := Layers([]*types.LayerResult{l1})
+	if got := art.PackageDBs[0].Packages[0].Layer; got != (types.LayerRef{DiffID: "sha256:1"}) {
+		t.Errorf("package layer %+v", got)
+	}
+	if got := art.Secrets[0].Findings[0].Layer; got != (types.LayerRef{DiffID: "sha256:1"}) {
+		t.Errorf("secret layer %+v", got)
+	}
+	l2 := layer("sha256:2")
+	l2.PackageDBs = l1.PackageDBs
+	if got := Layers([]*types.LayerResult{l2}).PackageDBs[0].Packages[0].Layer; got != (types.LayerRef{Digest: "sha256:d2", DiffID: "sha256:2"}) {
+		t.Errorf("compressed layer %+v", got)
 	}
 }

@@ -335,20 +335,26 @@ func osResult(name string, art types.Artifact, opts Options) types.Result {
 }
 
 // reportPackages lists the packages of the databases whose type keep
-// accepts, sorted, without the bulky file lists.
+// accepts, sorted; OS packages list the files they own as Trivy's JSON
+// does.
 func reportPackages(dbs []types.PackageDB, keep func(string) bool) []types.Package {
 	var out []types.Package
 	for _, db := range dbs {
 		if !keep(db.Type) {
 			continue
 		}
+		m, isOS := families.PackageManagerByType(db.Type)
 		for _, p := range db.Packages {
-			p.InstalledFiles = nil // kept for analysis, too bulky for reports
+			files := p.InstalledFiles
+			p.InstalledFiles = nil // language packages list none in Trivy's JSON
+			if isOS {
+				p.InstalledFiles = m.ReportedFiles(files)
+			}
 			out = append(out, p)
 		}
 	}
 	slices.SortFunc(out, func(a, b types.Package) int {
-		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Version, b.Version), cmp.Compare(a.Arch, b.Arch), cmp.Compare(a.FilePath, b.FilePath))
+		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.FullVersion(), b.FullVersion()), cmp.Compare(a.Arch, b.Arch), cmp.Compare(a.FilePath, b.FilePath))
 	})
 	return out
 }

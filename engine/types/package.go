@@ -62,9 +62,10 @@ type Package struct {
 	Layer           LayerRef   `json:",omitzero"`
 	// FilePath is the file a language package was found in.
 	FilePath string `json:",omitempty"`
-	// InstalledFiles are the paths the package owns. The merge step uses them
-	// (and later the language analyzers, to skip files an OS package owns);
-	// reports leave them out.
+	// InstalledFiles are the paths the package owns, relative to the image
+	// root: the merge step leaves language packages an OS package owns to
+	// it. Reports list them as Trivy's JSON does (PackageManager.
+	// ReportedFiles: dpkg and rpm paths absolute).
 	InstalledFiles []string `json:",omitempty"`
 }
 

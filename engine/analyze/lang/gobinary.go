@@ -8,7 +8,9 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"regexp"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/docker-scan/docker-scan/engine/types"
@@ -33,7 +35,7 @@ const maxBuildInfoRead = 4 << 20
 type GoBinary struct{}
 
 func (GoBinary) Name() string { return "gobinary" }
-func (GoBinary) Version() int { return 3 }
+func (GoBinary) Version() int { return 4 }
 
 func (GoBinary) WantsStream(name string, size int64, mode fs.FileMode, head []byte) bool {
 	if size <= 64 {
@@ -99,34 +101,158 @@ func recoverIssue(analyzer, filePath string, res *types.LayerResult) {
 }
 
 // goPackages lists the main module, the dependencies (as replaced) and
-// the standard library; modules without a version are left out.
+// the standard library as Trivy does: versions keep their "v" (stdlib's
+// too: v1.22.1), "(devel)" is no version, and the main module is listed
+// even without one (its ID is then its path alone), depending on all the
+// others.
 func goPackages(bi *debug.BuildInfo) []types.Package {
 	var pkgs []types.Package
-	if bi.Main.Path != "" {
-		v := bi.Main.Version
-		if v == "(devel)" {
-			v = "" // built from a work tree: no version to match
-		}
-		pkgs = append(pkgs, types.Package{Name: bi.Main.Path, Version: strings.TrimPrefix(v, "v")})
-	}
 	for _, d := range bi.Deps {
 		m := d
 		if d.Replace != nil {
 			m = d.Replace
 		}
-		pkgs = append(pkgs, types.Package{Name: m.Path, Version: strings.TrimPrefix(m.Version, "v")})
+		if m.Path == "" {
+			continue // old toolchains list the main module here, unnamed
+		}
+		pkgs = append(pkgs, goModule(m.Path, m.Version))
 	}
 	if v := strings.TrimPrefix(bi.GoVersion, "go"); v != "" {
 		v, _, _ = strings.Cut(v, " ") // "go1.22.1 X:boringcrypto"
-		pkgs = append(pkgs, types.Package{Name: "stdlib", Version: v})
+		pkgs = append(pkgs, goModule("stdlib", "v"+v))
 	}
-	kept := pkgs[:0]
-	for _, p := range pkgs {
-		if p.Version != "" {
-			kept = append(kept, p)
+	if bi.Main.Path != "" {
+		version := bi.Main.Version
+		if version == "(devel)" || version == "" || strings.HasPrefix(version, "v0.0.0") {
+			// Built from a work tree: the version the build stamped
+			// with -ldflags "-X main.version=1.2.3", if one, as Trivy.
+			if v := ldflagsVersion(bi.Main.Path, bi.Settings); v != "" {
+				version = v
+			}
+		}
+		main := goModule(bi.Main.Path, version)
+		for _, p := range pkgs {
+			main.DependsOn = append(main.DependsOn, p.ID)
+		}
+		slices.Sort(main.DependsOn)
+		pkgs = append([]types.Package{main}, pkgs...)
+	}
+	return pkgs
+}
+
+// ldflagsVersion is the version a build of module stamped into its main
+// package with -ldflags -X, as Trivy reads it: the value of a variable
+// named *.version or *.ver that is a semantic version, preferring one in
+// the module's own cmd/ tree, then one in a package named main, common,
+// version or cmd, then any other; two candidates of the same rank make
+// the version unknown.
+func ldflagsVersion(module string, settings []debug.BuildSetting) string {
+	var flags string
+	for _, s := range settings {
+		if s.Key == "-ldflags" {
+			flags = s.Value
 		}
 	}
-	return kept
+	var ranked [3][]string
+	args := shellWords(flags)
+	for i := 0; i < len(args); i++ {
+		var pair string
+		switch a := args[i]; {
+		case a == "-X" || a == "--X":
+			if i+1 < len(args) {
+				i++
+				pair = args[i]
+			}
+		case strings.HasPrefix(a, "--X="):
+			pair = a[len("--X="):]
+		case strings.HasPrefix(a, "-X"):
+			pair = strings.TrimPrefix(a[len("-X"):], "=")
+		}
+		key, value, ok := strings.Cut(pair, "=")
+		key, value = strings.TrimLeft(key, "'"), strings.TrimRight(value, "'")
+		lower := strings.ToLower(key)
+		if !ok || !(strings.HasSuffix(lower, ".version") || strings.HasSuffix(lower, ".ver")) ||
+			!(semverPattern.MatchString(value) || semverPattern.MatchString("v"+value)) {
+			continue
+		}
+		pkg := key[strings.LastIndex(key, "/")+1:]
+		pkg, _, _ = strings.Cut(pkg, ".")
+		switch {
+		case strings.HasPrefix(key, module+"/cmd/"):
+			ranked[0] = append(ranked[0], value)
+		case slices.Contains([]string{"main", "common", "version", "cmd"}, strings.ToLower(pkg)):
+			ranked[1] = append(ranked[1], value)
+		default:
+			ranked[2] = append(ranked[2], value)
+		}
+	}
+	for _, vs := range ranked {
+		if len(vs) == 1 {
+			return vs[0]
+		}
+		if len(vs) > 1 {
+			return ""
+		}
+	}
+	return ""
+}
+
+// semverPattern is what golang.org/x/mod/semver accepts: v1, v1.2,
+// v1.2.3, and v1.2.3 with a pre-release and build metadata.
+var semverPattern = regexp.MustCompile(`^v(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?)?)?$`)
+
+// shellWords splits a command line as a POSIX shell would, without
+// expansions: blanks separate words, quotes group them, a backslash
+// escapes the next character outside single quotes.
+func shellWords(s string) []string {
+	var (
+		words   []string
+		cur     strings.Builder
+		inWord  bool
+		quote   rune
+		escaped bool
+	)
+	for _, r := range s {
+		switch {
+		case escaped:
+			cur.WriteRune(r)
+			escaped = false
+		case r == '\\' && quote != '\'':
+			escaped, inWord = true, true
+		case quote != 0 && r == quote:
+			quote = 0
+		case quote != 0:
+			cur.WriteRune(r)
+		case r == '\'' || r == '"':
+			quote, inWord = r, true
+		case r == ' ' || r == '\t' || r == '\n':
+			if inWord {
+				words = append(words, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		default:
+			cur.WriteRune(r)
+			inWord = true
+		}
+	}
+	if inWord {
+		words = append(words, cur.String())
+	}
+	return words
+}
+
+// goModule is one module as Trivy names it: ID path@version, or the path
+// alone when the version is unknown ("(devel)": built from a work tree).
+func goModule(path, version string) types.Package {
+	if version == "(devel)" {
+		version = ""
+	}
+	p := types.Package{ID: path, Name: path, Version: version}
+	if version != "" {
+		p.ID = path + "@" + version
+	}
+	return p
 }
 
 // elfStream is what has been read of an ELF file from a stream: the

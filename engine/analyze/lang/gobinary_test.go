@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -39,10 +40,18 @@ func TestGoBinary(t *testing.T) {
 			ids = append(ids, p.ID)
 		}
 	}
-	goVersion := strings.TrimPrefix(runtime.Version(), "go")
-	want := "golang.org/x/text@0.3.5,stdlib@" + goVersion
-	if strings.Join(ids, ",") != want {
-		t.Errorf("got %v, want %s (the main module is (devel): no version, not reported)", ids, want)
+	// As Trivy reports them: the main module first, unversioned (it is
+	// (devel)), then the modules and stdlib, with their "v".
+	want := goVersionM(t, bin)
+	if !strings.HasPrefix(want[0], "example.com/") || strings.Contains(want[0], "@") || want[1] != "golang.org/x/text@v0.3.5" || want[2] != "stdlib@v"+strings.TrimPrefix(runtime.Version(), "go") {
+		t.Fatalf("go version -m: %v", want)
+	}
+	if strings.Join(ids, ",") != strings.Join(want, ",") {
+		t.Errorf("got %v, want %v", ids, want)
+	}
+	main := res.PackageDBs[0].Packages[0]
+	if main.Version != "" || strings.Join(main.DependsOn, ",") != strings.Join(want[1:], ",") {
+		t.Errorf("main module %+v: want no version, depending on %v", main, want[1:])
 	}
 	// Not a Go binary: nothing, no error.
 	sh := &types.LayerResult{}
@@ -109,8 +118,8 @@ func TestGoBinaryFormats(t *testing.T) {
 				}
 			}
 			want := goVersionM(t, bin)
-			if len(want) != 2 {
-				t.Fatalf("go version -m: %v, want x/text and stdlib", want)
+			if len(want) != 3 {
+				t.Fatalf("go version -m: %v, want the main module, x/text and stdlib", want)
 			}
 			if tc.none {
 				want = nil
@@ -123,7 +132,9 @@ func TestGoBinaryFormats(t *testing.T) {
 }
 
 // goVersionM lists what `go version -m` finds in a binary, as package IDs
-// in our order: dependencies (replaced where replaced), then stdlib.
+// as Trivy writes them, in our order: the main module (its path alone when
+// it is "(devel)"), the dependencies (replaced where replaced), then
+// stdlib, all versions with their "v".
 func goVersionM(t *testing.T, bin string) []string {
 	t.Helper()
 	out, err := exec.Command("go", "version", "-m", bin).Output()
@@ -132,17 +143,21 @@ func goVersionM(t *testing.T, bin string) []string {
 	}
 	var ids []string
 	var stdlib string
+	id := func(path, version string) string {
+		if version == "(devel)" {
+			return path
+		}
+		return path + "@" + version
+	}
 	for i, line := range strings.Split(string(out), "\n") {
 		f := strings.Fields(line)
 		switch {
 		case i == 0 && len(f) == 2:
-			stdlib = "stdlib@" + strings.TrimPrefix(f[1], "go")
-		case len(f) >= 3 && f[0] == "mod" && f[2] != "(devel)":
-			ids = append(ids, f[1]+"@"+strings.TrimPrefix(f[2], "v"))
-		case len(f) >= 3 && f[0] == "dep":
-			ids = append(ids, f[1]+"@"+strings.TrimPrefix(f[2], "v"))
+			stdlib = "stdlib@v" + strings.TrimPrefix(f[1], "go")
+		case len(f) >= 3 && (f[0] == "mod" || f[0] == "dep"):
+			ids = append(ids, id(f[1], f[2]))
 		case len(f) >= 3 && f[0] == "=>":
-			ids[len(ids)-1] = f[1] + "@" + strings.TrimPrefix(f[2], "v")
+			ids[len(ids)-1] = id(f[1], f[2])
 		}
 	}
 	if stdlib == "" {
@@ -197,5 +212,47 @@ func BenchmarkGoBinary(b *testing.B) {
 		if err := (GoBinary{}).AnalyzeStream("usr/sbin/dockerd", int64(len(data)), bytes.NewReader(data), res); err != nil || len(res.PackageDBs) != 1 {
 			b.Fatalf("%v %v", err, res.PackageDBs)
 		}
+	}
+}
+
+// A main module built from a work tree ((devel)) takes the version its
+// build stamped with -ldflags -X, as Trivy reads it; real -ldflags of
+// released tools.
+func TestGoMainModuleLdflagsVersion(t *testing.T) {
+	tests := []struct {
+		module, version, ldflags, want string
+	}{
+		// Trivy's own release build: a *.ver in a package that is not main.
+		{"github.com/aquasecurity/trivy", "(devel)", "-s -w -X=github.com/aquasecurity/trivy/pkg/version/app.ver=0.64.1", "0.64.1"},
+		// crane: the module's cmd/ tree ranks first.
+		{"github.com/google/go-containerregistry", "(devel)", `-s -w -X "github.com/google/go-containerregistry/cmd/crane/cmd.Version=v0.20.2" -X main.version=v9.9.9`, "v0.20.2"},
+		{"example.com/app", "(devel)", "-X 'main.version=1.2.3' -X main.commit=0123abc", "1.2.3"},
+		// Not semantic versions, or two of the same rank: unknown.
+		{"example.com/app", "(devel)", "-X main.version=dev", ""},
+		{"example.com/app", "(devel)", "-X main.version=1.0.0 -X main.Version=2.0.0", ""},
+		// A pseudo-version gives way to a stamped one; a real one does not.
+		{"example.com/app", "v0.0.0-20240101000000-0123456789ab", "-X main.version=1.4.0", "1.4.0"},
+		{"example.com/app", "v1.3.0", "-X main.version=1.4.0", "v1.3.0"},
+		{"example.com/app", "(devel)", "", ""},
+	}
+	for _, tt := range tests {
+		bi := &debug.BuildInfo{GoVersion: "go1.22.3", Main: debug.Module{Path: tt.module, Version: tt.version}}
+		if tt.ldflags != "" {
+			bi.Settings = []debug.BuildSetting{{Key: "-ldflags", Value: tt.ldflags}}
+		}
+		main := goPackages(bi)[0]
+		if main.Name != tt.module || main.Version != tt.want {
+			t.Errorf("%s %s with %q: %s %q, want %q", tt.module, tt.version, tt.ldflags, main.Name, main.Version, tt.want)
+		}
+	}
+	pkgs := goPackages(&debug.BuildInfo{GoVersion: "go1.22.3 X:boringcrypto", Main: debug.Module{Path: "example.com/app", Version: "(devel)"},
+		Deps: []*debug.Module{{Path: "golang.org/x/net", Version: "v0.3.5", Replace: &debug.Module{Path: "golang.org/x/net", Version: "v0.7.0"}}}})
+	var ids []string
+	for _, p := range pkgs {
+		ids = append(ids, p.ID)
+	}
+	if strings.Join(ids, ",") != "example.com/app,golang.org/x/net@v0.7.0,stdlib@v1.22.3" ||
+		strings.Join(pkgs[0].DependsOn, ",") != "golang.org/x/net@v0.7.0,stdlib@v1.22.3" {
+		t.Errorf("packages %v, main depends on %v", ids, pkgs[0].DependsOn)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/docker-scan/docker-scan/engine/types"
@@ -21,7 +22,7 @@ const maxApkLine = 1 << 20
 type Apk struct{}
 
 func (Apk) Name() string { return "apk" }
-func (Apk) Version() int { return 2 }
+func (Apk) Version() int { return 3 }
 
 func (Apk) Wants(filePath string, size int64) bool {
 	return filePath == ApkDB && size <= maxWantedDBSize
@@ -65,13 +66,17 @@ func parseApk(content []byte) ([]types.Package, notes, error) {
 		// stopped: the package limit was reached.
 		stopped bool
 		err     error
+		// provides maps package names and what packages provide
+		// (so:libc.musl-x86_64.so.1) to package IDs, for DependsOn.
+		provides    = map[string]string{}
+		curProvides []string
 	)
 	flush := func() bool {
 		if !started {
 			return true
 		}
 		if tooLong {
-			cur, curDir, started, tooLong = types.Package{}, "", false, false
+			cur, curDir, curProvides, started, tooLong = types.Package{}, "", nil, false, false
 			return true
 		}
 		if cur.Name == "" || cur.Version == "" {
@@ -88,8 +93,12 @@ func parseApk(content []byte) ([]types.Package, notes, error) {
 			cur.SrcName = cur.Name
 		}
 		cur.SrcVersion = cur.Version
+		provides[cur.Name] = cur.ID
+		for _, name := range curProvides {
+			provides[name] = cur.ID
+		}
 		pkgs = append(pkgs, cur)
-		cur, curDir, started = types.Package{}, "", false
+		cur, curDir, curProvides, started = types.Package{}, "", nil, false
 		return true
 	}
 	eachLine(content, func(raw []byte, n int) bool {
@@ -124,6 +133,18 @@ func parseApk(content []byte) ([]types.Package, notes, error) {
 			cur.Licenses = SplitLicenses(value)
 		case 'm':
 			cur.Maintainer = value
+		case 'D':
+			// Dependencies, resolved to IDs once every package is read;
+			// "!name" is a conflict, not a dependency.
+			for _, d := range strings.Fields(value) {
+				if !strings.HasPrefix(d, "!") {
+					cur.DependsOn = append(cur.DependsOn, apkRequirementName(d))
+				}
+			}
+		case 'p':
+			for _, d := range strings.Fields(value) {
+				curProvides = append(curProvides, apkRequirementName(d))
+			}
 		case 'F':
 			curDir = value
 		case 'R':
@@ -145,7 +166,27 @@ func parseApk(content []byte) ([]types.Package, notes, error) {
 	if err != nil {
 		return nil, skipped, err
 	}
+	for i := range pkgs {
+		var deps []string
+		for _, name := range pkgs[i].DependsOn {
+			if id, ok := provides[name]; ok && id != pkgs[i].ID {
+				deps = append(deps, id)
+			}
+		}
+		slices.Sort(deps)
+		pkgs[i].DependsOn = slices.Compact(deps)
+	}
 	return pkgs, skipped, nil
+}
+
+// apkRequirementName is the name in an apk dependency or provide, without
+// its version constraint: "so:libssl.so.3=3.1.4" is so:libssl.so.3,
+// "musl>=1.2" is musl.
+func apkRequirementName(s string) string {
+	if i := strings.IndexAny(s, "<>="); i >= 0 {
+		return s[:i]
+	}
+	return s
 }
 
 var licenseSeparators = regexp.MustCompile(`\s+(?:AND|OR|and|or)\s+|\s*[,;]\s*`)

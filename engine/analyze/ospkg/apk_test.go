@@ -3,6 +3,7 @@ package ospkg
 import (
 	"os"
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -43,6 +44,37 @@ func TestParseApk(t *testing.T) {
 	}
 	if pkgs[0].Maintainer != "Timo Teräs <timo.teras@iki.fi>" {
 		t.Errorf("maintainer = %q", pkgs[0].Maintainer)
+	}
+}
+
+// DependsOn names packages by ID, through what they provide
+// (so:libc.musl-x86_64.so.1 is musl's), as Trivy lists them.
+func TestApkDependsOn(t *testing.T) {
+	content, err := os.ReadFile("testdata/apk-installed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// zlib needs musl by its shared object and busybox by name at a
+	// version; "!uclibc-utils" is a conflict; libmissing is not installed.
+	content = append(content, []byte("\nP:zlib\nV:1.2.12-r3\nA:x86_64\nD:so:libc.musl-x86_64.so.1 busybox>=1.33 !uclibc-utils libmissing\np:so:libz.so.1=1.2.12\n")...)
+	pkgs, err := ParseApk(content)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{
+		"musl":                   nil,
+		"busybox":                {"musl@1.2.2-r4"},
+		"libcrypto1.1":           {"musl@1.2.2-r4"},
+		"ca-certificates-bundle": nil,
+		"zlib":                   {"busybox@1.33.1-r6", "musl@1.2.2-r4"},
+	}
+	if len(pkgs) != len(want) {
+		t.Fatalf("%d packages", len(pkgs))
+	}
+	for _, p := range pkgs {
+		if !slices.Equal(p.DependsOn, want[p.Name]) {
+			t.Errorf("%s depends on %q, want %q", p.Name, p.DependsOn, want[p.Name])
+		}
 	}
 }
 

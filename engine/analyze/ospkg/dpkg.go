@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -26,7 +27,7 @@ const (
 type Dpkg struct{}
 
 func (Dpkg) Name() string { return "dpkg" }
-func (Dpkg) Version() int { return 2 }
+func (Dpkg) Version() int { return 3 }
 
 func (Dpkg) Wants(filePath string, size int64) bool {
 	if size > maxWantedDBSize {
@@ -65,7 +66,7 @@ func ParseDpkgStatus(content []byte, assumeInstalled bool) ([]types.Package, err
 
 // dpkgFields are the fields of a stanza that are read; the others (long
 // descriptions, conffiles) are not kept.
-var dpkgFields = map[string]bool{"Package": true, "Status": true, "Version": true, "Architecture": true, "Maintainer": true, "Source": true}
+var dpkgFields = map[string]bool{"Package": true, "Status": true, "Version": true, "Architecture": true, "Maintainer": true, "Source": true, "Depends": true}
 
 // parseDpkgStatus is ParseDpkgStatus that also says what it left out.
 func parseDpkgStatus(content []byte, assumeInstalled bool) ([]types.Package, notes, error) {
@@ -87,55 +88,127 @@ func parseDpkgStatus(content []byte, assumeInstalled bool) ([]types.Package, not
 				return nil
 			}
 		}
-		epoch, version, err := splitEpoch(fields["Version"])
-		if err != nil || version == "" {
+		v, err := splitDebVersion(fields["Version"])
+		if err != nil {
 			return fmt.Errorf("line %d: package %s: bad Version %q", line, name, fields["Version"])
 		}
 		p := types.Package{
-			ID:         name + "@" + fields["Version"],
+			// Trivy's ID keeps the version as dpkg prints it, epoch and all.
+			ID:         name + "@" + strings.TrimSpace(fields["Version"]),
 			Name:       name,
-			Version:    version,
-			Epoch:      epoch,
+			Version:    v.upstream,
+			Release:    v.revision,
+			Epoch:      v.epoch,
 			Arch:       fields["Architecture"],
 			Maintainer: fields["Maintainer"],
 			SrcName:    name,
-			SrcVersion: version,
-			SrcEpoch:   epoch,
+			SrcVersion: v.upstream,
+			SrcRelease: v.revision,
+			SrcEpoch:   v.epoch,
 		}
 		if src := fields["Source"]; src != "" {
 			srcName, srcVer, hasVer := strings.Cut(src, " ")
 			p.SrcName = srcName
 			if hasVer {
 				srcVer = strings.Trim(strings.TrimSpace(srcVer), "()")
-				if p.SrcEpoch, p.SrcVersion, err = splitEpoch(srcVer); err != nil {
+				sv, err := splitDebVersion(srcVer)
+				if err != nil {
 					return fmt.Errorf("line %d: package %s: bad Source version %q", line, name, srcVer)
 				}
+				p.SrcEpoch, p.SrcVersion, p.SrcRelease = sv.epoch, sv.upstream, sv.revision
 			}
 		}
+		p.DependsOn = dependencyNames(fields["Depends"])
 		pkgs = append(pkgs, p)
 		return nil
 	})
 	if err != nil {
 		return nil, skipped, err
 	}
+	resolveDpkgDepends(pkgs)
 	return pkgs, skipped, nil
+}
+
+// dependencyNames lists the package names a Depends field names, each
+// once: "libc6 (>= 2.34), debconf (>= 0.5) | debconf-2.0" names libc6,
+// debconf and debconf-2.0 (every alternative, as Trivy lists them).
+func dependencyNames(depends string) []string {
+	var names []string
+	for _, dep := range strings.Split(depends, ",") {
+		for _, alt := range strings.Split(dep, "|") {
+			name, _, _ := strings.Cut(alt, "(")
+			if name = strings.TrimSpace(name); name != "" && !slices.Contains(names, name) {
+				names = append(names, name)
+			}
+		}
+	}
+	return names
+}
+
+// resolveDpkgDepends turns the dependency names of each package into the
+// IDs of the packages of the same database that have those names, sorted,
+// as Trivy's DependsOn lists them; names no package has (virtual
+// packages, packages not installed) are left out.
+func resolveDpkgDepends(pkgs []types.Package) {
+	ids := make(map[string]string, len(pkgs))
+	for _, p := range pkgs {
+		ids[p.Name] = p.ID
+	}
+	for i := range pkgs {
+		var deps []string
+		for _, name := range pkgs[i].DependsOn {
+			if id, ok := ids[name]; ok {
+				deps = append(deps, id)
+			}
+		}
+		slices.Sort(deps)
+		pkgs[i].DependsOn = slices.Compact(deps)
+	}
 }
 
 // errStop ends a parse early without an error.
 var errStop = errors.New("stop")
 
-// splitEpoch splits a Debian version "[epoch:]upstream[-revision]".
-func splitEpoch(v string) (int, string, error) {
-	v = strings.TrimSpace(v)
-	e, rest, ok := strings.Cut(v, ":")
-	if !ok {
-		return 0, v, nil
+// debVersion is a Debian version's three parts, as deb-version(7) names
+// them.
+type debVersion struct {
+	epoch    int
+	upstream string
+	revision string
+}
+
+// splitDebVersion splits a Debian version "[epoch:]upstream[-revision]"
+// the way dpkg does: the epoch ends at the first colon, the revision
+// starts after the last hyphen (the upstream version may hold hyphens),
+// and a version without a hyphen has no revision (a native package).
+func splitDebVersion(s string) (debVersion, error) {
+	var v debVersion
+	rest := strings.TrimSpace(s)
+	if e, after, ok := strings.Cut(rest, ":"); ok {
+		epoch, err := strconv.Atoi(e)
+		if err != nil || epoch < 0 {
+			return debVersion{}, fmt.Errorf("bad epoch %q", e)
+		}
+		v.epoch, rest = epoch, after
 	}
-	epoch, err := strconv.Atoi(e)
-	if err != nil || epoch < 0 {
-		return 0, "", fmt.Errorf("bad epoch %q", e)
+	v.upstream = rest
+	if i := strings.LastIndexByte(rest, '-'); i >= 0 {
+		v.upstream, v.revision = rest[:i], rest[i+1:]
 	}
-	return epoch, rest, nil
+	if v.upstream == "" {
+		return debVersion{}, errors.New("empty upstream version")
+	}
+	if v.epoch == 0 && strings.Contains(v.upstream, ":") {
+		// "0:1:2": only an upstream version after a real epoch may hold colons.
+		return debVersion{}, errors.New("colon in an upstream version without epoch")
+	}
+	if strings.HasSuffix(rest, "-") {
+		return debVersion{}, errors.New("empty revision")
+	}
+	if strings.Contains(v.revision, ":") {
+		return debVersion{}, errors.New("colon in the revision")
+	}
+	return v, nil
 }
 
 // parseDeb822 calls fn with the first line of each field in keep of each

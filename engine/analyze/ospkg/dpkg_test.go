@@ -3,6 +3,7 @@ package ospkg
 import (
 	"os"
 	"reflect"
+	"strconv"
 	"testing"
 
 	"github.com/docker-scan/docker-scan/engine/types"
@@ -17,18 +18,80 @@ func TestParseDpkgStatus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Split as Trivy splits them: Version is the upstream version, Release
+	// the Debian revision, the epoch apart; the ID keeps dpkg's version.
 	want := []types.Package{
-		{ID: "libc6@2.36-9+deb12u7", Name: "libc6", Version: "2.36-9+deb12u7", Arch: "amd64", SrcName: "glibc", SrcVersion: "2.36-9+deb12u7",
+		{ID: "libc6@2.36-9+deb12u7", Name: "libc6", Version: "2.36", Release: "9+deb12u7", Arch: "amd64", SrcName: "glibc", SrcVersion: "2.36", SrcRelease: "9+deb12u7",
 			Maintainer: "GNU Libc Maintainers <debian-glibc@lists.debian.org>"},
-		{ID: "passwd@1:4.13+dfsg1-1+b1", Name: "passwd", Version: "4.13+dfsg1-1+b1", Epoch: 1, Arch: "amd64", SrcName: "shadow", SrcVersion: "4.13+dfsg1-1+b1", SrcEpoch: 1,
-			Maintainer: "Shadow package maintainers <pkg-shadow-devel@lists.alioth.debian.org>"},
+		{ID: "passwd@1:4.13+dfsg1-1+b1", Name: "passwd", Version: "4.13+dfsg1", Release: "1+b1", Epoch: 1, Arch: "amd64", SrcName: "shadow", SrcVersion: "4.13+dfsg1", SrcRelease: "1+b1", SrcEpoch: 1,
+			Maintainer: "Shadow package maintainers <pkg-shadow-devel@lists.alioth.debian.org>",
+			// Depends: libaudit1 (not installed here), libc6 (>= 2.34).
+			DependsOn: []string{"libc6@2.36-9+deb12u7"}},
 		// A Source with its own version: binNMUs (+b1) differ from their source.
-		{ID: "libgnutls30@3.7.9-2+deb12u3+b1", Name: "libgnutls30", Version: "3.7.9-2+deb12u3+b1", Arch: "amd64", SrcName: "gnutls28", SrcVersion: "3.7.9-2+deb12u3"},
+		{ID: "libgnutls30@3.7.9-2+deb12u3+b1", Name: "libgnutls30", Version: "3.7.9", Release: "2+deb12u3+b1", Arch: "amd64", SrcName: "gnutls28", SrcVersion: "3.7.9", SrcRelease: "2+deb12u3"},
 		// oldpkg is only config-files: not installed, not listed.
-		{ID: "tzdata@2024a-0+deb12u1", Name: "tzdata", Version: "2024a-0+deb12u1", Arch: "all", SrcName: "tzdata", SrcVersion: "2024a-0+deb12u1"},
+		{ID: "tzdata@2024a-0+deb12u1", Name: "tzdata", Version: "2024a", Release: "0+deb12u1", Arch: "all", SrcName: "tzdata", SrcVersion: "2024a", SrcRelease: "0+deb12u1"},
+	}
+	for _, p := range pkgs {
+		if got := p.Name + "@" + p.FullVersion(); got != p.ID {
+			t.Errorf("%s: FullVersion joins back to %s", p.ID, got)
+		}
 	}
 	if !reflect.DeepEqual(pkgs, want) {
 		t.Errorf("got\n%+v\nwant\n%+v", pkgs, want)
+	}
+}
+
+func TestSplitDebVersion(t *testing.T) {
+	for in, want := range map[string]debVersion{
+		"2.36-9+deb12u4":        {0, "2.36", "9+deb12u4"},
+		"1:4.13+dfsg1-1+b1":     {1, "4.13+dfsg1", "1+b1"},
+		"12.4+deb12u5":          {0, "12.4+deb12u5", ""}, // a native package: no revision
+		"1:9.18.28-1~deb12u2":   {1, "9.18.28", "1~deb12u2"},
+		"2:1.0-beta-2-1":        {2, "1.0-beta-2", "1"}, // the revision follows the last hyphen
+		"0:1.2-3":               {0, "1.2", "3"},
+		" 5.2.15-2+b7 ":         {0, "5.2.15", "2+b7"},
+		"1.2.3.dfsg-4ubuntu1":   {0, "1.2.3.dfsg", "4ubuntu1"},
+		"7:4.4.2-0+deb12u1":     {7, "4.4.2", "0+deb12u1"},
+		"2024a-0+deb12u1":       {0, "2024a", "0+deb12u1"},
+		"1:2.38.1-5+deb12u3":    {1, "2.38.1", "5+deb12u3"},
+		"3.0.11-1~deb12u2":      {0, "3.0.11", "1~deb12u2"},
+		"1.21.1+dfsg-2+deb12u1": {0, "1.21.1+dfsg", "2+deb12u1"},
+	} {
+		got, err := splitDebVersion(in)
+		if err != nil || got != want {
+			t.Errorf("splitDebVersion(%q) = %+v, %v; want %+v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "1:", "x:1.0", "-1:1.0", "1.0-", "-1", "0:1:2-3", "1.0-2:3"} {
+		if v, err := splitDebVersion(bad); err == nil {
+			t.Errorf("splitDebVersion(%q) = %+v, want an error", bad, v)
+		}
+	}
+}
+
+func TestDpkgDependsOn(t *testing.T) {
+	status := "Package: apt\nStatus: install ok installed\nVersion: 2.6.1\nArchitecture: amd64\n" +
+		"Depends: adduser, gpgv | gpgv2 | gpgv1, libapt-pkg6.0 (>= 2.6.1), debian-archive-keyring, libc6 (>= 2.34)\n\n" +
+		"Package: gpgv\nStatus: install ok installed\nVersion: 2.2.40-1.1\nArchitecture: amd64\nDepends: libc6 (>= 2.34)\n\n" +
+		"Package: libapt-pkg6.0\nStatus: install ok installed\nVersion: 2.6.1\nArchitecture: amd64\nDepends: libc6 (>= 2.34), libc6 (>= 2.33)\n\n" +
+		"Package: libc6\nStatus: install ok installed\nVersion: 2.36-9+deb12u4\nArchitecture: amd64\nDepends: libgcc-s1\n"
+	pkgs, err := ParseDpkgStatus([]byte(status), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{
+		// adduser and debian-archive-keyring are not installed; of the
+		// alternatives, the installed one.
+		"apt":           {"gpgv@2.2.40-1.1", "libapt-pkg6.0@2.6.1", "libc6@2.36-9+deb12u4"},
+		"gpgv":          {"libc6@2.36-9+deb12u4"},
+		"libapt-pkg6.0": {"libc6@2.36-9+deb12u4"},
+		"libc6":         nil,
+	}
+	for _, p := range pkgs {
+		if !reflect.DeepEqual(p.DependsOn, want[p.Name]) {
+			t.Errorf("%s depends on %q, want %q", p.Name, p.DependsOn, want[p.Name])
+		}
 	}
 }
 
@@ -115,8 +178,21 @@ func FuzzParseDpkgStatus(f *testing.F) {
 			return
 		}
 		for _, p := range pkgs {
-			if p.Name == "" || p.Version == "" || p.SrcName == "" {
+			if p.Name == "" || p.Version == "" || p.SrcName == "" || p.SrcVersion == "" {
 				t.Fatalf("incomplete package accepted: %+v", p)
+			}
+			// The parts join back to a version that splits the same way.
+			for _, v := range []debVersion{{p.Epoch, p.Version, p.Release}, {p.SrcEpoch, p.SrcVersion, p.SrcRelease}} {
+				joined := v.upstream
+				if v.revision != "" {
+					joined += "-" + v.revision
+				}
+				if v.epoch > 0 {
+					joined = strconv.Itoa(v.epoch) + ":" + joined
+				}
+				if again, err := splitDebVersion(joined); err != nil || again != v {
+					t.Fatalf("%+v joins to %q, which splits to %+v, %v", v, joined, again, err)
+				}
 			}
 		}
 	})

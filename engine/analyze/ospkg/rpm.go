@@ -62,7 +62,7 @@ type RPM struct {
 func NewRPM(tempDir string) RPM { return RPM{tempDir: tempDir} }
 
 func (RPM) Name() string { return "rpm" }
-func (RPM) Version() int { return 1 }
+func (RPM) Version() int { return 2 }
 
 func (RPM) WantsStream(filePath string, _ int64, mode fs.FileMode, _ []byte) bool {
 	return mode.IsRegular() && rpmDBPaths[filePath]
@@ -239,7 +239,8 @@ func rpmPackages(rpms []RPMPackage) ([]types.Package, notes) {
 			Maintainer:      r.Vendor,
 			Modularitylabel: r.Modularitylabel,
 		}
-		p.ID = r.Name + "@" + p.FullVersion()
+		// Trivy's rpm ID: name@version-release.arch, without the epoch.
+		p.ID = r.Name + "@" + r.Version + "-" + r.Release + "." + r.Arch
 		if r.License != "" {
 			p.Licenses = []string{r.License}
 		}

@@ -157,7 +157,7 @@ func TestRPMFields(t *testing.T) {
 		byName[p.Name] = p
 	}
 	audit := byName["audit-libs"]
-	if audit.ID != "audit-libs@3.0.6-1.cm2" || audit.SrcName != "audit" || audit.SrcVersion != "3.0.6" || audit.SrcRelease != "1.cm2" ||
+	if audit.ID != "audit-libs@3.0.6-1.cm2.x86_64" || audit.SrcName != "audit" || audit.SrcVersion != "3.0.6" || audit.SrcRelease != "1.cm2" ||
 		!slices.Equal(audit.Licenses, []string{"LGPLv2+"}) || audit.Maintainer != "Microsoft Corporation" {
 		t.Errorf("audit-libs: %+v", audit)
 	}
@@ -185,7 +185,7 @@ func TestRPMModularityLabel(t *testing.T) {
 	compareWithOracle(t, rpms, "bdb-centos8-modularitylabel.golden")
 	pkgs, _ := rpmPackages(rpms)
 	for _, p := range pkgs {
-		if p.Name == "NetworkManager" && (p.Epoch != 1 || p.SrcEpoch != 1 || p.ID != "NetworkManager@1:1.22.8-5.el8_2") {
+		if p.Name == "NetworkManager" && (p.Epoch != 1 || p.SrcEpoch != 1 || p.ID != "NetworkManager@1.22.8-5.el8_2.x86_64") {
 			t.Errorf("NetworkManager: %+v", p)
 		}
 	}
