@@ -190,17 +190,28 @@ func attribute(db, below types.PackageDB, ref types.LayerRef) types.PackageDB {
 }
 
 // attachFacts gives dpkg packages the files and licenses dpkg keeps beside
-// its database.
+// its database, and the digest of their exact version (matched by ID) from
+// a file of digests (var/lib/dpkg/available).
 func attachFacts(dbs []types.PackageDB, facts map[string]types.PackageFacts) {
 	type key struct{ typ, pkg string }
 	byPkg := map[key][]types.PackageFacts{}
+	digests := map[key]string{}
 	for _, p := range sortedKeys(facts) {
 		f := facts[p]
+		for id, d := range f.Digests {
+			digests[key{f.Type, id}] = d
+		}
+		if f.Package == "" {
+			continue
+		}
 		byPkg[key{f.Type, f.Package}] = append(byPkg[key{f.Type, f.Package}], f)
 	}
 	for _, db := range dbs {
 		for i := range db.Packages {
 			p := &db.Packages[i]
+			if d, ok := digests[key{db.Type, p.ID}]; ok && p.Digest == "" {
+				p.Digest = d
+			}
 			for _, f := range byPkg[key{db.Type, p.Name}] {
 				p.InstalledFiles = append(p.InstalledFiles, f.InstalledFiles...)
 				for _, l := range f.Licenses {

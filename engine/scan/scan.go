@@ -353,10 +353,20 @@ func reportPackages(dbs []types.PackageDB, keep func(string) bool) []types.Packa
 			out = append(out, p)
 		}
 	}
+	// As Trivy orders them: by relationship (root, workspace, direct,
+	// indirect, unknown last), then name, version, ID and file.
 	slices.SortFunc(out, func(a, b types.Package) int {
-		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.FullVersion(), b.FullVersion()), cmp.Compare(a.Arch, b.Arch), cmp.Compare(a.FilePath, b.FilePath))
+		return cmp.Or(cmp.Compare(relationshipRank(a.Relationship), relationshipRank(b.Relationship)), cmp.Compare(a.Name, b.Name),
+			cmp.Compare(a.Version, b.Version), cmp.Compare(a.ID, b.ID), cmp.Compare(a.FilePath, b.FilePath))
 	})
 	return out
+}
+
+func relationshipRank(r types.Relationship) int {
+	if r == types.RelationshipUnknown {
+		return int(types.RelationshipIndirect) + 1
+	}
+	return int(r)
 }
 
 // langResults gives the results of language packages, with their

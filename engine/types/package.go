@@ -1,6 +1,9 @@
 package types
 
-import "strconv"
+import (
+	"fmt"
+	"strconv"
+)
 
 // OS is the operating system found in an image.
 type OS struct {
@@ -58,15 +61,65 @@ type Package struct {
 	// (nodejs:18:8090020231019152822:a75119d5) for packages built in one.
 	Modularitylabel string     `json:",omitempty"`
 	BuildInfo       *BuildInfo `json:",omitempty"`
-	DependsOn       []string   `json:",omitempty"`
-	Layer           LayerRef   `json:",omitzero"`
+	// Indirect is Relationship == RelationshipIndirect, which Trivy still
+	// writes (deprecated there, kept for compatibility).
+	Indirect bool `json:",omitempty"`
+	// Relationship is the package's place in its application's dependency
+	// graph, where the analyzer knows it (a Go binary's main module is the
+	// root); unknown is left out of the JSON, as Trivy leaves it out.
+	Relationship Relationship `json:",omitempty"`
+	DependsOn    []string     `json:",omitempty"`
+	Layer        LayerRef     `json:",omitzero"`
 	// FilePath is the file a language package was found in.
 	FilePath string `json:",omitempty"`
+	// Digest is the package's own checksum as its package manager recorded
+	// it, "<algorithm>:<hex>": apk's C: field (sha1, or md5 for old
+	// databases), rpm's SIGMD5 (md5), dpkg's SHA256 from
+	// var/lib/dpkg/available (sha256).
+	Digest string `json:",omitempty"`
 	// InstalledFiles are the paths the package owns, relative to the image
 	// root: the merge step leaves language packages an OS package owns to
 	// it. Reports list them as Trivy's JSON does (PackageManager.
 	// ReportedFiles: dpkg and rpm paths absolute).
 	InstalledFiles []string `json:",omitempty"`
+}
+
+// Relationship is how a package relates to the application it was found
+// in. The zero value is unknown. In JSON it is Trivy's name for it:
+// "root", "workspace", "direct", "indirect" (unknown is omitted by
+// omitempty, or "unknown" when written on its own).
+type Relationship int
+
+// The relationships, in Trivy's order (which it also sorts packages by).
+const (
+	RelationshipUnknown Relationship = iota
+	RelationshipRoot
+	RelationshipWorkspace
+	RelationshipDirect
+	RelationshipIndirect
+)
+
+var relationshipNames = [...]string{"unknown", "root", "workspace", "direct", "indirect"}
+
+func (r Relationship) String() string {
+	if r <= RelationshipUnknown || int(r) >= len(relationshipNames) {
+		return "unknown"
+	}
+	return relationshipNames[r]
+}
+
+// MarshalText writes the relationship's name, so that JSON has the string.
+func (r Relationship) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+// UnmarshalText reads a relationship's name; any other name is an error.
+func (r *Relationship) UnmarshalText(b []byte) error {
+	for i, name := range relationshipNames {
+		if string(b) == name {
+			*r = Relationship(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("invalid relationship %q", b)
 }
 
 // FullVersion is the version as the package manager orders it:
@@ -118,11 +171,16 @@ type Repository struct {
 // rather than from the package database: dpkg keeps a package's file list in
 // var/lib/dpkg/info/<pkg>.list and its licenses in
 // usr/share/doc/<pkg>/copyright. Such files may come from other layers than
-// the database, so the merge step attaches them to the package by name.
+// the database, so the merge step attaches them to the package by name (by
+// ID for Digests).
 type PackageFacts struct {
 	FilePath       string
 	Type           string
 	Package        string
 	Licenses       []string `json:",omitempty"`
 	InstalledFiles []string `json:",omitempty"`
+	// Digests are package checksums by package ID (name@version as the
+	// database prints it), from a file that describes many packages
+	// (var/lib/dpkg/available); Package is then empty.
+	Digests map[string]string `json:",omitempty"`
 }

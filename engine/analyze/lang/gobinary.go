@@ -35,7 +35,7 @@ const maxBuildInfoRead = 4 << 20
 type GoBinary struct{}
 
 func (GoBinary) Name() string { return "gobinary" }
-func (GoBinary) Version() int { return 4 }
+func (GoBinary) Version() int { return 5 }
 
 func (GoBinary) WantsStream(name string, size int64, mode fs.FileMode, head []byte) bool {
 	if size <= 64 {
@@ -104,7 +104,8 @@ func recoverIssue(analyzer, filePath string, res *types.LayerResult) {
 // the standard library as Trivy does: versions keep their "v" (stdlib's
 // too: v1.22.1), "(devel)" is no version, and the main module is listed
 // even without one (its ID is then its path alone), depending on all the
-// others.
+// others. The main module is the root, stdlib a direct dependency, the
+// other modules of unknown relationship.
 func goPackages(bi *debug.BuildInfo) []types.Package {
 	var pkgs []types.Package
 	for _, d := range bi.Deps {
@@ -119,7 +120,12 @@ func goPackages(bi *debug.BuildInfo) []types.Package {
 	}
 	if v := strings.TrimPrefix(bi.GoVersion, "go"); v != "" {
 		v, _, _ = strings.Cut(v, " ") // "go1.22.1 X:boringcrypto"
-		pkgs = append(pkgs, goModule("stdlib", "v"+v))
+		std := goModule("stdlib", "v"+v)
+		// The main module depends on the standard library directly;
+		// how the other modules relate to it the build info does not
+		// say (Trivy leaves them unknown).
+		std.Relationship = types.RelationshipDirect
+		pkgs = append(pkgs, std)
 	}
 	if bi.Main.Path != "" {
 		version := bi.Main.Version
@@ -131,6 +137,7 @@ func goPackages(bi *debug.BuildInfo) []types.Package {
 			}
 		}
 		main := goModule(bi.Main.Path, version)
+		main.Relationship = types.RelationshipRoot
 		for _, p := range pkgs {
 			main.DependsOn = append(main.DependsOn, p.ID)
 		}

@@ -2,8 +2,10 @@ package lang
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
+	"reflect"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -254,5 +256,38 @@ func TestGoMainModuleLdflagsVersion(t *testing.T) {
 	if strings.Join(ids, ",") != "example.com/app,golang.org/x/net@v0.7.0,stdlib@v1.22.3" ||
 		strings.Join(pkgs[0].DependsOn, ",") != "golang.org/x/net@v0.7.0,stdlib@v1.22.3" {
 		t.Errorf("packages %v, main depends on %v", ids, pkgs[0].DependsOn)
+	}
+}
+
+// Relationship as Trivy sets it for a Go binary: the main module is the
+// root, stdlib a direct dependency, the other modules unknown (left out of
+// the JSON).
+func TestGoBinaryRelationship(t *testing.T) {
+	pkgs := goPackages(&debug.BuildInfo{GoVersion: "go1.22.3", Main: debug.Module{Path: "example.com/app", Version: "v1.0.0"},
+		Deps: []*debug.Module{{Path: "golang.org/x/net", Version: "v0.7.0"}}})
+	got := map[string]types.Relationship{}
+	for _, p := range pkgs {
+		got[p.ID] = p.Relationship
+	}
+	want := map[string]types.Relationship{
+		"example.com/app@v1.0.0":  types.RelationshipRoot,
+		"golang.org/x/net@v0.7.0": types.RelationshipUnknown,
+		"stdlib@v1.22.3":          types.RelationshipDirect,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("relationships %v, want %v", got, want)
+	}
+	b, err := json.Marshal(pkgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := string(b); strings.Count(s, `"Relationship":"root"`) != 1 || strings.Count(s, `"Relationship":"direct"`) != 1 || strings.Count(s, `"Relationship"`) != 2 {
+		t.Errorf("JSON: %s", s)
+	}
+	// A binary without a main module (the go command itself): stdlib is
+	// still direct.
+	pkgs = goPackages(&debug.BuildInfo{GoVersion: "go1.22.3"})
+	if len(pkgs) != 1 || pkgs[0].Relationship != types.RelationshipDirect {
+		t.Errorf("no main module: %+v", pkgs)
 	}
 }

@@ -118,14 +118,24 @@ func (PHP) Analyze(filePath string, content []byte, res *types.LayerResult) erro
 type Dotnet struct{}
 
 func (Dotnet) Name() string { return "dotnet-deps" }
-func (Dotnet) Version() int { return 1 }
+func (Dotnet) Version() int { return 2 }
 
 func (Dotnet) Wants(filePath string, size int64) bool {
 	return size <= 16<<20 && strings.HasSuffix(filePath, ".deps.json")
 }
 
+// dotnetTarget is one library of a deps.json target: the libraries it
+// depends on, name to version.
+type dotnetTarget struct {
+	Dependencies map[string]string `json:"dependencies"`
+}
+
 func (Dotnet) Analyze(filePath string, content []byte, res *types.LayerResult) error {
 	var deps struct {
+		RuntimeTarget struct {
+			Name string `json:"name"`
+		} `json:"runtimeTarget"`
+		Targets   map[string]map[string]dotnetTarget `json:"targets"`
 		Libraries map[string]struct {
 			Type string `json:"type"`
 		} `json:"libraries"`
@@ -134,16 +144,59 @@ func (Dotnet) Analyze(filePath string, content []byte, res *types.LayerResult) e
 		return nil
 	}
 	var pkgs []types.Package
+	var projects []string
 	for key, lib := range deps.Libraries {
 		name, version, ok := strings.Cut(key, "/")
+		if ok && strings.EqualFold(lib.Type, "project") {
+			projects = append(projects, key)
+		}
 		if !ok || lib.Type != "package" {
 			continue // "project" entries are the application itself
 		}
 		pkgs = append(pkgs, types.Package{Name: name, Version: version})
 	}
+	// Direct or indirect, as Trivy tells them: the dependencies of the
+	// root project (the one project no library of the runtime target
+	// depends on) are direct, the other packages indirect. Without a
+	// single root, or a root without dependencies, unknown.
+	target := deps.Targets[deps.RuntimeTarget.Name]
+	if direct := dotnetDirect(target, projects); len(direct) > 0 {
+		for i := range pkgs {
+			pkgs[i].Relationship, pkgs[i].Indirect = types.RelationshipIndirect, true
+			if direct[pkgs[i].Name+"/"+pkgs[i].Version] {
+				pkgs[i].Relationship, pkgs[i].Indirect = types.RelationshipDirect, false
+			}
+		}
+	}
 	sortPackages(pkgs)
 	singleDB(res, filePath, TypeDotnet, pkgs)
 	return nil
+}
+
+// dotnetDirect is the set of "name/version" libraries the root project of
+// a runtime target depends on: the root is the one project that no library
+// of the target depends on; none if there is not exactly one.
+func dotnetDirect(target map[string]dotnetTarget, projects []string) map[string]bool {
+	referenced := map[string]bool{}
+	for _, lib := range target {
+		for name, version := range lib.Dependencies {
+			referenced[name+"/"+version] = true
+		}
+	}
+	var roots []string
+	for _, p := range projects {
+		if !referenced[p] {
+			roots = append(roots, p)
+		}
+	}
+	if len(roots) != 1 {
+		return nil
+	}
+	direct := map[string]bool{}
+	for name, version := range target[roots[0]].Dependencies {
+		direct[name+"/"+version] = true
+	}
+	return direct
 }
 
 // Cargo reads Rust lock files (Cargo.lock).

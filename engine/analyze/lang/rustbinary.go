@@ -54,7 +54,13 @@ func rustPackages(es *elfStream, size int64, filePath string, res *types.LayerRe
 	var pkgs []types.Package
 	for _, p := range info.Packages {
 		if p.Kind == rustaudit.Runtime && p.Name != "" && p.Version != "" {
-			pkgs = append(pkgs, types.Package{Name: p.Name, Version: p.Version})
+			pkg := types.Package{Name: p.Name, Version: p.Version}
+			if p.Root {
+				// The crate the binary was built from; the others'
+				// relationship cargo-auditable does not say.
+				pkg.Relationship = types.RelationshipRoot
+			}
+			pkgs = append(pkgs, pkg)
 		}
 	}
 	sortPackages(pkgs)

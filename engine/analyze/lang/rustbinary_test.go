@@ -62,6 +62,10 @@ func TestRustBinary(t *testing.T) {
 	if got := strings.Join(ids, ","); got != "smallvec@1.6.0,tool@0.3.0" {
 		t.Errorf("packages %s", got)
 	}
+	// The root crate is the root, as Trivy has it; the others unknown.
+	if pkgs := res.PackageDBs[0].Packages; len(pkgs) != 2 || pkgs[0].Relationship != types.RelationshipUnknown || pkgs[1].Relationship != types.RelationshipRoot {
+		t.Errorf("relationships: %+v", pkgs)
+	}
 	// A plain ELF (no .dep-v0): nothing.
 	plain, _ := os.Open("/bin/true")
 	defer plain.Close()

@@ -2,6 +2,8 @@ package ospkg
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"path"
 	"regexp"
@@ -22,7 +24,7 @@ const maxApkLine = 1 << 20
 type Apk struct{}
 
 func (Apk) Name() string { return "apk" }
-func (Apk) Version() int { return 3 }
+func (Apk) Version() int { return 4 }
 
 func (Apk) Wants(filePath string, size int64) bool {
 	return filePath == ApkDB && size <= maxWantedDBSize
@@ -145,6 +147,12 @@ func parseApk(content []byte) ([]types.Package, notes, error) {
 			for _, d := range strings.Fields(value) {
 				curProvides = append(curProvides, apkRequirementName(d))
 			}
+		case 'C':
+			// A record with two C: lines keeps the last one that decodes,
+			// as Trivy does.
+			if d := apkChecksumDigest(value); d != "" {
+				cur.Digest = d
+			}
 		case 'F':
 			curDir = value
 		case 'R':
@@ -177,6 +185,22 @@ func parseApk(content []byte) ([]types.Package, notes, error) {
 		pkgs[i].DependsOn = slices.Compact(deps)
 	}
 	return pkgs, skipped, nil
+}
+
+// apkChecksumDigest turns the value of an apk C: field, the checksum of
+// the package's control data in base64, into "<algorithm>:<hex>": "Q1"
+// marks a SHA-1 (apk-tools 2), no prefix an MD5 (the oldest databases).
+// A value that is not base64 gives "".
+func apkChecksumDigest(value string) string {
+	alg := "md5"
+	if rest, ok := strings.CutPrefix(value, "Q1"); ok {
+		alg, value = "sha1", rest
+	}
+	raw, err := base64.StdEncoding.DecodeString(value)
+	if err != nil || len(raw) == 0 {
+		return ""
+	}
+	return alg + ":" + hex.EncodeToString(raw)
 }
 
 // apkRequirementName is the name in an apk dependency or provide, without

@@ -4,6 +4,7 @@ import (
 	"os"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -106,6 +107,7 @@ func FuzzParseApk(f *testing.F) {
 	}
 	f.Add(seed)
 	f.Add([]byte("P:a\nV:1\n\n\nP:b\nV:2\nF:x\nR:y\n"))
+	f.Add([]byte("C:Q11otALzX1d1D0kVawy06IairTXS0=\nC:1B2M2Y8AsgTpgAmY7PhCfg==\nP:a\nV:1\n\nC:Q1=\nP:b\nV:2\n"))
 	f.Fuzz(func(t *testing.T, content []byte) {
 		pkgs, err := ParseApk(content)
 		if err != nil {
@@ -115,6 +117,56 @@ func FuzzParseApk(f *testing.F) {
 			if p.Name == "" || p.Version == "" || p.ID != p.Name+"@"+p.Version {
 				t.Fatalf("package with missing name or version accepted: %+v", p)
 			}
+			if p.Digest != "" && !strings.HasPrefix(p.Digest, "sha1:") && !strings.HasPrefix(p.Digest, "md5:") {
+				t.Fatalf("digest %q", p.Digest)
+			}
 		}
 	})
+}
+
+// Digest is the C: field decoded as Trivy reports it: "Q1" and base64 of a
+// SHA-1 is sha1:<hex>; base64 without the prefix is an old database's MD5.
+// The hex values were worked out with coreutils (base64 -d | od -tx1).
+func TestApkDigest(t *testing.T) {
+	content, err := os.ReadFile("testdata/apk-installed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkgs, err := ParseApk(content)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"musl@1.2.2-r4":     "sha1:b57a53c1870df13cc883f0f3a5fe1ee542f1dc68",
+		"busybox@1.33.1-r6": "sha1:959954d9fdd1e5ddd3a814ef27407ca42942b287",
+	}
+	for _, p := range pkgs {
+		if w, ok := want[p.ID]; ok && p.Digest != w {
+			t.Errorf("%s digest = %q, want %q", p.ID, p.Digest, w)
+		}
+		if p.Digest == "" {
+			t.Errorf("%s has no digest", p.ID)
+		}
+	}
+
+	// musl's record in Alpine 3.4's installed database; a second C: line
+	// replaces the first, one that is not base64 is ignored, and a value
+	// without "Q1" is an MD5.
+	for _, tt := range []struct{ lines, want string }{
+		{"C:Q11otALzX1d1D0kVawy06IairTXS0=\n", "sha1:d68b402f35f57750f49156b0cb4e886a2ad35d2d"},
+		{"C:Q11otALzX1d1D0kVawy06IairTXS0=\nC:Q1EyN61aUcSJ3klZ9b0nqLoRRTFhE=\n", "sha1:13237ad5a51c489de4959f5bd27a8ba114531611"},
+		{"C:Q11otALzX1d1D0kVawy06IairTXS0=\nC:Q1not*base64\n", "sha1:d68b402f35f57750f49156b0cb4e886a2ad35d2d"},
+		{"C:1B2M2Y8AsgTpgAmY7PhCfg==\n", "md5:d41d8cd98f00b204e9800998ecf8427e"},
+		{"C:\n", ""},
+		{"", ""},
+	} {
+		rec := tt.lines + "P:musl\nV:1.1.14-r10\nA:x86_64\nS:445080\nI:569344\nT:the musl c library (libc) implementation\nU:http://www.musl-libc.org/\nL:MIT\no:musl\nm:Timo Teräs <timo.teras@iki.fi>\nt:1466181580\nF:lib\nR:libc.musl-x86_64.so.1\n"
+		pkgs, err := ParseApk([]byte(rec))
+		if err != nil || len(pkgs) != 1 {
+			t.Fatalf("%q: %v %v", tt.lines, pkgs, err)
+		}
+		if pkgs[0].Digest != tt.want {
+			t.Errorf("%q: digest %q, want %q", tt.lines, pkgs[0].Digest, tt.want)
+		}
+	}
 }

@@ -12,19 +12,28 @@ import (
 
 const maxFactsFileSize = 16 << 20
 
+// DpkgAvailable is dpkg's record of the packages it knows of from the
+// archive (dpkg --update-avail, older apt): the same stanzas as the status
+// file, with the .deb's checksums.
+const DpkgAvailable = "var/lib/dpkg/available"
+
 // DpkgFacts reads what dpkg keeps about each package outside its database:
-// the list of files it owns (var/lib/dpkg/info/<pkg>.list) and its licenses
-// (usr/share/doc/<pkg>/copyright).
+// the list of files it owns (var/lib/dpkg/info/<pkg>.list), its licenses
+// (usr/share/doc/<pkg>/copyright) and the checksum of its .deb
+// (var/lib/dpkg/available).
 type DpkgFacts struct{}
 
 func (DpkgFacts) Name() string { return "dpkg-facts" }
-func (DpkgFacts) Version() int { return 2 }
+func (DpkgFacts) Version() int { return 3 }
 
 func (DpkgFacts) Wants(filePath string, size int64) bool {
 	// Up to the walker's limit, so that a file over maxFactsFileSize is
 	// reported rather than silently not read.
 	if size > maxWantedDBSize {
 		return false
+	}
+	if filePath == DpkgAvailable {
+		return true
 	}
 	if name, ok := strings.CutPrefix(filePath, dpkgInfoDir); ok {
 		return strings.HasSuffix(name, ".list") && !strings.Contains(name, "/")
@@ -37,6 +46,24 @@ func (DpkgFacts) Wants(filePath string, size int64) bool {
 }
 
 func (d DpkgFacts) Analyze(filePath string, content []byte, res *types.LayerResult) error {
+	// available lists every package of the archive on a system that keeps
+	// it up to date: it may be as large as a package database.
+	if filePath == DpkgAvailable {
+		if len(content) > maxDBSize {
+			tooBig(res, d.Name(), filePath, len(content))
+			return nil
+		}
+		digests, skipped, err := parseDpkgAvailable(content)
+		if err != nil {
+			return err
+		}
+		skipped.issues(res, d.Name(), filePath)
+		if len(digests) == 0 {
+			return nil
+		}
+		res.PackageFacts = append(res.PackageFacts, types.PackageFacts{FilePath: filePath, Type: "dpkg", Digests: digests})
+		return nil
+	}
 	if len(content) > maxFactsFileSize {
 		res.Issues = append(res.Issues, types.AnalysisIssue{Layer: res.DiffID, Analyzer: d.Name(), FilePath: filePath,
 			Reason: fmt.Sprintf("not read: %d bytes is over the limit of %d bytes", len(content), maxFactsFileSize)})
@@ -114,4 +141,39 @@ func ParseCopyright(content []byte) []string {
 		}
 	}
 	return out
+}
+
+// availableFields are the fields of an available stanza that are read.
+var availableFields = map[string]bool{"Package": true, "Version": true, "SHA256": true}
+
+// ParseDpkgAvailable reads var/lib/dpkg/available: deb822 stanzas as in the
+// status file, each with the SHA256 of the package's .deb. It returns
+// "sha256:<SHA256>" by package ID (name@version, the version as written,
+// epoch and all), for the stanzas that have a SHA256, as Trivy gives dpkg
+// packages their Digest: a package gets one only if the available file
+// has its exact version.
+func ParseDpkgAvailable(content []byte) (map[string]string, error) {
+	digests, _, err := parseDpkgAvailable(content)
+	return digests, err
+}
+
+func parseDpkgAvailable(content []byte) (map[string]string, notes, error) {
+	digests := map[string]string{}
+	var skipped notes
+	err := parseDeb822(content, availableFields, &skipped, func(fields map[string]string, line int) error {
+		sum := fields["SHA256"]
+		if sum == "" {
+			return nil
+		}
+		if len(digests) == maxPackagesPerDB {
+			skipped.add(fmt.Sprintf("packages past the first %d were not read", maxPackagesPerDB), fmt.Sprintf("line %d", line))
+			return errStop
+		}
+		digests[fields["Package"]+"@"+fields["Version"]] = "sha256:" + sum
+		return nil
+	})
+	if err != nil {
+		return nil, skipped, err
+	}
+	return digests, skipped, nil
 }

@@ -4,6 +4,7 @@ import (
 	"os"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/docker-scan/docker-scan/engine/types"
@@ -150,6 +151,8 @@ func TestDpkgFactsWants(t *testing.T) {
 		"usr/share/doc/bash/copyright":          true,
 		"usr/share/doc/bash/changelog.gz":       false,
 		"usr/share/doc/bash/examples/copyright": false,
+		"var/lib/dpkg/available":                true,
+		"var/lib/dpkg/available-old":            false,
 	} {
 		if got := a.Wants(p, 100); got != want {
 			t.Errorf("Wants(%q) = %v, want %v", p, got, want)
@@ -193,6 +196,85 @@ func FuzzParseDpkgStatus(f *testing.F) {
 				if again, err := splitDebVersion(joined); err != nil || again != v {
 					t.Fatalf("%+v joins to %q, which splits to %+v, %v", v, joined, again, err)
 				}
+			}
+		}
+	})
+}
+
+// testdata/dpkg-available and dpkg-available-status are stanzas of a real
+// Debian 12 system's var/lib/dpkg/available (written by debootstrap, with
+// the .debs' checksums) and status (after upgrades: libc6 is at a later
+// version than available lists). A package gets sha256:<SHA256> only when
+// available has its exact version, epoch included, as Trivy gives it.
+func TestDpkgAvailable(t *testing.T) {
+	content, err := os.ReadFile("testdata/dpkg-available")
+	if err != nil {
+		t.Fatal(err)
+	}
+	digests, err := ParseDpkgAvailable(content)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"libacl1@2.3.1-3":       "sha256:8be9df5795114bfe90e2be3d208ef47a5edd3fc7b3e20d387a597486d444e5e2",
+		"adduser@3.134":         "sha256:c24fe4eb8e60d8632d72ed104cce7c92cff200847c897dc8ba764b6c47b519e0",
+		"libattr1@1:2.5.1-4":    "sha256:c4945123d66d0503ba42e2fc0585abc76d0838978c6d277b9cc37a4da25d1a34",
+		"libc6@2.36-9+deb12u10": "sha256:5dc83256f10ca4d0f2a53dd6583ffd0d0e319af30074ea6c82fb0ae77bd16365",
+	}
+	if !reflect.DeepEqual(digests, want) {
+		t.Errorf("digests = %v, want %v", digests, want)
+	}
+	status, err := os.ReadFile("testdata/dpkg-available-status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkgs, err := ParseDpkgStatus(status, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	matched := map[string]bool{}
+	for _, p := range pkgs {
+		if _, ok := digests[p.ID]; ok {
+			matched[p.Name] = true
+		}
+	}
+	if !reflect.DeepEqual(matched, map[string]bool{"libacl1": true, "adduser": true, "libattr1": true}) {
+		t.Errorf("status IDs with a digest: %v; want all but the upgraded libc6", matched)
+	}
+
+	// Through the analyzer: one fact of digests; a stanza without SHA256
+	// is no digest; a file without any is no fact; a bad line an error.
+	res := &types.LayerResult{}
+	if err := (DpkgFacts{}).Analyze(DpkgAvailable, content, res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.PackageFacts) != 1 || res.PackageFacts[0].Package != "" || res.PackageFacts[0].Type != "dpkg" || !reflect.DeepEqual(res.PackageFacts[0].Digests, want) {
+		t.Errorf("facts = %+v", res.PackageFacts)
+	}
+	res = &types.LayerResult{}
+	if err := (DpkgFacts{}).Analyze(DpkgAvailable, []byte("Package: tar\nVersion: 1.34+dfsg-1.2+deb12u1\nMD5sum: 2778ee13125dd948e3840af6ee5d9a83\n"), res); err != nil || len(res.PackageFacts) != 0 {
+		t.Errorf("no SHA256: %v %+v", err, res.PackageFacts)
+	}
+	if err := (DpkgFacts{}).Analyze(DpkgAvailable, []byte("Package: tar\nnot a field\n"), res); err == nil {
+		t.Error("a malformed available file gave no error")
+	}
+}
+
+func FuzzParseDpkgAvailable(f *testing.F) {
+	seed, err := os.ReadFile("testdata/dpkg-available")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(seed)
+	f.Add([]byte("Package: tar\nVersion: 1.34\nSHA256: 00\n\nPackage: tar\nVersion: 1.34\nSHA256: 11\n"))
+	f.Fuzz(func(t *testing.T, content []byte) {
+		digests, err := ParseDpkgAvailable(content)
+		if err != nil {
+			return
+		}
+		for id, d := range digests {
+			if !strings.Contains(id, "@") || !strings.HasPrefix(d, "sha256:") || len(d) == len("sha256:") {
+				t.Fatalf("digest %q for %q", d, id)
 			}
 		}
 	})

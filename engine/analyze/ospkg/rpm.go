@@ -62,7 +62,7 @@ type RPM struct {
 func NewRPM(tempDir string) RPM { return RPM{tempDir: tempDir} }
 
 func (RPM) Name() string { return "rpm" }
-func (RPM) Version() int { return 2 }
+func (RPM) Version() int { return 3 }
 
 func (RPM) WantsStream(filePath string, _ int64, mode fs.FileMode, _ []byte) bool {
 	return mode.IsRegular() && rpmDBPaths[filePath]
@@ -131,6 +131,9 @@ type RPMPackage struct {
 	License         string
 	Vendor          string
 	Modularitylabel string
+	// SigMD5 is the MD5 of the package's header and payload (rpm's
+	// SIGMD5 tag), in hex; empty when the header has none.
+	SigMD5 string
 	// Files are the paths the package owns, absolute as rpm keeps them.
 	Files []string
 }
@@ -177,6 +180,7 @@ func readRPMDB(dbPath string) ([]RPMPackage, error) {
 			License:         info.License,
 			Vendor:          info.Vendor,
 			Modularitylabel: info.Modularitylabel,
+			SigMD5:          info.SigMD5,
 		}
 		if p.Files, err = info.InstalledFileNames(); err != nil {
 			return nil, fmt.Errorf("read rpm database: package %s: file list: %w", info.Name, err)
@@ -243,6 +247,10 @@ func rpmPackages(rpms []RPMPackage) ([]types.Package, notes) {
 		p.ID = r.Name + "@" + r.Version + "-" + r.Release + "." + r.Arch
 		if r.License != "" {
 			p.Licenses = []string{r.License}
+		}
+		if r.SigMD5 != "" {
+			// Trivy's rpm Digest: the header's SIGMD5.
+			p.Digest = "md5:" + r.SigMD5
 		}
 		if name, ver, rel, ok := SplitSourceRPM(r.SourceRPM); ok {
 			// A source rpm's file name has no epoch: the binary

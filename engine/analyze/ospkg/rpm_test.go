@@ -287,3 +287,40 @@ func TestRPMWants(t *testing.T) {
 		t.Error("no error without a temp dir")
 	}
 }
+
+// TestRPMDigestMatchesOracle checks each package's Digest, md5:<SIGMD5>
+// as Trivy reports it, against SIGMD5 as Debian's rpm prints it
+// (testdata/rpm/README), for the formats that rpm reads.
+func TestRPMDigestMatchesOracle(t *testing.T) {
+	for _, fx := range []struct{ gz, dbFile, golden string }{
+		{"bdb-libuuid.Packages.gz", "var/lib/rpm/Packages", "bdb-libuuid.sigmd5"},
+		{"sqlite-cbl-mariner-2.0.rpmdb.sqlite.gz", "var/lib/rpm/rpmdb.sqlite", "sqlite-cbl-mariner-2.0.sigmd5"},
+	} {
+		t.Run(fx.golden, func(t *testing.T) {
+			db := gunzipFixture(t, fx.gz)
+			res := types.LayerResult{}
+			if err := NewRPM(t.TempDir()).AnalyzeStream(fx.dbFile, int64(len(db)), bytes.NewReader(db), &res); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, p := range res.PackageDBs[0].Packages {
+				sum, ok := strings.CutPrefix(p.Digest, "md5:")
+				if !ok || len(sum) != 32 {
+					t.Errorf("%s: digest %q", p.ID, p.Digest)
+				}
+				got = append(got, p.Name+"-"+p.Version+"-"+p.Release+"."+p.Arch+"\t"+sum)
+			}
+			slices.Sort(got)
+			want := readGolden(t, fx.golden)
+			if !slices.Equal(got, want) {
+				t.Errorf("got %d digests, oracle %d; first difference:", len(got), len(want))
+				for i := range min(len(got), len(want)) {
+					if got[i] != want[i] {
+						t.Errorf(" got %q\nwant %q", got[i], want[i])
+						break
+					}
+				}
+			}
+		})
+	}
+}
