@@ -93,7 +93,8 @@ E2E_TEST_NAMES := \
 	TestHostileLayersManyLayers TestHostileLayersLongPaths TestHostileLayersTimeout \
 	TestHostileLayersGzipBombInput TestHostileDBCorruptScanCache TestHostileDBCorruptTrivyDB \
 	TestHostileOutputMillionPackageDpkg TestHostileSecretTimeout TestCachedUnmountsBeforeRemoving \
-	TestRPMFamilyImages TestRPMFamilyFindings TestRedHatUBI8Image TestCentOSImages TestGoldenTrivyShape
+	TestRPMFamilyImages TestRPMFamilyFindings TestRedHatUBI8Image TestCentOSImages TestGoldenTrivyShape \
+	TestTrivyDifferential
 empty :=
 space := $(empty) $(empty)
 export DOCKER_SCAN_E2E_TESTS := ^($(subst $(space),|,$(strip $(E2E_TEST_NAMES))))$$

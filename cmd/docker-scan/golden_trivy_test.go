@@ -33,7 +33,7 @@ var (
 	trivyLayerFields         = []string{"Digest", "DiffID"}
 	trivyVulnerabilityFields = []string{"VulnerabilityID", "VendorIDs", "PkgID", "PkgName", "PkgPath", "PkgIdentifier",
 		"InstalledVersion", "FixedVersion", "Status", "Layer", "SeveritySource", "PrimaryURL", "DataSource",
-		"Title", "Description", "Severity", "CweIDs", "VendorSeverity", "CVSS", "References", "PublishedDate", "LastModifiedDate"}
+		"Fingerprint", "Custom", "Title", "Description", "Severity", "CweIDs", "VendorSeverity", "CVSS", "References", "PublishedDate", "LastModifiedDate"}
 )
 
 // Debian 12 stanzas as dpkg writes them (bookworm, early 2024): an epoch

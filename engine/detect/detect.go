@@ -8,6 +8,7 @@ import (
 	"cmp"
 	"errors"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -49,7 +50,7 @@ func OSPackages(d *db.DB, art types.Artifact) ([]types.DetectedVulnerability, er
 		slog.Warn("the vulnerability DB has no advisories for this OS release", "platform", bucket)
 		return nil, ErrNotMatched
 	}
-	m := matcher{db: d, family: family, bucket: bucket, advisories: map[string][]db.Advisory{}, details: map[string]types.Vulnerability{}, versions: map[string]parsedVersion{}, ordered: map[[2]string]bool{}}
+	m := matcher{db: d, family: family, bucket: bucket, advisories: map[string][]db.Advisory{}, details: map[string]*types.Vulnerability{}, versions: map[string]parsedVersion{}, ordered: map[[2]string]bool{}}
 	m.lookup = m.bucketAdvisories
 	if family.Advisories == families.RedHatCPE {
 		m.redHat = newRedHatMatcher(d, art)
@@ -73,7 +74,9 @@ type matcher struct {
 	family     families.OSFamily
 	bucket     string
 	advisories map[string][]db.Advisory
-	details    map[string]types.Vulnerability
+	// details caches the DB's vulnerability records; nil: the DB has
+	// none for the ID.
+	details map[string]*types.Vulnerability
 	// versions caches parsed versions: binaries share their source's
 	// version, and advisories share fixed versions.
 	versions map[string]parsedVersion
@@ -233,13 +236,20 @@ func (m *matcher) match(p types.Package) ([]types.DetectedVulnerability, error) 
 }
 
 func (m *matcher) vulnerability(p types.Package, adv db.Advisory, status types.Status) (types.DetectedVulnerability, error) {
-	details, ok := m.details[adv.VulnerabilityID]
+	known, ok := m.details[adv.VulnerabilityID]
 	if !ok {
-		var err error
-		if details, _, err = m.db.Vulnerability(adv.VulnerabilityID); err != nil {
+		details, found, err := m.db.Vulnerability(adv.VulnerabilityID)
+		if err != nil {
 			return types.DetectedVulnerability{}, err
 		}
-		m.details[adv.VulnerabilityID] = details
+		if found {
+			known = &details
+		}
+		m.details[adv.VulnerabilityID] = known
+	}
+	var details types.Vulnerability
+	if known != nil {
+		details = *known
 	}
 	v := types.DetectedVulnerability{
 		VulnerabilityID:  adv.VulnerabilityID,
@@ -255,7 +265,18 @@ func (m *matcher) vulnerability(p types.Package, adv db.Advisory, status types.S
 		Vulnerability:    details,
 	}
 	v.Severity, v.SeveritySource = Severity(adv, details)
-	v.PrimaryURL = primaryURL(adv.VulnerabilityID, details.References)
+	// As Trivy: an ID the DB has no record of gets no link, and an
+	// advisory's own severity (Debian's per package) joins the vendor
+	// severities of one it has.
+	if known != nil {
+		v.PrimaryURL = primaryURL(adv.VulnerabilityID, details.References)
+		if adv.Severity != types.SeverityUnknown && v.SeveritySource != "" {
+			vs := make(map[string]types.Severity, len(details.VendorSeverity)+1)
+			maps.Copy(vs, details.VendorSeverity)
+			vs[v.SeveritySource] = adv.Severity
+			v.VendorSeverity = vs
+		}
+	}
 	return v, nil
 }
 

@@ -169,7 +169,10 @@ func (r *redHatMatcher) match(m *matcher, p types.Package) ([]types.DetectedVuln
 	if err != nil {
 		return nil, err
 	}
-	installed := p.FullVersion()
+	// As Trivy: per CVE, the entry with the newest fix among those of the
+	// image's products and arch (an unfixed entry counts as the oldest),
+	// under that entry's advisory ID alone; then reported if it is
+	// unfixed or newer than what is installed.
 	byID := map[string]*redHatFinding{}
 	var order []string
 	for _, a := range advs {
@@ -184,16 +187,6 @@ func (r *redHatMatcher) match(m *matcher, p types.Package) ([]types.DetectedVuln
 				continue
 			}
 			fixed := trimZeroEpoch(e.FixedVersion)
-			if fixed != "" {
-				vulnerable, err := m.less(installed, fixed)
-				if err != nil {
-					slog.Debug("version not comparable; advisory skipped", "package", p.Name, "advisory", a.ID, "error", err)
-					continue
-				}
-				if !vulnerable {
-					continue
-				}
-			}
 			for _, cve := range e.Cves {
 				id, vendorIDs := a.ID, []string(nil)
 				if !strings.HasPrefix(a.ID, "CVE-") {
@@ -202,35 +195,45 @@ func (r *redHatMatcher) match(m *matcher, p types.Package) ([]types.DetectedVuln
 				if id == "" {
 					continue
 				}
+				candidate := redHatFinding{adv: db.Advisory{VulnerabilityID: id, DataSource: a.DataSource, FixedVersion: fixed,
+					VendorIDs: vendorIDs, Status: e.Status}, severity: cve.Severity}
 				f, seen := byID[id]
 				if !seen {
-					f = &redHatFinding{adv: db.Advisory{VulnerabilityID: id, DataSource: a.DataSource}, severity: cve.Severity}
-					byID[id] = f
+					byID[id] = &candidate
 					order = append(order, id)
+					continue
 				}
-				switch {
-				case fixed == "" && !seen:
-					// An unfixed entry counts only when no fix was found
-					// first: several advisories may name one CVE.
-					f.adv.Status = cmp.Or(e.Status, types.StatusAffected)
-				case fixed != "":
-					// Several fixes of one CVE (a first fix may be
-					// incomplete): the newest applies, under every
-					// advisory's ID.
-					if f.adv.FixedVersion == "" {
-						f.adv.FixedVersion, f.adv.Status, f.adv.VendorIDs = fixed, types.StatusFixed, nil
-					} else if newer, err := m.less(f.adv.FixedVersion, fixed); err == nil && newer {
-						f.adv.FixedVersion = fixed
-					}
-					for _, v := range vendorIDs {
-						if !slices.Contains(f.adv.VendorIDs, v) {
-							f.adv.VendorIDs = append(f.adv.VendorIDs, v)
-						}
-					}
+				if fixed == "" {
+					continue
+				}
+				if f.adv.FixedVersion == "" {
+					*f = candidate
+				} else if newer, err := m.less(f.adv.FixedVersion, fixed); err == nil && newer {
+					*f = candidate
 				}
 			}
 		}
 	}
+	installed := p.FullVersion()
+	kept := order[:0]
+	for _, id := range order {
+		f := byID[id]
+		if f.adv.FixedVersion == "" {
+			f.adv.Status = cmp.Or(f.adv.Status, types.StatusAffected)
+			kept = append(kept, id)
+			continue
+		}
+		vulnerable, err := m.less(installed, f.adv.FixedVersion)
+		if err != nil {
+			slog.Debug("version not comparable; advisory skipped", "package", p.Name, "vulnerability", id, "error", err)
+			continue
+		}
+		if vulnerable {
+			f.adv.Status = types.StatusFixed
+			kept = append(kept, id)
+		}
+	}
+	order = kept
 	out := make([]types.DetectedVulnerability, 0, len(order))
 	for _, id := range order {
 		f := byID[id]
@@ -239,13 +242,16 @@ func (r *redHatMatcher) match(m *matcher, p types.Package) ([]types.DetectedVuln
 			return nil, err
 		}
 		// Red Hat rates each CVE per product: that rating is the
-		// finding's, and Red Hat's in its vendor severities.
+		// finding's, and Red Hat's in its vendor severities (of a CVE
+		// the DB has a record of, as Trivy).
 		v.Severity, v.SeveritySource = f.severity.String(), "redhat"
-		v.VendorSeverity = maps.Clone(v.VendorSeverity)
-		if v.VendorSeverity == nil {
-			v.VendorSeverity = map[string]types.Severity{}
+		if m.details[f.adv.VulnerabilityID] != nil {
+			v.VendorSeverity = maps.Clone(v.VendorSeverity)
+			if v.VendorSeverity == nil {
+				v.VendorSeverity = map[string]types.Severity{}
+			}
+			v.VendorSeverity["redhat"] = f.severity
 		}
-		v.VendorSeverity["redhat"] = f.severity
 		out = append(out, v)
 	}
 	return out, nil

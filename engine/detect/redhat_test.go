@@ -54,7 +54,7 @@ func TestRedHatUBI8DefaultContentSets(t *testing.T) {
 		// RHSA-2022:1065 (fixed == installed), RHSA-2021:9001 (no epoch:
 		// older) and RHSA-2023:1405 (x86_64 and EUS only) are not.
 		"openssl-libs 1:1.1.1k-6.el8_5 CVE-2022-1292 fixed 1:1.1.1k-7.el8_6 MEDIUM/redhat RHSA-2022:5818",
-		"openssl-libs 1:1.1.1k-6.el8_5 CVE-2022-2068 fixed 1:1.1.1k-8.el8_6 MEDIUM/redhat RHSA-2022:5818,RHSA-2022:6224",
+		"openssl-libs 1:1.1.1k-6.el8_5 CVE-2022-2068 fixed 1:1.1.1k-8.el8_6 MEDIUM/redhat RHSA-2022:6224",
 		"systemd-libs 239-58.el8 CVE-2023-26604 affected  HIGH/redhat ",
 		"systemd-libs 239-58.el8 CVE-2021-3997 will_not_fix  LOW/redhat ",
 		"tzdata 2022a-1.el8 CVE-2099-6138 fixed 2022c-1.el8 LOW/redhat RHBA-2022:6138",
@@ -95,7 +95,7 @@ func TestRedHatContentSets(t *testing.T) {
 		{"crb", crb, []string{
 			"libxml2 2.9.7-13.el8 CVE-2099-0001 fixed 2.9.7-99.el8 MEDIUM/redhat RHSA-2099:0001",
 			"openssl-libs 1:1.1.1k-6.el8_5 CVE-2022-1292 fixed 1:1.1.1k-7.el8_6 MEDIUM/redhat RHSA-2022:5818",
-			"openssl-libs 1:1.1.1k-6.el8_5 CVE-2022-2068 fixed 1:1.1.1k-8.el8_6 MEDIUM/redhat RHSA-2022:5818,RHSA-2022:6224",
+			"openssl-libs 1:1.1.1k-6.el8_5 CVE-2022-2068 fixed 1:1.1.1k-8.el8_6 MEDIUM/redhat RHSA-2022:6224",
 		}},
 		// Only the EUS product: only its entry (s390x) applies.
 		{"eus", eus, []string{
@@ -104,7 +104,7 @@ func TestRedHatContentSets(t *testing.T) {
 		// The build's NVR maps to baseos and appstream.
 		{"nvr", nvr, []string{
 			"openssl-libs 1:1.1.1k-6.el8_5 CVE-2022-1292 fixed 1:1.1.1k-7.el8_6 MEDIUM/redhat RHSA-2022:5818",
-			"openssl-libs 1:1.1.1k-6.el8_5 CVE-2022-2068 fixed 1:1.1.1k-8.el8_6 MEDIUM/redhat RHSA-2022:5818,RHSA-2022:6224",
+			"openssl-libs 1:1.1.1k-6.el8_5 CVE-2022-2068 fixed 1:1.1.1k-8.el8_6 MEDIUM/redhat RHSA-2022:6224",
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -71,6 +71,10 @@ func (m PackageManager) PURL(p types.Package, os types.OS) string {
 	if p.Epoch > 0 {
 		q = append(q, packageurl.Qualifier{Key: "epoch", Value: strconv.Itoa(p.Epoch)})
 	}
+	// A modular rpm's module (name:stream:version:context), as Trivy adds it.
+	if p.Modularitylabel != "" {
+		q = append(q, packageurl.Qualifier{Key: "modularitylabel", Value: p.Modularitylabel})
+	}
 	namespace := os.Family
 	if f, ok := ByName(os.Family); ok && f.PURLNamespace != "" {
 		namespace = f.PURLNamespace

@@ -164,7 +164,7 @@ func TestCentOSImages(t *testing.T) {
 			"openssl-libs 1:1.1.1c-15.el8 CVE-2022-0778 fixed 1:1.1.1k-6.el8_5 HIGH/redhat RHSA-2022:1065",
 			"openssl-libs 1:1.1.1c-15.el8 CVE-2023-0286 fixed 1:1.1.1k-9.el8_7 HIGH/redhat RHSA-2023:1405",
 			"openssl-libs 1:1.1.1c-15.el8 CVE-2022-1292 fixed 1:1.1.1k-7.el8_6 MEDIUM/redhat RHSA-2022:5818",
-			"openssl-libs 1:1.1.1c-15.el8 CVE-2022-2068 fixed 1:1.1.1k-8.el8_6 MEDIUM/redhat RHSA-2022:5818,RHSA-2022:6224",
+			"openssl-libs 1:1.1.1c-15.el8 CVE-2022-2068 fixed 1:1.1.1k-8.el8_6 MEDIUM/redhat RHSA-2022:6224",
 			"systemd-libs 239-31.el8_2.2 CVE-2023-26604 affected  HIGH/redhat ",
 			"systemd-libs 239-31.el8_2.2 CVE-2021-3997 will_not_fix  LOW/redhat ",
 			"tzdata 2020a-1.el8 CVE-2099-6138 fixed 2022c-1.el8 LOW/redhat RHBA-2022:6138",

@@ -160,6 +160,7 @@ func Image(ctx context.Context, img *types.Image, opts Options) (*types.Report, 
 	}
 	// As Trivy orders them: OS packages, language packages, secrets.
 	rep.Results = append(rep.Results, secretResults(art)...)
+	fillFingerprints(rep)
 	if opts.Policy.Now.IsZero() {
 		opts.Policy.Now = now
 	}
@@ -179,6 +180,12 @@ func buildReport(img *types.Image, art types.Artifact, vulns []types.DetectedVul
 			RepoTags:    img.RepoTags,
 			RepoDigests: img.RepoDigests,
 		},
+	}
+	if ref := imageReference(img.Name, img.RepoTags, img.RepoDigests); ref != nil {
+		r.Metadata.Reference = ref.String()
+		r.ArtifactID = artifactID(img.ID, ref)
+	} else {
+		r.ArtifactID = artifactID(img.ID, nil)
 	}
 	if img.Config != nil {
 		r.Metadata.ImageConfig = *img.Config

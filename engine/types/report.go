@@ -25,10 +25,14 @@ const (
 type Report struct {
 	SchemaVersion int
 	CreatedAt     time.Time `json:",omitzero"`
-	ArtifactName  string
-	ArtifactType  string
-	Metadata      Metadata
-	Results       []Result `json:",omitempty"`
+	// ArtifactID names the image across scans as Trivy does: the SHA-256
+	// of "<image ID>:<registry/repository of Metadata.Reference>", or the
+	// image ID when the image has no tag or digest.
+	ArtifactID   string `json:",omitempty"`
+	ArtifactName string
+	ArtifactType string
+	Metadata     Metadata
+	Results      []Result `json:",omitempty"`
 	// Runtimes says, for a scan of one reference in several runtimes
 	// (--runtime), what each runtime holds under it.
 	Runtimes []RuntimeImage `json:",omitempty"`
@@ -55,12 +59,15 @@ type RuntimeImage struct {
 
 // Metadata describes the scanned image.
 type Metadata struct {
-	Size        int64         `json:",omitempty"`
-	OS          *OS           `json:",omitempty"`
-	ImageID     string        `json:",omitempty"`
-	DiffIDs     []string      `json:",omitempty"`
-	RepoTags    []string      `json:",omitempty"`
-	RepoDigests []string      `json:",omitempty"`
+	Size        int64    `json:",omitempty"`
+	OS          *OS      `json:",omitempty"`
+	ImageID     string   `json:",omitempty"`
+	DiffIDs     []string `json:",omitempty"`
+	RepoTags    []string `json:",omitempty"`
+	RepoDigests []string `json:",omitempty"`
+	// Reference is the repo tag or digest the scan names the image by
+	// (the one matching the scanned name, else the first).
+	Reference   string        `json:",omitempty"`
 	ImageConfig v1.ConfigFile `json:",omitzero"`
 	Layers      []ReportLayer `json:",omitempty"`
 }
