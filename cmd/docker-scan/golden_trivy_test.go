@@ -28,7 +28,7 @@ import (
 var (
 	trivyPackageFields = []string{"ID", "Name", "Identifier", "Version", "Release", "Epoch", "Arch", "Dev",
 		"SrcName", "SrcVersion", "SrcRelease", "SrcEpoch", "Licenses", "Maintainer", "Modularitylabel", "BuildInfo",
-		"Indirect", "Relationship", "DependsOn", "Layer", "FilePath", "Digest", "Locations", "InstalledFiles"}
+		"Repository", "Indirect", "Relationship", "DependsOn", "Layer", "FilePath", "Digest", "Locations", "InstalledFiles", "AnalyzedBy"}
 	trivyIdentifierFields    = []string{"PURL", "UID", "BOMRef"}
 	trivyLayerFields         = []string{"Digest", "DiffID"}
 	trivyVulnerabilityFields = []string{"VulnerabilityID", "VendorIDs", "PkgID", "PkgName", "PkgPath", "PkgIdentifier",
@@ -119,6 +119,14 @@ const trivyShapeLibc6List = `/.
 /lib64/ld-linux-x86-64.so.2
 `
 
+// The same files in libc6's md5sums, which list the regular files only
+// (not the conffile in etc, nor the lib64 symlink): the files Trivy, and
+// so docker scan, report.
+const trivyShapeLibc6Md5sums = `33f1cb6525f26614bd3a334d63632484  usr/lib/x86_64-linux-gnu/libc.so.6
+0bad608cf3b419469e271d110f619989  usr/lib/x86_64-linux-gnu/libm.so.6
+d848be5c37cd71d76c5a7b9e7e28868a  usr/share/doc/libc6/copyright
+`
+
 // musl as alpine-minirootfs-3.14.10 lists it, and zlib as Alpine 3.14.1
 // shipped it (1.2.11-r3, below both 3.14 zlib fixes).
 const trivyShapeApkDB = `C:Q1nKjYrU7ICxnn6Ov+c4MDS4pM1JU=
@@ -179,6 +187,7 @@ func TestGoldenTrivyShape(t *testing.T) {
 			{Path: "etc/os-release", Body: "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\nVERSION=\"12 (bookworm)\"\nVERSION_CODENAME=bookworm\nID=debian\n"},
 			{Path: "var/lib/dpkg/status", Body: trivyShapeDpkgStatus},
 			{Path: "var/lib/dpkg/info/libc6:amd64.list", Body: trivyShapeLibc6List},
+			{Path: "var/lib/dpkg/info/libc6:amd64.md5sums", Body: trivyShapeLibc6Md5sums},
 			{Path: "usr/share/doc/libc6/copyright", Body: "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\nFiles: *\nCopyright: 1991-2023 Free Software Foundation, Inc.\nLicense: LGPL-2.1+\n"},
 		}, []string{
 			// glibc: deb12u4 is above CVE-2023-4911's deb12u3 fix (not

@@ -299,7 +299,7 @@ func TestHostileOutputMergeBomb(t *testing.T) {
 	base := []imagebuild.File{{Path: "etc/debian_version", Body: "12.5\n"}}
 	for i := range n {
 		fmt.Fprintf(&status, "Package: p%d\nStatus: install ok installed\nVersion: 1.0\nArchitecture: amd64\n\n", i)
-		base = append(base, imagebuild.File{Path: fmt.Sprintf("var/lib/dpkg/info/p%d.list", i), Body: fmt.Sprintf("/usr/share/p%d\n", i)})
+		base = append(base, imagebuild.File{Path: fmt.Sprintf("var/lib/dpkg/info/p%d.md5sums", i), Body: fmt.Sprintf("d41d8cd98f00b204e9800998ecf8427e  usr/share/p%d\n", i)})
 	}
 	base = append(base, imagebuild.File{Path: "var/lib/dpkg/status", Body: status.String()})
 	var top []imagebuild.File
@@ -307,7 +307,7 @@ func TestHostileOutputMergeBomb(t *testing.T) {
 		top = append(top, imagebuild.File{Path: fmt.Sprintf("tmp/d%d/.wh.f", i)}, imagebuild.File{Path: fmt.Sprintf("opt/o%d/.wh..wh..opq", i)})
 	}
 	// And one whiteout that does hide something: a package's file list.
-	top = append(top, imagebuild.File{Path: "var/lib/dpkg/info/.wh.p0.list"})
+	top = append(top, imagebuild.File{Path: "var/lib/dpkg/info/.wh.p0.md5sums"})
 	r, rep := outputScanJSON(t, outputArchive(t, base, top))
 	if got := outputPackageCount(rep); got != n {
 		t.Errorf("%d packages, want %d", got, n)

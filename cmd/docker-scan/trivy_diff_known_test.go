@@ -80,58 +80,13 @@ func reconcile(image string, trivy, ours *orderedValue) []string {
 		}
 	}
 
-	// Pending (runtime/ image sources): layer sizes. Trivy reports each
-	// layer's uncompressed size and their sum as Metadata.Size; ours has
-	// the archive's compressed size and no total.
-	for _, rep := range []*orderedValue{trivy, ours} {
-		rep.get("Metadata").del("Size")
-		for _, l := range rep.get("Metadata").get("Layers").elems() {
-			l.del("Size")
-		}
-	}
-	note(1, "pending: Metadata.Size and Layers[].Size")
-
 	ourPkgs := packagesByID(ours)
 	trivyPkgs := packagesByID(trivy)
-	// Pending (rpm analyzer + OS matcher): Trivy classes rpm packages whose
-	// Vendor is not the distribution's (here the packages layer 2 rebuilt
-	// with rpmbuild, Vendor unset) as third-party, and matches no
-	// advisory against them.
-	thirdParty := map[string]bool{}
-	for id, p := range trivyPkgs {
-		if str(p.get("Repository"), "Class") == "third-party" {
-			thirdParty[id] = true
-		}
-	}
-	note(dropFindings(ours, func(v *orderedValue) bool { return thirdParty[str(v, "PkgID")] }),
-		"pending: findings on packages Trivy classes third-party (Repository.Class), which it does not match")
-
-	// Pending (analyzers): Package.Repository and Package.AnalyzedBy are
-	// new in Trivy v0.74; rpm packages' DependsOn (Requires resolved
-	// against Provides).
-	n := 0
-	for _, p := range trivyPkgs {
-		for _, f := range []string{"Repository", "AnalyzedBy"} {
-			if p.get(f) != nil {
-				p.del(f)
-				n++
-			}
-		}
-	}
-	note(n, "pending: Package.Repository and Package.AnalyzedBy")
-	n = 0
-	for id, p := range trivyPkgs {
-		if strings.HasPrefix(str(p.get("Identifier"), "PURL"), "pkg:rpm/") && p.get("DependsOn") != nil && ourPkgs[id].get("DependsOn") == nil {
-			p.del("DependsOn")
-			n++
-		}
-	}
-	note(n, "pending: rpm DependsOn")
 
 	// Deliberate: rpm's gpg-pubkey pseudo-packages (imported signing
 	// keys, no arch) are not software; we leave them out, as rpm -qa's
 	// oracle lists in engine/imagebuild do.
-	n = 0
+	n := 0
 	for id := range trivyPkgs {
 		if strings.HasPrefix(id, "gpg-pubkey@") && ourPkgs[id] == nil {
 			n += dropPackages(trivy, func(p *orderedValue) bool { return str(p, "ID") == id })
@@ -141,10 +96,8 @@ func reconcile(image string, trivy, ours *orderedValue) []string {
 
 	// Pending (dpkg, apk analyzers): Licenses normalised to SPDX (Trivy:
 	// "GPL-2.0-or-later" for GPL-2+, every License: of the copyright
-	// file; apk's "MIT BSD GPL2+" split); InstalledFiles (dpkg conffiles
-	// and files without a .list of their own, rpm's "/" of filesystem);
-	// a Go binary's packages' FilePath, which Trivy leaves out.
-	for _, f := range []string{"Licenses", "InstalledFiles", "FilePath"} {
+	// file; apk's "MIT BSD GPL2+" split).
+	for _, f := range []string{"Licenses"} {
 		n = 0
 		for id, p := range trivyPkgs {
 			q := ourPkgs[id]
@@ -157,20 +110,6 @@ func reconcile(image string, trivy, ours *orderedValue) []string {
 		}
 		note(n, "pending: Package."+f+" differs")
 	}
-	// ... and with FilePath, a Go binary's findings' PkgPath.
-	n = 0
-	for _, res := range ours.get("Results").elems() {
-		if str(res, "Type") != "gobinary" {
-			continue
-		}
-		for _, v := range res.get("Vulnerabilities").elems() {
-			if v.get("PkgPath") != nil {
-				v.del("PkgPath")
-				n++
-			}
-		}
-	}
-	note(n, "pending: PkgPath of Go binary findings")
 
 	// Deliberate: Trivy's Red Hat matcher gives its findings no
 	// DataSource, and its Azure Linux and CBL-Mariner matcher no PkgID
@@ -249,10 +188,6 @@ func dropResults(rep *orderedValue, drop func(*orderedValue) bool) {
 			rep.del("Results")
 		}
 	}
-}
-
-func dropFindings(rep *orderedValue, drop func(*orderedValue) bool) int {
-	return dropIn(rep, "Vulnerabilities", drop)
 }
 
 func dropPackages(rep *orderedValue, drop func(*orderedValue) bool) int {

@@ -76,6 +76,7 @@ func trivyDiffImages() []diffImage {
 				imagebuild.File{Path: "etc/os-release", Body: "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\nVERSION=\"12 (bookworm)\"\nVERSION_CODENAME=bookworm\nID=debian\n"},
 				imagebuild.File{Path: "var/lib/dpkg/status", Body: trivyShapeDpkgStatus},
 				imagebuild.File{Path: "var/lib/dpkg/info/libc6:amd64.list", Body: trivyShapeLibc6List},
+				imagebuild.File{Path: "var/lib/dpkg/info/libc6:amd64.md5sums", Body: trivyShapeLibc6Md5sums},
 				imagebuild.File{Path: "usr/share/doc/libc6/copyright", Body: "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\nFiles: *\nCopyright: 1991-2023 Free Software Foundation, Inc.\nLicense: LGPL-2.1+\n"})
 		}},
 		// debootstrap's bookworm minbase (cached per machine).

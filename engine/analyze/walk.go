@@ -59,7 +59,7 @@ const walkerName = "layer-walker"
 
 // ResultSchemaVersion changes whenever the shape or meaning of LayerResult
 // changes; cached results of another version are not used.
-const ResultSchemaVersion = 4
+const ResultSchemaVersion = 5 // 5: LayerResult.Size
 
 // Layer reads one layer blob (gzip, zstd, bzip2 or plain tar) once and
 // returns what the analyzers found in it, with the layer's whiteouts and
@@ -75,7 +75,7 @@ const ResultSchemaVersion = 4
 func Layer(ctx context.Context, layer types.Layer, cfg Config) (*types.LayerResult, error) {
 	res := &types.LayerResult{Digest: layer.Digest, DiffID: layer.DiffID, SchemaVersion: ResultSchemaVersion}
 	var links []hardlink
-	err := readLayer(ctx, layer, func(stream io.Reader) error {
+	size, err := readLayer(ctx, layer, func(stream io.Reader) error {
 		var err error
 		links, err = walk(ctx, stream, cfg, res)
 		return err
@@ -83,8 +83,9 @@ func Layer(ctx context.Context, layer types.Layer, cfg Config) (*types.LayerResu
 	if err != nil {
 		return nil, err
 	}
+	res.Size = size
 	if len(links) > 0 {
-		if err := readLayer(ctx, layer, func(stream io.Reader) error {
+		if _, err := readLayer(ctx, layer, func(stream io.Reader) error {
 			return analyzeLinks(ctx, stream, links, res)
 		}); err != nil {
 			return nil, err
@@ -95,8 +96,10 @@ func Layer(ctx context.Context, layer types.Layer, cfg Config) (*types.LayerResu
 
 // readLayer opens the blob and gives its tar stream to read; then it reads
 // the rest of the stream (and of the blob, when its digest is checked), so
-// that the hash covers every byte, and checks it.
-func readLayer(ctx context.Context, layer types.Layer, read func(io.Reader) error) error {
+// that the hash covers every byte, and checks it. It returns the size of
+// the tar stream, every byte of it to the end (the padding after the
+// tar's end blocks included), as Trivy counts a layer's size.
+func readLayer(ctx context.Context, layer types.Layer, read func(io.Reader) error) (int64, error) {
 	diffCheck := newDigestCheck("layer", layer.DiffID)
 	var blobCheck *digestCheck
 	if diffCheck == nil {
@@ -110,7 +113,7 @@ func readLayer(ctx context.Context, layer types.Layer, read func(io.Reader) erro
 	defer diffCheck.finish()
 	blob, err := layer.Open()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer blob.Close()
 	var raw io.Reader = iox.ContextReader{Ctx: ctx, R: blob}
@@ -122,32 +125,43 @@ func readLayer(ctx context.Context, layer types.Layer, read func(io.Reader) erro
 	defer func() { br.Reset(nil); blobReaders.Put(br) }()
 	stream, err := decompressed(br)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer stream.Close()
-	var tarStream io.Reader = iox.ContextReader{Ctx: ctx, R: stream}
+	counted := &countingReader{r: iox.ContextReader{Ctx: ctx, R: stream}}
+	var tarStream io.Reader = counted
 	if diffCheck != nil {
 		tarStream = io.TeeReader(tarStream, diffCheck)
 	}
 	if err := read(tarStream); err != nil {
-		return err
+		return 0, err
 	}
 	// What follows the tar's end (padding, or bytes a forger appended) is
-	// part of the digests too.
-	if diffCheck != nil {
-		if _, err := io.Copy(io.Discard, tarStream); err != nil {
-			return fmt.Errorf("read layer: %w", err)
-		}
+	// part of the digests and of the size too.
+	if _, err := io.Copy(io.Discard, tarStream); err != nil {
+		return 0, fmt.Errorf("read layer: %w", err)
 	}
 	if blobCheck != nil {
 		if _, err := io.Copy(io.Discard, br); err != nil {
-			return fmt.Errorf("read layer blob: %w", err)
+			return 0, fmt.Errorf("read layer blob: %w", err)
 		}
 	}
 	if err := blobCheck.verify(); err != nil {
-		return err
+		return 0, err
 	}
-	return diffCheck.verify()
+	return counted.n, diffCheck.verify()
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // blobReaders buffer blobs: a megabyte each, too much to allocate per

@@ -55,15 +55,27 @@ func OSPackages(d *db.DB, art types.Artifact) ([]types.DetectedVulnerability, er
 	if family.Advisories == families.RedHatCPE {
 		m.redHat = newRedHatMatcher(d, art)
 	}
-	var out []types.DetectedVulnerability
+	var (
+		out        []types.DetectedVulnerability
+		thirdParty []string
+	)
 	for _, pdb := range art.PackageDBs {
 		for _, p := range pdb.Packages {
+			if p.ThirdParty() {
+				// The distribution's advisories do not describe packages
+				// from other vendors' repositories (Trivy skips them too).
+				thirdParty = append(thirdParty, p.Name)
+				continue
+			}
 			found, err := m.match(p)
 			if err != nil {
 				return nil, err
 			}
 			out = append(out, found...)
 		}
+	}
+	if len(thirdParty) > 0 {
+		slog.Debug("third-party packages not matched", "packages", thirdParty)
 	}
 	Sort(out)
 	return out, nil

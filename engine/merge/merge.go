@@ -213,7 +213,9 @@ func attachFacts(dbs []types.PackageDB, facts map[string]types.PackageFacts) {
 				p.Digest = d
 			}
 			for _, f := range byPkg[key{db.Type, p.Name}] {
-				p.InstalledFiles = append(p.InstalledFiles, f.InstalledFiles...)
+				if !p.ThirdParty() { // Trivy lists no files for them
+					p.InstalledFiles = append(p.InstalledFiles, f.InstalledFiles...)
+				}
 				for _, l := range f.Licenses {
 					if !slices.Contains(p.Licenses, l) {
 						p.Licenses = append(p.Licenses, l)

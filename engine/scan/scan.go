@@ -149,7 +149,7 @@ func Image(ctx context.Context, img *types.Image, opts Options) (*types.Report, 
 			}
 		}
 	}
-	rep := buildReport(img, art, vulns, opts)
+	rep := buildReport(img, layers, art, vulns, opts)
 	if !osMatched && len(rep.Results) > 0 && rep.Results[0].Class == types.ClassOSPkg {
 		rep.Results[0].NotMatched = true
 	}
@@ -165,10 +165,35 @@ func Image(ctx context.Context, img *types.Image, opts Options) (*types.Report, 
 		opts.Policy.Now = now
 	}
 	policy.Filter(rep, opts.Policy)
+	dropListPaths(rep)
 	return rep, nil
 }
 
-func buildReport(img *types.Image, art types.Artifact, vulns []types.DetectedVulnerability, opts Options) *types.Report {
+// dropListPaths leaves out, as Trivy's JSON does, the file of each package
+// and finding of a result that one file lists whole (a Go or Rust binary,
+// a Cargo.lock): the result's target names it. Trivy gives a package its
+// file only where each package has one of its own (a jar, a package.json).
+// The paths serve until the report is final: results are grouped and
+// ignore rules matched by them.
+func dropListPaths(rep *types.Report) {
+	for i := range rep.Results {
+		res := &rep.Results[i]
+		if eco, ok := families.EcosystemByType(res.Type); res.Class != types.ClassLangPkg || !ok || !eco.PerFile {
+			continue
+		}
+		for j := range res.Packages {
+			res.Packages[j].FilePath = ""
+		}
+		for j := range res.Vulnerabilities {
+			res.Vulnerabilities[j].PkgPath = ""
+		}
+	}
+}
+
+// buildReport starts the report: the image's metadata, with each layer's
+// uncompressed size as analysis read it (layers[i] is img.Layers[i]'s
+// result) and their sum, as Trivy reports them; and the OS packages.
+func buildReport(img *types.Image, layers []*types.LayerResult, art types.Artifact, vulns []types.DetectedVulnerability, opts Options) *types.Report {
 	r := &types.Report{
 		SchemaVersion: types.SchemaVersion,
 		CreatedAt:     opts.Now,
@@ -190,9 +215,18 @@ func buildReport(img *types.Image, art types.Artifact, vulns []types.DetectedVul
 	if img.Config != nil {
 		r.Metadata.ImageConfig = *img.Config
 	}
-	for _, l := range img.Layers {
+	var total int64
+	for i, l := range img.Layers {
+		var size int64
+		if i < len(layers) && layers[i] != nil {
+			size = layers[i].Size
+		}
+		total += size
 		r.Metadata.DiffIDs = append(r.Metadata.DiffIDs, l.DiffID)
-		r.Metadata.Layers = append(r.Metadata.Layers, types.ReportLayer{Size: l.Size, Digest: l.Digest, DiffID: l.DiffID})
+		r.Metadata.Layers = append(r.Metadata.Layers, types.ReportLayer{Size: size, Digest: l.Digest, DiffID: l.DiffID})
+	}
+	if total > 0 {
+		r.Metadata.Size = total
 	}
 	if art.OS.Detected() {
 		os := art.OS
@@ -357,6 +391,7 @@ func reportPackages(dbs []types.PackageDB, keep func(string) bool) []types.Packa
 			if isOS {
 				p.InstalledFiles = m.ReportedFiles(files)
 			}
+			p.AnalyzedBy = analyzedBy(db.Type)
 			out = append(out, p)
 		}
 	}
@@ -367,6 +402,24 @@ func reportPackages(dbs []types.PackageDB, keep func(string) bool) []types.Packa
 			cmp.Compare(a.Version, b.Version), cmp.Compare(a.ID, b.ID), cmp.Compare(a.FilePath, b.FilePath))
 	})
 	return out
+}
+
+// trivyAnalyzers names Trivy's analyzer for the package database types
+// whose name differs from it; the others (apk, dpkg, rpm, gobinary, jar,
+// node-pkg, ...) are the same.
+var trivyAnalyzers = map[string]string{
+	"bottlerocket": "bottlerocket-inventory",
+	// PHP packages are read from vendor/composer/installed.json.
+	"composer": "composer-vendor",
+}
+
+// analyzedBy is Package.AnalyzedBy: the Trivy analyzer that reads
+// package databases of this type.
+func analyzedBy(dbType string) string {
+	if a, ok := trivyAnalyzers[dbType]; ok {
+		return a
+	}
+	return dbType
 }
 
 func relationshipRank(r types.Relationship) int {

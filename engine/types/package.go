@@ -61,6 +61,12 @@ type Package struct {
 	// (nodejs:18:8090020231019152822:a75119d5) for packages built in one.
 	Modularitylabel string     `json:",omitempty"`
 	BuildInfo       *BuildInfo `json:",omitempty"`
+	// Repository says where an OS package came from: the distribution
+	// ("official") or elsewhere ("third-party": Docker's, NVIDIA's
+	// repositories, a local rpmbuild), as Trivy classes them. Third-party
+	// packages list no InstalledFiles and are not matched against the
+	// distribution's advisories.
+	Repository PackageRepository `json:",omitzero"`
 	// Indirect is Relationship == RelationshipIndirect, which Trivy still
 	// writes (deprecated there, kept for compatibility).
 	Indirect bool `json:",omitempty"`
@@ -82,7 +88,29 @@ type Package struct {
 	// it. Reports list them as Trivy's JSON does (PackageManager.
 	// ReportedFiles: dpkg and rpm paths absolute).
 	InstalledFiles []string `json:",omitempty"`
+	// AnalyzedBy is Trivy's name for the analyzer that found the package
+	// ("apk", "dpkg", "rpm", "gobinary", "jar", ...), set in reports.
+	AnalyzedBy string `json:",omitempty"`
 }
+
+// RepositoryClass is the kind of repository an OS package came from.
+type RepositoryClass string
+
+// The classes, as Trivy writes them; unknown is left out.
+const (
+	RepositoryClassUnknown    RepositoryClass = ""
+	RepositoryClassOfficial   RepositoryClass = "official"
+	RepositoryClassThirdParty RepositoryClass = "third-party"
+)
+
+// PackageRepository is where a package was distributed from.
+type PackageRepository struct {
+	Class RepositoryClass `json:",omitempty"`
+}
+
+// ThirdParty reports whether the package came from outside its
+// distribution's repositories.
+func (p Package) ThirdParty() bool { return p.Repository.Class == RepositoryClassThirdParty }
 
 // Relationship is how a package relates to the application it was found
 // in. The zero value is unknown. In JSON it is Trivy's name for it:
@@ -168,11 +196,11 @@ type Repository struct {
 }
 
 // PackageFacts are facts about one package read from a file of its own
-// rather than from the package database: dpkg keeps a package's file list in
-// var/lib/dpkg/info/<pkg>.list and its licenses in
-// usr/share/doc/<pkg>/copyright. Such files may come from other layers than
-// the database, so the merge step attaches them to the package by name (by
-// ID for Digests).
+// rather than from the package database: dpkg keeps the digests of a
+// package's files in var/lib/dpkg/info/<pkg>.md5sums (the file list Trivy
+// reports) and its licenses in usr/share/doc/<pkg>/copyright. Such files
+// may come from other layers than the database, so the merge step
+// attaches them to the package by name (by ID for Digests).
 type PackageFacts struct {
 	FilePath       string
 	Type           string

@@ -59,6 +59,7 @@ type RuntimeImage struct {
 
 // Metadata describes the scanned image.
 type Metadata struct {
+	// Size is the sum of the layers' sizes, as Trivy reports it.
 	Size        int64    `json:",omitempty"`
 	OS          *OS      `json:",omitempty"`
 	ImageID     string   `json:",omitempty"`
@@ -74,6 +75,8 @@ type Metadata struct {
 
 // ReportLayer is one layer in the report metadata.
 type ReportLayer struct {
+	// Size is the layer's uncompressed size (its tar stream), as Trivy
+	// reports it; not the size of the blob as stored.
 	Size   int64  `json:",omitempty"`
 	Digest string `json:",omitempty"`
 	DiffID string `json:",omitempty"`

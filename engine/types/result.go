@@ -8,6 +8,9 @@ type LayerResult struct {
 	// SchemaVersion changes whenever the shape or meaning of a LayerResult
 	// changes, so that cached results from older versions are not reused.
 	SchemaVersion int
+	// Size is the layer's uncompressed size: the bytes of its tar stream,
+	// to the end.
+	Size int64 `json:",omitempty"`
 
 	OSReleases   []OSRelease    `json:",omitempty"`
 	Repositories []Repository   `json:",omitempty"`

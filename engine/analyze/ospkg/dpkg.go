@@ -27,7 +27,7 @@ const (
 type Dpkg struct{}
 
 func (Dpkg) Name() string { return "dpkg" }
-func (Dpkg) Version() int { return 3 }
+func (Dpkg) Version() int { return 4 }
 
 func (Dpkg) Wants(filePath string, size int64) bool {
 	if size > maxWantedDBSize {
@@ -117,6 +117,10 @@ func parseDpkgStatus(content []byte, assumeInstalled bool) ([]types.Package, not
 				}
 				p.SrcEpoch, p.SrcVersion, p.SrcRelease = sv.epoch, sv.upstream, sv.revision
 			}
+		}
+		p.Repository.Class = types.RepositoryClassOfficial
+		if dpkgThirdParty(p.Maintainer) {
+			p.Repository.Class = types.RepositoryClassThirdParty
 		}
 		p.DependsOn = dependencyNames(fields["Depends"])
 		pkgs = append(pkgs, p)
@@ -269,4 +273,38 @@ func parseDeb822(content []byte, keep map[string]bool, skipped *notes, fn func(f
 		return nil
 	}
 	return err
+}
+
+// dpkgThirdPartyMaintainers are parts of the Maintainer field of packages
+// from vendors' own apt repositories rather than the distribution's, as
+// Trivy knows them (dpkg has no vendor field): Docker, NVIDIA, Google
+// Cloud SDK, SAP Machine, HashiCorp, Microsoft, MongoDB, MariaDB, CouchDB,
+// Elastic, nginx.org, Kong, Cloudflare, InfluxData, GitLab, Grafana,
+// Datadog, NodeSource, Tailscale and ROS.
+var dpkgThirdPartyMaintainers = []string{
+	"support@docker.com", "@nvidia.com", "Google Cloud CLI Authors", "sapmachine@sap.com", "@hashicorp.com",
+	"@microsoft.com", "@mongodb.com", "developers@lists.mariadb.org", "dev@couchdb.apache.org", "info@elastic.co",
+	"nginx-packaging@f5.com", "@konghq.com", "@cloudflare.com", "support@influxdb.com", "support@gitlab.com",
+	"contact@grafana.com", "@datadoghq.com", "@nodesource.com", "info@tailscale.com", "@openrobotics.org",
+	"@osrfoundation.org",
+}
+
+// dpkgThirdPartyExact are whole Maintainer fields, too short to look for
+// inside others: GitHub's CLI, HashiCorp's tools.
+var dpkgThirdPartyExact = []string{"GitHub", "HashiCorp"}
+
+// dpkgThirdParty reports whether a package's maintainer names a vendor
+// that ships its own packages: such packages are third-party, list no
+// files (so that the language packages they install are reported) and
+// are not matched against the distribution's advisories.
+func dpkgThirdParty(maintainer string) bool {
+	if slices.Contains(dpkgThirdPartyExact, maintainer) {
+		return true
+	}
+	for _, s := range dpkgThirdPartyMaintainers {
+		if strings.Contains(maintainer, s) {
+			return true
+		}
+	}
+	return false
 }

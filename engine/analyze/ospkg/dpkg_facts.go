@@ -18,13 +18,19 @@ const maxFactsFileSize = 16 << 20
 const DpkgAvailable = "var/lib/dpkg/available"
 
 // DpkgFacts reads what dpkg keeps about each package outside its database:
-// the list of files it owns (var/lib/dpkg/info/<pkg>.list), its licenses
-// (usr/share/doc/<pkg>/copyright) and the checksum of its .deb
-// (var/lib/dpkg/available).
+// the files it installed (var/lib/dpkg/info/<pkg>.md5sums, or beside a
+// distroless status.d entry), its licenses (usr/share/doc/<pkg>/copyright)
+// and the checksum of its .deb (var/lib/dpkg/available).
+//
+// The files are those of the package's md5sums, as Trivy lists them: the
+// regular files the .deb shipped, without the directories and symlinks
+// its .list also names and without its conffiles (dpkg keeps their sums in
+// the status file). They are also the files that make a language package
+// found among them the OS package's (engine/merge), as Trivy decides it.
 type DpkgFacts struct{}
 
 func (DpkgFacts) Name() string { return "dpkg-facts" }
-func (DpkgFacts) Version() int { return 3 }
+func (DpkgFacts) Version() int { return 4 }
 
 func (DpkgFacts) Wants(filePath string, size int64) bool {
 	// Up to the walker's limit, so that a file over maxFactsFileSize is
@@ -35,8 +41,8 @@ func (DpkgFacts) Wants(filePath string, size int64) bool {
 	if filePath == DpkgAvailable {
 		return true
 	}
-	if name, ok := strings.CutPrefix(filePath, dpkgInfoDir); ok {
-		return strings.HasSuffix(name, ".list") && !strings.Contains(name, "/")
+	if isMd5sums(filePath) {
+		return true
 	}
 	if rest, ok := strings.CutPrefix(filePath, docDir); ok {
 		pkg, file, ok := strings.Cut(rest, "/")
@@ -70,13 +76,16 @@ func (d DpkgFacts) Analyze(filePath string, content []byte, res *types.LayerResu
 		return nil
 	}
 	facts := types.PackageFacts{FilePath: filePath, Type: "dpkg"}
-	if strings.HasPrefix(filePath, dpkgInfoDir) {
-		name := strings.TrimSuffix(path.Base(filePath), ".list")
-		name, _, _ = strings.Cut(name, ":") // libc6:amd64.list for Multi-Arch: same
+	if isMd5sums(filePath) {
+		name := strings.TrimSuffix(path.Base(filePath), md5sumsSuffix)
+		name, _, _ = strings.Cut(name, ":") // libc6:amd64.md5sums for Multi-Arch: same
 		facts.Package = name
 		var skipped notes
-		facts.InstalledFiles = parseFileList(content, &skipped)
+		facts.InstalledFiles = parseMd5sums(content, &skipped)
 		skipped.issues(res, d.Name(), filePath)
+		if len(facts.InstalledFiles) == 0 {
+			return nil
+		}
 	} else {
 		facts.Package = path.Base(path.Dir(filePath))
 		facts.Licenses = ParseCopyright(content)
@@ -88,14 +97,33 @@ func (d DpkgFacts) Analyze(filePath string, content []byte, res *types.LayerResu
 	return nil
 }
 
-// parseFileList reads a dpkg .list file: one absolute path per line,
-// directories included. Paths are kept relative to the root, like every path
-// the walker reports. Paths over maxPathLine and past maxFilesPerDB are
-// left out, noted in skipped.
-func parseFileList(content []byte, skipped *notes) []string {
+const md5sumsSuffix = ".md5sums"
+
+// isMd5sums tells a package's md5sums file: in dpkg's info directory, or
+// beside the package's entry in a distroless status.d.
+func isMd5sums(filePath string) bool {
+	dir, name := path.Split(filePath)
+	return (dir == dpkgInfoDir || dir == DpkgStatusDir) && strings.HasSuffix(name, md5sumsSuffix) && name != md5sumsSuffix
+}
+
+// parseMd5sums reads a package's md5sums file (deb-md5sums(5)): a line per
+// regular file the package installed, its MD5 sum, two spaces and its
+// path from the root, with no leading slash. The paths are returned
+// relative to the root, like every path the walker reports, sorted. Lines
+// not in that form, paths over maxPathLine and past maxFilesPerDB are left
+// out, noted in skipped.
+func parseMd5sums(content []byte, skipped *notes) []string {
 	var files []string
 	eachLine(content, func(line []byte, n int) bool {
-		if len(line) > maxPathLine {
+		if len(line) == 0 {
+			return true
+		}
+		_, file, ok := strings.Cut(string(line), "  ")
+		if !ok || file == "" {
+			skipped.add("lines not of the form \"<md5>  <path>\" were left out", fmt.Sprintf("line %d", n))
+			return true
+		}
+		if len(file) > maxPathLine {
 			skipped.add(fmt.Sprintf("paths over %d bytes were left out", maxPathLine), fmt.Sprintf("line %d", n))
 			return true
 		}
@@ -103,12 +131,13 @@ func parseFileList(content []byte, skipped *notes) []string {
 			skipped.add(fmt.Sprintf("paths past the first %d were left out", maxFilesPerDB), fmt.Sprintf("line %d", n))
 			return false
 		}
-		p := strings.TrimPrefix(path.Clean("/"+string(line)), "/")
+		p := strings.TrimPrefix(path.Clean("/"+file), "/")
 		if p != "" && p != "." {
 			files = append(files, p)
 		}
 		return true
 	})
+	slices.Sort(files)
 	return files
 }
 

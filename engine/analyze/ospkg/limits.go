@@ -24,7 +24,7 @@ const (
 	// maxPackagesPerDB bounds the packages read from one database file.
 	maxPackagesPerDB = 100_000
 	// maxFilesPerDB bounds the installed-file paths kept from one database
-	// (apk's R: lines, a dpkg .list file).
+	// (apk's R: lines, a dpkg .md5sums file).
 	maxFilesPerDB = 1_000_000
 	// maxPathLine is the longest file path kept (the walker's own limit on
 	// paths is 4 KiB).

@@ -107,16 +107,17 @@ func TestApkLastRecordWithoutBlankLine(t *testing.T) {
 }
 
 func TestDpkgFactsLongPathAndOversize(t *testing.T) {
-	list := "/usr\n/" + strings.Repeat("d/", 3000) + "\n/usr/bin/x\n"
-	res := analyzeDB(t, DpkgFacts{}, "var/lib/dpkg/info/x.list", []byte(list))
-	if f := res.PackageFacts[0].InstalledFiles; fmt.Sprint(f) != "[usr usr/bin/x]" {
+	sum := "d41d8cd98f00b204e9800998ecf8427e  "
+	md5sums := sum + "usr/bin/y\n" + sum + strings.Repeat("d/", 3000) + "f\n" + sum + "usr/bin/x\n"
+	res := analyzeDB(t, DpkgFacts{}, "var/lib/dpkg/info/x.md5sums", []byte(md5sums))
+	if f := res.PackageFacts[0].InstalledFiles; fmt.Sprint(f) != "[usr/bin/x usr/bin/y]" {
 		t.Errorf("files = %v", f)
 	}
 	oneIssue(t, res, "paths over 4096 bytes")
 
-	res = analyzeDB(t, DpkgFacts{}, "var/lib/dpkg/info/x.list", make([]byte, maxFactsFileSize+1))
+	res = analyzeDB(t, DpkgFacts{}, "var/lib/dpkg/info/x.md5sums", make([]byte, maxFactsFileSize+1))
 	if len(res.PackageFacts) != 0 {
-		t.Error("oversize .list read")
+		t.Error("oversize .md5sums read")
 	}
 	oneIssue(t, res, "over the limit")
 }

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"slices"
 	"strings"
 
 	rpmdb "github.com/knqyf263/go-rpmdb/pkg"
@@ -62,7 +63,7 @@ type RPM struct {
 func NewRPM(tempDir string) RPM { return RPM{tempDir: tempDir} }
 
 func (RPM) Name() string { return "rpm" }
-func (RPM) Version() int { return 3 }
+func (RPM) Version() int { return 4 }
 
 func (RPM) WantsStream(filePath string, _ int64, mode fs.FileMode, _ []byte) bool {
 	return mode.IsRegular() && rpmDBPaths[filePath]
@@ -136,6 +137,10 @@ type RPMPackage struct {
 	SigMD5 string
 	// Files are the paths the package owns, absolute as rpm keeps them.
 	Files []string
+	// Provides and Requires are the capabilities the package offers and
+	// needs, by name without version ("libc.so.6()(64bit)", "/bin/sh",
+	// "glibc").
+	Provides, Requires []string
 }
 
 // ReadRPMDB lists the packages of the rpm database at dbPath, in any of
@@ -181,6 +186,8 @@ func readRPMDB(dbPath string) ([]RPMPackage, error) {
 			Vendor:          info.Vendor,
 			Modularitylabel: info.Modularitylabel,
 			SigMD5:          info.SigMD5,
+			Provides:        info.Provides,
+			Requires:        info.Requires,
 		}
 		if p.Files, err = info.InstalledFileNames(); err != nil {
 			return nil, fmt.Errorf("read rpm database: package %s: file list: %w", info.Name, err)
@@ -214,14 +221,53 @@ func SplitSourceRPM(file string) (name, version, release string, ok bool) {
 	return base[:v], base[v+1 : r], base[r+1:], true
 }
 
+// rpmOSVendors are the vendors (prefixes of rpm's Vendor tag) whose
+// packages are the distribution's own, as Trivy lists them: Amazon Linux
+// 1 and 2, CentOS, Fedora, Oracle, Red Hat, AlmaLinux (and CloudLinux,
+// which builds it), Photon (VMware), SUSE, openSUSE, CBL-Mariner and Azure
+// Linux (Microsoft), Rocky.
+var rpmOSVendors = []string{
+	"Amazon Linux", "Amazon.com", "CentOS", "Fedora Project", "Oracle America", "Red Hat", "AlmaLinux",
+	"CloudLinux", "VMware", "SUSE", "openSUSE", "Microsoft Corporation", "Rocky",
+}
+
+// rpmFromVendor reports whether the package was built by the
+// distribution. Amazon's packages may have no Vendor: a release naming
+// amzn ("2.0.amzn2") stands for it.
+func rpmFromVendor(r RPMPackage) bool {
+	if r.Vendor == "" {
+		return strings.Contains(r.Release, "amzn")
+	}
+	for _, v := range rpmOSVendors {
+		if strings.HasPrefix(r.Vendor, v) {
+			return true
+		}
+	}
+	return false
+}
+
+// maxCapabilitiesPerDB bounds the Provides and Requires entries, together,
+// read from one rpm database to resolve dependencies (a CentOS 8 image
+// with 500 packages has about 20,000).
+const maxCapabilitiesPerDB = 2_000_000
+
 // rpmPackages turns rpm's packages into ours, within the limits on
 // packages and files per database: version and release apart, as Trivy
-// reports them, the vendor as the maintainer.
+// reports them, the vendor as the maintainer. Packages of a vendor other
+// than the distribution's are third-party: Trivy lists no files for them
+// (so that the language packages they install are reported) and matches
+// no advisory against them. DependsOn is the IDs of the packages that
+// provide what each one requires.
 func rpmPackages(rpms []RPMPackage) ([]types.Package, notes) {
 	var (
 		pkgs    []types.Package
 		skipped notes
 		files   int
+		caps    int
+		// provider is the ID of the package that provides a capability:
+		// the last one listed, when several do.
+		provider = map[string]string{}
+		requires [][]string
 	)
 	for _, r := range rpms {
 		if len(pkgs) == maxPackagesPerDB {
@@ -257,6 +303,12 @@ func rpmPackages(rpms []RPMPackage) ([]types.Package, notes) {
 			// package's is the source's (rpm builds both from one spec).
 			p.SrcName, p.SrcVersion, p.SrcRelease = name, ver, rel
 		}
+		p.Repository.Class = types.RepositoryClassThirdParty
+		if rpmFromVendor(r) {
+			p.Repository.Class = types.RepositoryClassOfficial
+		} else {
+			r.Files = nil
+		}
 		for _, f := range r.Files {
 			switch {
 			case len(f) > maxPathLine:
@@ -264,14 +316,45 @@ func rpmPackages(rpms []RPMPackage) ([]types.Package, notes) {
 			case files == maxFilesPerDB:
 				skipped.add(fmt.Sprintf("installed files past the first %d were left out", maxFilesPerDB), r.Name)
 			default:
-				// Relative to the root, like every path the walker reports.
-				if rel := strings.TrimPrefix(path.Clean("/"+f), "/"); rel != "" {
+				// Relative to the root, like every path the walker
+				// reports; the root itself (the filesystem package
+				// owns "/") is "", which reports print as "/".
+				if rel := strings.TrimPrefix(path.Clean("/"+f), "/"); rel != "" || strings.HasPrefix(f, "/") {
 					files++
 					p.InstalledFiles = append(p.InstalledFiles, rel)
 				}
 			}
 		}
+		var req []string
+		if n := len(r.Provides) + len(r.Requires); caps+n > maxCapabilitiesPerDB {
+			skipped.add(fmt.Sprintf("dependencies past the first %d capabilities were not resolved", maxCapabilitiesPerDB), r.Name)
+		} else {
+			caps += n
+			for _, c := range r.Provides {
+				provider[c] = p.ID
+			}
+			req = r.Requires
+		}
+		requires = append(requires, req)
 		pkgs = append(pkgs, p)
 	}
+	for i := range pkgs {
+		pkgs[i].DependsOn = rpmDependsOn(pkgs[i].ID, requires[i], provider)
+	}
 	return pkgs, skipped
+}
+
+// rpmDependsOn resolves a package's requirements to the IDs of the
+// packages that provide them, sorted, each once, itself left out; a
+// requirement nothing provides (rpmlib features, files no package names
+// as a capability) is dropped.
+func rpmDependsOn(id string, requires []string, provider map[string]string) []string {
+	var out []string
+	for _, c := range requires {
+		if dep, ok := provider[c]; ok && dep != id {
+			out = append(out, dep)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
