@@ -2,12 +2,10 @@ package scan
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/docker-scan/docker-scan/engine/db"
 	"github.com/docker-scan/docker-scan/engine/imagebuild"
 	"github.com/docker-scan/docker-scan/engine/types"
 )
@@ -16,15 +14,7 @@ import (
 // the fixture DB of engine/detect/testdata/apk-ubuntu-esm.yaml at now.
 func scanFiles(t *testing.T, name string, now time.Time, base, update []imagebuild.File) *types.Report {
 	t.Helper()
-	dir := t.TempDir()
-	if err := db.BuildFixtureDB(dir, db.Metadata{Version: 2}, "../detect/testdata/apk-ubuntu-esm.yaml"); err != nil {
-		t.Fatal(err)
-	}
-	d, err := db.Open(filepath.Join(dir, db.DBFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
+	d := fixtureDB(t, "../detect/testdata/apk-ubuntu-esm.yaml")
 	l1, err := imagebuild.Layer(base...)
 	if err != nil {
 		t.Fatal(err)

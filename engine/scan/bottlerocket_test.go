@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docker-scan/docker-scan/engine/db"
 	"github.com/docker-scan/docker-scan/engine/imagebuild"
 	"github.com/docker-scan/docker-scan/engine/types"
 )
@@ -36,14 +35,7 @@ func TestBottlerocketHost(t *testing.T) {
 	if err := os.WriteFile(fixture, []byte(bottlerocketFixture), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.BuildFixtureDB(dir, db.Metadata{Version: 2}, fixture); err != nil {
-		t.Fatal(err)
-	}
-	d, err := db.Open(filepath.Join(dir, db.DBFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
+	d := fixtureDB(t, fixture)
 	root := "x86_64-bottlerocket-linux-gnu/sys-root/usr/"
 	l, err := imagebuild.Layer(
 		imagebuild.File{Path: root + "lib/os-release", Body: "NAME=Bottlerocket\nID=bottlerocket\nVERSION=\"1.34.0 (aws-k8s-1.31)\"\nPRETTY_NAME=\"Bottlerocket OS 1.34.0 (aws-k8s-1.31)\"\nVARIANT_ID=aws-k8s-1.31\nVERSION_ID=1.34.0\nBUILD_ID=b1a3e5c2\n"},

@@ -15,10 +15,14 @@ import (
 )
 
 // redHatDB is the detect package's hand-written Red Hat fixture.
-func redHatDB(t *testing.T) *db.DB {
+func redHatDB(t *testing.T) *db.DB { return fixtureDB(t, "../detect/testdata/redhat.yaml") }
+
+// fixtureDB builds a DB from fixture files (engine/db's YAML) in a temp
+// dir and opens it for the test.
+func fixtureDB(t *testing.T, fixtures ...string) *db.DB {
 	t.Helper()
 	dir := t.TempDir()
-	if err := db.BuildFixtureDB(dir, db.Metadata{Version: 2}, "../detect/testdata/redhat.yaml"); err != nil {
+	if err := db.BuildFixtureDB(dir, db.Metadata{Version: 2}, fixtures...); err != nil {
 		t.Fatal(err)
 	}
 	d, err := db.Open(filepath.Join(dir, db.DBFile))

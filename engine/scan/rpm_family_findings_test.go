@@ -2,12 +2,10 @@ package scan
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/docker-scan/docker-scan/engine/db"
 	"github.com/docker-scan/docker-scan/engine/imagebuild"
 	"github.com/docker-scan/docker-scan/engine/testenv"
 	"github.com/docker-scan/docker-scan/engine/types"
@@ -25,15 +23,7 @@ import (
 // family's (RPMFamily.Borrowed says whose).
 func TestRPMFamilyFindings(t *testing.T) {
 	testenv.Slow(t, "builds and scans eleven rpm images")
-	dir := t.TempDir()
-	if err := db.BuildFixtureDB(dir, db.Metadata{Version: 2}, "../detect/testdata/rpm-family-images.yaml"); err != nil {
-		t.Fatal(err)
-	}
-	d, err := db.Open(filepath.Join(dir, db.DBFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
+	d := fixtureDB(t, "../detect/testdata/rpm-family-images.yaml")
 	day := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	tests := []struct {
 		image string
