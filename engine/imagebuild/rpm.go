@@ -50,6 +50,10 @@ type RPMUpdate struct {
 	// Modularitylabel, when set, is the package's module
 	// (name:stream:version:context), as on RHEL 8's modular packages.
 	Modularitylabel string
+	// Vendor defaults to the vendor of the installed package of Name, so
+	// that the update is the distribution's own (a package of another
+	// vendor is third-party, and not matched against its advisories).
+	Vendor string
 }
 
 // RPMImageSpec says what image BuildRPMImage builds.
@@ -372,6 +376,9 @@ func updateRPMDB(spec RPMImageSpec, base []byte, out string) error {
 			if up.Arch == "" {
 				up.Arch = p.Arch
 			}
+			if up.Vendor == "" {
+				up.Vendor = p.Vendor
+			}
 			break
 		}
 	}
@@ -451,9 +458,9 @@ const rpmSpecVersion = "1"
 
 // buildRPM builds (or takes from the cache) a package of up with no files.
 func buildRPM(up RPMUpdate, work string, cache func(string, string, func(string) error) (string, error)) (string, error) {
-	epoch := ""
+	headers := ""
 	if up.Epoch != 0 {
-		epoch = fmt.Sprintf("Epoch: %d\n", up.Epoch)
+		headers = fmt.Sprintf("Epoch: %d\n", up.Epoch)
 	}
 	var sub string
 	if up.Name != up.SrcName {
@@ -461,7 +468,10 @@ func buildRPM(up RPMUpdate, work string, cache func(string, string, func(string)
 	} else {
 		sub = "%files\n"
 	}
-	specText := "Name: " + up.SrcName + "\n" + epoch + "Version: " + up.Version + "\nRelease: " + up.Release +
+	if up.Vendor != "" {
+		headers += "Vendor: " + up.Vendor + "\n"
+	}
+	specText := "Name: " + up.SrcName + "\n" + headers + "Version: " + up.Version + "\nRelease: " + up.Release +
 		"\nSummary: test package\nLicense: MIT\n%description\ntest package\n" + sub
 	arch := up.Arch
 	file := fmt.Sprintf("%s-%s-%s.%s.rpm", up.Name, up.Version, up.Release, arch)
