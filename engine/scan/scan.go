@@ -74,8 +74,8 @@ type Options struct {
 
 // DefaultOptions scan for the OS and its packages and the packages of
 // language ecosystems, and list them all, without matching them against a
-// DB. Analyzers that need a file of their own write it in the system's
-// temp dir; SetTempDir moves them.
+// DB. Analyzers that need a file of their own (the rpm database) write it
+// in the system's temp dir; a scan that has its own sets Streamers(dir).
 func DefaultOptions() Options {
 	return Options{Analysis: analyze.Config{
 		Analyzers: append(analyze.OSAnalyzers(), analyze.LanguageAnalyzers()...),
