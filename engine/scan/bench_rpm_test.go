@@ -32,7 +32,7 @@ const (
 	benchRPMPackages = 1500
 	benchRPMFiles    = 20
 	// benchRPMVersion changes when the generated packages change.
-	benchRPMVersion = "v1"
+	benchRPMVersion = "v2"
 )
 
 // benchRPMPackage is the name, epoch, version and release of package i.
@@ -46,7 +46,9 @@ func benchRPMPackage(i int) (name string, epoch int, version, release string) {
 // benchRPMSpec is the spec of the 1,500 packages.
 func benchRPMSpec() string {
 	var s strings.Builder
-	fmt.Fprintf(&s, "Name: bench\nVersion: 1.0\nRelease: 1.el9\nSummary: bench\nLicense: MIT\n%%description\nbench\n")
+	// The distribution's vendor: a package of another is third-party,
+	// and not matched against the distribution's advisories.
+	fmt.Fprintf(&s, "Name: bench\nVersion: 1.0\nRelease: 1.el9\nVendor: Rocky Enterprise Software Foundation\nSummary: bench\nLicense: MIT\n%%description\nbench\n")
 	fmt.Fprintf(&s, "%%install\nfor i in $(seq 0 %d); do d=%%{buildroot}/usr/share/bench/p$i; mkdir -p $d; for f in $(seq 1 %d); do : > $d/f$f; done; done\n",
 		benchRPMPackages-1, benchRPMFiles)
 	for i := range benchRPMPackages {
