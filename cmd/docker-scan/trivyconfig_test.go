@@ -329,7 +329,7 @@ func TestDetectionPriority(t *testing.T) {
 	archive := layerArchive(t, "py:1",
 		imagebuild.File{Path: "etc/debian_version", Body: "12.7\n"},
 		imagebuild.File{Path: "var/lib/dpkg/status", Body: "Package: python3-yaml\nStatus: install ok installed\nVersion: 6.0-3+b2\nArchitecture: amd64\nSource: pyyaml\n"},
-		imagebuild.File{Path: "var/lib/dpkg/info/python3-yaml.list", Body: "/usr/lib/python3/dist-packages/PyYAML-5.3.1.egg-info\n/usr/lib/python3/dist-packages/PyYAML-5.3.1.egg-info/PKG-INFO\n"},
+		imagebuild.File{Path: "var/lib/dpkg/info/python3-yaml.md5sums", Body: "6a2b2c0d4e1f8a9b7c3d5e6f7a8b9c0d  usr/lib/python3/dist-packages/PyYAML-5.3.1.egg-info/PKG-INFO\n"},
 		imagebuild.File{Path: "usr/lib/python3/dist-packages/PyYAML-5.3.1.egg-info/PKG-INFO", Body: "Metadata-Version: 1.1\nName: PyYAML\nVersion: 5.3.1\n"},
 		imagebuild.File{Path: "usr/local/lib/python3.11/site-packages/urllib3-1.26.17.dist-info/METADATA", Body: "Metadata-Version: 2.1\nName: urllib3\nVersion: 1.26.17\n"},
 	)
