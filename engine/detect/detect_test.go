@@ -2,28 +2,16 @@ package detect
 
 import (
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/docker-scan/docker-scan/engine/db"
+	"github.com/docker-scan/docker-scan/engine/db/dbtest"
 	"github.com/docker-scan/docker-scan/engine/types"
 )
 
-func openFixture(t testing.TB, files ...string) *db.DB {
-	t.Helper()
-	dir := t.TempDir()
-	if err := db.BuildFixtureDB(dir, db.Metadata{Version: 2}, files...); err != nil {
-		t.Fatal(err)
-	}
-	d, err := db.Open(filepath.Join(dir, db.DBFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	return d
-}
+func openFixture(t testing.TB, files ...string) *db.DB { return dbtest.FixtureDB(t, files...) }
 
 func artifact(family, version string, pkgs ...types.Package) types.Artifact {
 	return types.Artifact{OS: types.OS{Family: family, Name: version}, PackageDBs: []types.PackageDB{{Packages: pkgs}}}

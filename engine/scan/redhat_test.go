@@ -3,12 +3,12 @@ package scan
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/docker-scan/docker-scan/engine/db"
+	"github.com/docker-scan/docker-scan/engine/db/dbtest"
 	"github.com/docker-scan/docker-scan/engine/imagebuild"
 	"github.com/docker-scan/docker-scan/engine/testenv"
 	"github.com/docker-scan/docker-scan/engine/types"
@@ -17,21 +17,8 @@ import (
 // redHatDB is the detect package's hand-written Red Hat fixture.
 func redHatDB(t *testing.T) *db.DB { return fixtureDB(t, "../detect/testdata/redhat.yaml") }
 
-// fixtureDB builds a DB from fixture files (engine/db's YAML) in a temp
-// dir and opens it for the test.
-func fixtureDB(t *testing.T, fixtures ...string) *db.DB {
-	t.Helper()
-	dir := t.TempDir()
-	if err := db.BuildFixtureDB(dir, db.Metadata{Version: 2}, fixtures...); err != nil {
-		t.Fatal(err)
-	}
-	d, err := db.Open(filepath.Join(dir, db.DBFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	return d
-}
+// fixtureDB builds and opens a DB of fixture files for the test.
+func fixtureDB(t *testing.T, fixtures ...string) *db.DB { return dbtest.FixtureDB(t, fixtures...) }
 
 // ubi8BuildInfo are the build files of a UBI 8 image for s390x as Red
 // Hat's build system leaves them in root/buildinfo.
