@@ -27,7 +27,22 @@ require (
 	golang.org/x/sync v0.24.0
 )
 
-require github.com/knqyf263/go-rpm-version v0.0.0-20260811110310-1815e1f1b790 // indirect
+require (
+	github.com/CycloneDX/cyclonedx-go v0.12.0 // indirect
+	github.com/Masterminds/goutils v1.1.1 // indirect
+	github.com/Masterminds/semver/v3 v3.4.0 // indirect
+	github.com/Masterminds/sprig/v3 v3.3.0 // indirect
+	github.com/gocsaf/csaf/v3 v3.6.0 // indirect
+	github.com/huandu/xstrings v1.5.0 // indirect
+	github.com/knqyf263/go-rpm-version v0.0.0-20260811110310-1815e1f1b790 // indirect
+	github.com/mitchellh/copystructure v1.2.0 // indirect
+	github.com/mitchellh/reflectwalk v1.0.2 // indirect
+	github.com/openvex/go-vex v0.2.9 // indirect
+	github.com/owenrumney/go-sarif/v2 v2.3.3 // indirect
+	github.com/shopspring/decimal v1.4.0 // indirect
+	github.com/spdx/tools-golang v0.5.7 // indirect
+	github.com/spf13/cast v1.7.1 // indirect
+)
 
 require (
 	dario.cat/mergo v1.0.2 // indirect
@@ -111,7 +126,7 @@ require (
 )
 
 require (
-	github.com/BurntSushi/toml v1.5.0 // indirect
+	github.com/BurntSushi/toml v1.6.0 // indirect
 	github.com/Microsoft/go-winio v0.6.2 // indirect
 	github.com/Microsoft/hcsshim v0.13.0 // indirect
 	github.com/blang/semver/v4 v4.0.0 // indirect
@@ -164,7 +179,7 @@ require (
 	github.com/opencontainers/selinux v1.13.1 // indirect
 	github.com/pkg/errors v0.9.1 // indirect
 	github.com/pkg/sftp v1.13.9 // indirect
-	github.com/santhosh-tekuri/jsonschema/v6 v6.0.2 // indirect
+	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3 // indirect
 	github.com/sirupsen/logrus v1.10.1
 	github.com/skeema/knownhosts v1.3.2 // indirect
 	github.com/xhit/go-str2duration/v2 v2.1.0 // indirect

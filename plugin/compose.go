@@ -252,13 +252,7 @@ func runCompose(cmd *cobra.Command, g *globalOptions, o *composeOptions, hooks H
 		}
 		prog.stop() // the progress line is erased before the report
 		err = out.Commit(ctx, func(w io.Writer) error {
-			return report.WriteStack(w, rep, report.Options{
-				Scanners:     settings.scan.Scanners,
-				TableModes:   tableModes,
-				Format:       o.image.format,
-				Color:        o.image.output == "" && !mode.provider && isTerminal(cmd.OutOrStdout()) && os.Getenv("NO_COLOR") == "",
-				PackagesOnly: len(settings.scan.Scanners) == 0,
-			})
+			return report.WriteStack(w, rep, o.image.reportOptions(settings, tableModes, o.image.output == "" && !mode.provider && isTerminal(cmd.OutOrStdout())))
 		})
 		if err != nil {
 			return 0, err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	goruntime "runtime"
@@ -46,6 +47,19 @@ type imageOptions struct {
 	scanners    []string
 	skipFiles   []string
 	skipDirs    []string
+
+	// Report options: --template, --dependency-tree, --show-suppressed.
+	template       string
+	dependencyTree bool
+	showSuppressed bool
+	// vex are the --vex sources: files, or "oci" (the image's referrers).
+	vex []string
+	// sbomSources are where to look for an SBOM the image carries
+	// (--sbom-sources oci), to scan instead of its layers.
+	sbomSources []string
+	// scannersSet: --scanners was given, so an SBOM format does not turn
+	// the vulnerability scan off.
+	scannersSet bool
 
 	// listAllPkgsSet: --list-all-pkgs was given (flag, environment or
 	// config file), so it wins over what the output needs by default.
@@ -99,10 +113,16 @@ func (o *imageOptions) registerFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.platform, "platform", "", "platform of a multi-platform image, as OS/ARCH[/VARIANT] (default linux/"+goruntime.GOARCH+")")
 	f.StringVarP(&o.format, "format", o.formatShorthand(), "table", "report format: "+strings.Join(report.Formats, ", "))
 	registerTableMode(f)
+	f.StringVarP(&o.template, "template", "t", "", "Go template for --format template: the template text, or @FILE (contrib/junit.tpl, contrib/html.tpl, or one of Trivy's)")
+	f.BoolVar(&o.dependencyTree, "dependency-tree", false, "in the table, show under each vulnerable package the chain of packages that pull it in")
+	f.StringSliceVar(&o.vex, "vex", nil, "VEX documents whose not_affected and fixed statements suppress findings: OpenVEX, CycloneDX VEX or CSAF VEX files, or oci (the image's VEX attestations in its registry); repeatable")
+	f.BoolVar(&o.showSuppressed, "show-suppressed", false, "list the findings VEX statements suppressed, with each statement")
+	f.StringSliceVar(&o.sbomSources, "sbom-sources", nil, "scan an SBOM the image carries instead of its layers: oci (a BuildKit SBOM attestation next to the image)")
 	f.StringVarP(&o.output, "output", "o", "", "write the report to this file instead of standard output (- is standard output). A regular file is replaced whole once the report is complete (a symlink is followed and its target replaced; a hard-linked file gets a new inode, its other names keep the old content); a device or FIFO such as /dev/null is written in place")
 	f.BoolVar(&o.listAllPkgs, "list-all-pkgs", false, "list every package in the report, not only the vulnerable ones (Trivy's default, so JSON reports match; always on with --scanners none, where the packages are the report, and with --runtime, which compares them)")
 	recordSet(f.Lookup("list-all-pkgs"), &o.listAllPkgsSet)
-	f.StringSliceVar(&o.scanners, "scanners", []string{scan.ScannerVuln, scan.ScannerSecret}, "what to look for: vuln (known vulnerabilities of packages), secret (leaked credentials), or none to list packages only")
+	f.StringSliceVar(&o.scanners, "scanners", []string{scan.ScannerVuln, scan.ScannerSecret}, "what to look for: vuln (known vulnerabilities of packages), secret (leaked credentials), or none to list packages only (default none for --format cyclonedx and spdx, which then list packages only, as in Trivy)")
+	recordSet(f.Lookup("scanners"), &o.scannersSet)
 	f.StringSliceVar(&o.pkgTypes, "pkg-types", []string{scan.PkgTypeOS, scan.PkgTypeLibrary}, "packages to report and match: os (the distribution's), library (language packages: Node.js, Python, Java, Go, Rust, .NET, Ruby, PHP)")
 	f.StringSliceVar(&o.skipFiles, "skip-files", nil, "files no analyzer reads (globs, ** allowed; repeatable)")
 	f.StringSliceVar(&o.skipDirs, "skip-dirs", nil, "directories no analyzer reads (globs, ** allowed; repeatable)")
@@ -213,13 +233,7 @@ func scanImage(cmd *cobra.Command, g *globalOptions, o *imageOptions, args []str
 		}
 		prog.stop() // the progress line is erased before the report
 		err = out.Commit(ctx, func(w io.Writer) error {
-			return report.Write(w, rep, report.Options{
-				Scanners:     settings.scan.Scanners,
-				TableModes:   tableModes,
-				Format:       o.format,
-				Color:        o.output == "" && isTerminal(cmd.OutOrStdout()) && os.Getenv("NO_COLOR") == "",
-				PackagesOnly: len(settings.scan.Scanners) == 0,
-			})
+			return report.Write(w, rep, o.reportOptions(settings, tableModes, o.output == "" && isTerminal(cmd.OutOrStdout())))
 		})
 		if err != nil {
 			return 0, err
@@ -385,6 +399,21 @@ func (o *imageOptions) validate() (imageSettings, error) {
 	if !report.ValidFormat(o.format) {
 		return s, fmt.Errorf("unknown --format %q (choose one of %s)", o.format, strings.Join(report.Formats, ", "))
 	}
+	switch {
+	case o.format == "template" && o.template == "":
+		return s, errors.New("--format template needs --template TEXT or --template @FILE")
+	case o.format != "template" && o.template != "":
+		return s, fmt.Errorf("--template is read only with --format template, not --format %s", o.format)
+	case o.dependencyTree && o.format != "table":
+		return s, fmt.Errorf("--dependency-tree draws into the table: it does not go with --format %s", o.format)
+	}
+	scanners := o.scanners
+	if report.ScansOnlyPackagesByDefault(o.format) && !o.scannersSet {
+		// An SBOM lists packages; vulnerabilities only when asked
+		// (--scanners vuln), as in Trivy.
+		scanners = []string{"none"}
+		slog.Info(fmt.Sprintf("--format %s lists packages only; add --scanners vuln to include their vulnerabilities", o.format))
+	}
 	s.platform = v1.Platform{OS: "linux", Architecture: goruntime.GOARCH}
 	if o.platform != "" {
 		p, err := v1.ParsePlatform(o.platform)
@@ -398,13 +427,15 @@ func (o *imageOptions) validate() (imageSettings, error) {
 		return s, fmt.Errorf("--max-input-size: %w", err)
 	}
 	s.scan = scan.DefaultOptions()
-	packagesOnly := !slices.ContainsFunc(o.scanners, func(name string) bool { return name != "none" })
-	s.scan.ListAllPackages = o.listAllPkgs || !o.listAllPkgsSet && (packagesOnly || len(o.runtimes) > 0)
+	packagesOnly := !slices.ContainsFunc(scanners, func(name string) bool { return name != "none" })
+	// An SBOM lists every package, and a dependency tree walks them.
+	s.scan.ListAllPackages = o.listAllPkgs || !o.listAllPkgsSet && (packagesOnly || len(o.runtimes) > 0) ||
+		report.IsSBOM(o.format) || o.dependencyTree
 	s.scan.Analysis.SkipFiles, s.scan.Analysis.SkipDirs = o.skipFiles, o.skipDirs
 	if err := s.scan.Analysis.ValidatePatterns(); err != nil {
 		return s, fmt.Errorf("--skip-files/--skip-dirs: %w", err)
 	}
-	for _, name := range o.scanners {
+	for _, name := range scanners {
 		if !slices.Contains(scannerNames, name) {
 			return s, fmt.Errorf("unknown scanner %q in --scanners (choose from %s)", name, strings.Join(scannerNames, ", "))
 		}
@@ -483,6 +514,21 @@ func (o *imageOptions) validate() (imageSettings, error) {
 	}
 	s.scan.DetectionPriority = o.detectionPriority
 	return s, nil
+}
+
+// reportOptions are the report writer's options for this scan.
+func (o *imageOptions) reportOptions(settings imageSettings, tableModes []string, terminal bool) report.Options {
+	return report.Options{
+		Scanners:       settings.scan.Scanners,
+		TableModes:     tableModes,
+		Format:         o.format,
+		Color:          terminal && os.Getenv("NO_COLOR") == "",
+		PackagesOnly:   len(settings.scan.Scanners) == 0,
+		Template:       o.template,
+		DependencyTree: o.dependencyTree,
+		ShowSuppressed: o.showSuppressed,
+		ToolVersion:    Version,
+	}
 }
 
 // isTerminal tells whether w writes to a terminal. As a Docker CLI plugin,

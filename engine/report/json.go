@@ -7,7 +7,7 @@ import (
 	"github.com/docker-scan/docker-scan/engine/types"
 )
 
-func writeJSON(w io.Writer, r *types.Report) error {
+func writeJSON(w io.Writer, r *types.Report, _ Options) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)

@@ -12,19 +12,11 @@ import (
 	"github.com/docker-scan/docker-scan/engine/types"
 )
 
-// WriteStack renders the report of a compose project: JSON as is, or a
-// summary table of the services, the compose file findings, and each
-// image's details.
-func WriteStack(w io.Writer, r *types.StackReport, opts Options) error {
-	switch opts.Format {
-	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
-	case "table", "":
-		return stackTable(w, r, opts)
-	}
-	return fmt.Errorf("unknown format %q (choose one of %v)", opts.Format, Formats)
+// writeStackJSON writes a compose project's report as JSON.
+func writeStackJSON(w io.Writer, r *types.StackReport, _ Options) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
 }
 
 // summarySeverities are the count columns of the summary, most severe first.

@@ -61,6 +61,16 @@ func detailedTables(w io.Writer, r *types.Report, opts Options) error {
 		if err != nil {
 			return err
 		}
+		if opts.DependencyTree && len(res.Vulnerabilities) > 0 {
+			if err := dependencyTree(w, res, opts); err != nil {
+				return err
+			}
+		}
+		if opts.ShowSuppressed && len(res.ModifiedFindings) > 0 {
+			if err := suppressedTable(w, res, opts); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

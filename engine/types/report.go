@@ -95,6 +95,9 @@ type Result struct {
 	Secrets         []SecretFinding         `json:",omitempty"`
 	// Misconfigurations are risky settings found in a config file.
 	Misconfigurations []Misconfiguration `json:",omitempty"`
+	// ModifiedFindings are the findings VEX statements suppressed, listed
+	// only with --show-suppressed.
+	ModifiedFindings []ModifiedFinding `json:",omitempty"`
 	// NotMatched: the vulnerability scan could not match these packages
 	// (a family no DB covers); the summary shows "-", not a clean "0".
 	NotMatched bool `json:"-"`
