@@ -102,6 +102,7 @@ func LayersWith(layers []*types.LayerResult, opts Options) types.Artifact {
 	if !opts.KeepOSOwned {
 		art.PackageDBs = dropOwned(art.PackageDBs)
 	}
+	art.Issues = append(art.Issues, resolveLanguageDepends(art.PackageDBs)...)
 	setIdentifiers(art.PackageDBs, art.OS)
 	return art
 }

@@ -5,6 +5,7 @@ package lang
 import (
 	"encoding/json"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/docker-scan/docker-scan/engine/types"
@@ -23,7 +24,7 @@ const maxManifestSize = 1 << 20
 type Node struct{}
 
 func (Node) Name() string { return "node-pkg" }
-func (Node) Version() int { return 1 }
+func (Node) Version() int { return 2 } // 2: DependsOn
 
 func (Node) Wants(filePath string, size int64) bool {
 	return path.Base(filePath) == "package.json" && size <= maxManifestSize
@@ -37,6 +38,9 @@ func (Node) Analyze(filePath string, content []byte, res *types.LayerResult) err
 		Licenses []struct {
 			Type string `json:"type"`
 		} `json:"licenses"`
+		Dependencies         json.RawMessage `json:"dependencies"`
+		OptionalDependencies json.RawMessage `json:"optionalDependencies"`
+		PeerDependencies     json.RawMessage `json:"peerDependencies"`
 	}
 	if err := json.Unmarshal(content, &m); err != nil {
 		// Templates and test fixtures named package.json are common; a
@@ -53,8 +57,56 @@ func (Node) Analyze(filePath string, content []byte, res *types.LayerResult) err
 			p.Licenses = append(p.Licenses, l.Type)
 		}
 	}
+	p.DependsOn = nodeDependencyNames(m.Dependencies, m.OptionalDependencies, m.PeerDependencies)
 	res.PackageDBs = append(res.PackageDBs, types.PackageDB{FilePath: filePath, Type: TypeNode, Packages: []types.Package{p}})
 	return nil
+}
+
+// maxNodeDependencies bounds the names read from one package.json (the
+// largest real ones list a few hundred).
+const maxNodeDependencies = 2000
+
+// nodeDependencyNames lists the names of the packages a package.json
+// needs at run time (dependencies, optionalDependencies and
+// peerDependencies; devDependencies are not installed with a package),
+// sorted, each once. In a layer's result DependsOn holds these names:
+// which installed package each resolves to depends on where the others
+// are, which merge knows (Node's node_modules lookup, in
+// engine/merge/depends.go), and there they become package IDs. A value
+// that is not an object (old manifests have arrays) adds nothing, and a
+// name that is not an npm package name is left out: it is joined into
+// paths.
+func nodeDependencyNames(fields ...json.RawMessage) []string {
+	var names []string
+	for _, raw := range fields {
+		var deps map[string]json.RawMessage
+		if len(raw) == 0 || json.Unmarshal(raw, &deps) != nil {
+			continue
+		}
+		for name := range deps {
+			if validNodeName(name) && len(names) < maxNodeDependencies {
+				names = append(names, name)
+			}
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}
+
+// validNodeName reports whether name can be an npm package's name, one
+// path segment or a scope and one ("@types/node"), and nothing a path
+// would read as a step elsewhere.
+func validNodeName(name string) bool {
+	if name == "" || len(name) > 214 || strings.ContainsAny(name, "\\\x00") {
+		return false
+	}
+	scope, rest, scoped := strings.Cut(name, "/")
+	if !scoped {
+		scope, rest = "", name
+	} else if len(scope) < 2 || scope[0] != '@' || scope[1] == '.' {
+		return false
+	}
+	return rest != "" && rest[0] != '.' && rest[0] != '@' && !strings.Contains(rest, "/")
 }
 
 // nodeLicenses reads "license": "MIT", or the old {"type": "MIT"}.

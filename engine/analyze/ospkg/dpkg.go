@@ -27,7 +27,7 @@ const (
 type Dpkg struct{}
 
 func (Dpkg) Name() string { return "dpkg" }
-func (Dpkg) Version() int { return 4 }
+func (Dpkg) Version() int { return 5 } // 5: Pre-Depends and Provides in DependsOn
 
 func (Dpkg) Wants(filePath string, size int64) bool {
 	if size > maxWantedDBSize {
@@ -66,11 +66,13 @@ func ParseDpkgStatus(content []byte, assumeInstalled bool) ([]types.Package, err
 
 // dpkgFields are the fields of a stanza that are read; the others (long
 // descriptions, conffiles) are not kept.
-var dpkgFields = map[string]bool{"Package": true, "Status": true, "Version": true, "Architecture": true, "Maintainer": true, "Source": true, "Depends": true}
+var dpkgFields = map[string]bool{"Package": true, "Status": true, "Version": true, "Architecture": true, "Maintainer": true, "Source": true,
+	"Depends": true, "Pre-Depends": true, "Provides": true}
 
 // parseDpkgStatus is ParseDpkgStatus that also says what it left out.
 func parseDpkgStatus(content []byte, assumeInstalled bool) ([]types.Package, notes, error) {
 	var pkgs []types.Package
+	var provides [][]string // of each package, the virtual names it provides
 	var skipped notes
 	err := parseDeb822(content, dpkgFields, &skipped, func(fields map[string]string, line int) error {
 		if len(pkgs) == maxPackagesPerDB {
@@ -122,26 +124,31 @@ func parseDpkgStatus(content []byte, assumeInstalled bool) ([]types.Package, not
 		if dpkgThirdParty(p.Maintainer) {
 			p.Repository.Class = types.RepositoryClassThirdParty
 		}
-		p.DependsOn = dependencyNames(fields["Depends"])
+		p.DependsOn = dependencyNames(fields["Pre-Depends"] + "," + fields["Depends"])
 		pkgs = append(pkgs, p)
+		provides = append(provides, dependencyNames(fields["Provides"]))
 		return nil
 	})
 	if err != nil {
 		return nil, skipped, err
 	}
-	resolveDpkgDepends(pkgs)
+	resolveDpkgDepends(pkgs, provides, &skipped)
 	return pkgs, skipped, nil
 }
 
-// dependencyNames lists the package names a Depends field names, each
-// once: "libc6 (>= 2.34), debconf (>= 0.5) | debconf-2.0" names libc6,
-// debconf and debconf-2.0 (every alternative, as Trivy lists them).
-func dependencyNames(depends string) []string {
+// dependencyNames lists the package names a relationship field
+// (Depends, Pre-Depends, Provides) names, each once, without version
+// constraints and architecture qualifiers: "libc6 (>= 2.34), debconf
+// (>= 0.5) | debconf-2.0, python3:any" names libc6, debconf, debconf-2.0
+// and python3 (every alternative of a group).
+func dependencyNames(field string) []string {
 	var names []string
-	for _, dep := range strings.Split(depends, ",") {
+	for _, dep := range strings.Split(field, ",") {
 		for _, alt := range strings.Split(dep, "|") {
 			name, _, _ := strings.Cut(alt, "(")
-			if name = strings.TrimSpace(name); name != "" && !slices.Contains(names, name) {
+			name, _, _ = strings.Cut(name, "[") // build profiles and arch restrictions, in source stanzas only
+			name, _, _ = strings.Cut(strings.TrimSpace(name), ":")
+			if name != "" && !slices.Contains(names, name) {
 				names = append(names, name)
 			}
 		}
@@ -150,25 +157,57 @@ func dependencyNames(depends string) []string {
 }
 
 // resolveDpkgDepends turns the dependency names of each package into the
-// IDs of the packages of the same database that have those names, sorted,
-// as Trivy's DependsOn lists them; names no package has (virtual
-// packages, packages not installed) are left out.
-func resolveDpkgDepends(pkgs []types.Package) {
-	ids := make(map[string]string, len(pkgs))
-	for _, p := range pkgs {
-		ids[p.Name] = p.ID
+// IDs of the installed packages of the same database that satisfy them:
+// the package of that name and every package that Provides it (a virtual
+// package: debconf provides debconf-2.0, mawk provides awk), sorted and
+// unique, without the package itself. Every installed alternative of a
+// group is kept (dpkg's data does not say which one was chosen); names
+// nothing installed satisfies are left out.
+//
+// This is more than Trivy v0.74 lists (Depends only, by name only, so
+// Pre-Depends, virtual packages and "python3:any" are lost): the graph
+// is the one `apt-cache rdepends --installed` walks, so that
+// --dependency-tree and SBOMs show why a library is installed.
+func resolveDpkgDepends(pkgs []types.Package, provides [][]string, skipped *notes) {
+	ids := make(map[string][]string, len(pkgs))
+	for i, p := range pkgs {
+		ids[p.Name] = append(ids[p.Name], p.ID)
+		for _, v := range provides[i] {
+			switch {
+			case v == p.Name:
+			case len(ids[v]) < maxDpkgProviders:
+				ids[v] = append(ids[v], p.ID)
+			default:
+				skipped.add(fmt.Sprintf("providers past the first %d of a virtual package were left out", maxDpkgProviders), "package "+v)
+			}
+		}
 	}
 	for i := range pkgs {
 		var deps []string
 		for _, name := range pkgs[i].DependsOn {
-			if id, ok := ids[name]; ok {
-				deps = append(deps, id)
+			for _, id := range ids[name] {
+				if id != pkgs[i].ID {
+					deps = append(deps, id)
+				}
+			}
+			if len(deps) >= maxDpkgDependsOn {
+				skipped.add(fmt.Sprintf("dependencies past the first %d of a package were left out", maxDpkgDependsOn), "package "+pkgs[i].Name)
+				break
 			}
 		}
 		slices.Sort(deps)
 		pkgs[i].DependsOn = slices.Compact(deps)
 	}
 }
+
+// Bounds on the dependency graph of one database: a real package has
+// some tens of dependencies and a virtual package a handful of providers
+// (mail-transport-agent, the largest in Debian, has about twenty); a
+// crafted status file could make every package depend on every other.
+const (
+	maxDpkgProviders = 256
+	maxDpkgDependsOn = 1024
+)
 
 // errStop ends a parse early without an error.
 var errStop = errors.New("stop")

@@ -1,8 +1,12 @@
 package ospkg
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -100,6 +104,138 @@ func TestDpkgDependsOn(t *testing.T) {
 	}
 }
 
+// TestDpkgDependsOnRealStatus reads the status file debootstrap wrote for
+// a bookworm minbase (testdata/dpkg-status-minbase): Pre-Depends count
+// (base-files pre-depends on awk, which mawk provides; login's libraries
+// are all Pre-Depends), virtual packages resolve through Provides
+// (debconf-2.0), of alternatives the installed one (usr-is-merged, not
+// usrmerge).
+func TestDpkgDependsOnRealStatus(t *testing.T) {
+	content, err := os.ReadFile("testdata/dpkg-status-minbase")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkgs, err := ParseDpkgStatus(content, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]types.Package{}
+	for _, p := range pkgs {
+		byName[p.Name] = p
+	}
+	want := map[string][]string{
+		"base-files":          {"mawk@1.3.4.20200120-3.1"},
+		"init-system-helpers": {"usr-is-merged@37~deb12u1"},
+		"libc-bin":            {"libc6@2.36-9+deb12u14"},
+		"libpam-runtime":      {"debconf@1.5.82", "libpam-modules@1.5.2-6+deb12u2"},
+		"login": {"libaudit1@1:3.0.9-1", "libc6@2.36-9+deb12u14", "libcrypt1@1:4.4.33-2", "libpam-modules@1.5.2-6+deb12u2",
+			"libpam-runtime@1.5.2-6+deb12u2", "libpam0g@1.5.2-6+deb12u2"},
+		"libpam-modules": {"debconf@1.5.82", "libaudit1@1:3.0.9-1", "libc6@2.36-9+deb12u14", "libcrypt1@1:4.4.33-2", "libdb5.3@5.3.28+dfsg2-1",
+			"libpam-modules-bin@1.5.2-6+deb12u2", "libpam0g@1.5.2-6+deb12u2", "libselinux1@3.4-1+b6"},
+	}
+	for name, deps := range want {
+		if got := byName[name].DependsOn; !reflect.DeepEqual(got, deps) {
+			t.Errorf("%s depends on %q, want %q", name, got, deps)
+		}
+	}
+	ids := map[string]bool{}
+	for _, p := range pkgs {
+		ids[p.ID] = true
+	}
+	for _, p := range pkgs {
+		if !slices.IsSorted(p.DependsOn) || len(slices.Compact(slices.Clone(p.DependsOn))) != len(p.DependsOn) || slices.Contains(p.DependsOn, p.ID) {
+			t.Errorf("%s: DependsOn %q not sorted, unique and without itself", p.ID, p.DependsOn)
+		}
+		for _, d := range p.DependsOn {
+			if !ids[d] {
+				t.Errorf("%s depends on %s, which is not installed", p.ID, d)
+			}
+		}
+	}
+
+	// dpkg's own reading of the same database: every installed package
+	// that a Depends or Pre-Depends alternative names, directly or as a
+	// provider, is an edge, and there is no other.
+	if _, err := exec.LookPath("dpkg-query"); err != nil {
+		t.Skip("no dpkg-query to compare with (not a Debian host)")
+	}
+	admin := t.TempDir()
+	if err := os.WriteFile(filepath.Join(admin, "status"), content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("dpkg-query", "--admindir", admin, "-W", "-f", "${Package}\t${Version}\t${Pre-Depends}\t${Depends}\t${Provides}\n").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	type row struct{ id, deps, provides string }
+	rows := map[string]row{}
+	satisfy := map[string][]string{} // name -> IDs of installed packages that are or provide it
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Split(l, "\t")
+		r := row{f[0] + "@" + f[1], f[2] + "," + f[3], f[4]}
+		rows[f[0]] = r
+		satisfy[f[0]] = append(satisfy[f[0]], r.id)
+		for _, v := range strings.Split(r.provides, ",") {
+			if v = strings.TrimSpace(strings.Split(v, "(")[0]); v != "" {
+				satisfy[v] = append(satisfy[v], r.id)
+			}
+		}
+	}
+	if len(rows) != len(pkgs) {
+		t.Errorf("dpkg-query lists %d packages, we %d", len(rows), len(pkgs))
+	}
+	for name, r := range rows {
+		var oracle []string
+		for _, alt := range strings.FieldsFunc(r.deps, func(c rune) bool { return c == ',' || c == '|' }) {
+			n := strings.TrimSpace(strings.Split(alt, "(")[0])
+			n = strings.Split(n, ":")[0]
+			for _, id := range satisfy[n] {
+				if id != r.id && !slices.Contains(oracle, id) {
+					oracle = append(oracle, id)
+				}
+			}
+		}
+		slices.Sort(oracle)
+		if got := byName[name].DependsOn; !slices.Equal(got, oracle) {
+			t.Errorf("%s: DependsOn %q, dpkg's data says %q", name, got, oracle)
+		}
+	}
+}
+
+// A crafted database where every package provides the same name and
+// depends on it gives a bounded graph, and a note.
+func TestDpkgDependsOnBounded(t *testing.T) {
+	var b strings.Builder
+	const n = 3000
+	for i := range n {
+		fmt.Fprintf(&b, "Package: p%d\nStatus: install ok installed\nVersion: 1\nProvides: v\nDepends: v, p%d:any\n\n", i, (i+1)%n)
+	}
+	b.WriteString("Package: hub\nStatus: install ok installed\nVersion: 1\nDepends: ")
+	for i := range n {
+		fmt.Fprintf(&b, "p%d, ", i)
+	}
+	b.WriteString("\n")
+	pkgs, skipped, err := parseDpkgStatus([]byte(b.String()), false)
+	if err != nil || len(pkgs) != n+1 {
+		t.Fatalf("%d packages, %v", len(pkgs), err)
+	}
+	for _, p := range pkgs {
+		if len(p.DependsOn) > maxDpkgDependsOn {
+			t.Fatalf("%s: %d dependencies", p.ID, len(p.DependsOn))
+		}
+	}
+	// p1 is among the first providers of v, and named with :any.
+	if !slices.Contains(pkgs[0].DependsOn, "p1@1") || slices.Contains(pkgs[0].DependsOn, "p0@1") {
+		t.Errorf("p0 depends on %d packages: %q...", len(pkgs[0].DependsOn), pkgs[0].DependsOn[:3])
+	}
+	if hub := pkgs[n]; len(hub.DependsOn) != maxDpkgDependsOn {
+		t.Errorf("hub depends on %d packages", len(hub.DependsOn))
+	}
+	if len(skipped.order) != 2 {
+		t.Errorf("notes %q, want one of the providers and one of the dependencies left out", skipped.order)
+	}
+}
+
 func TestParseDpkgStatusD(t *testing.T) {
 	// distroless: one stanza per file, no Status field.
 	pkgs, err := ParseDpkgStatus([]byte("Package: base-files\nVersion: 12.4+deb12u5\nArchitecture: amd64\n"), true)
@@ -174,12 +310,29 @@ func FuzzParseDpkgStatus(f *testing.F) {
 	}
 	f.Add(seed, false)
 	f.Add([]byte("Package: a\nVersion: 1:2-3\nSource: b (1:2)\n"), true)
+	f.Add([]byte("Package: a\nVersion: 1\nPre-Depends: awk\nDepends: b:any (>= 1) | c, a\n\nPackage: m\nVersion: 2\nProvides: awk, a\n\nPackage: b\nVersion: 3\nDepends: a\n"), true)
+	if minbase, err := os.ReadFile("testdata/dpkg-status-minbase"); err == nil {
+		f.Add(minbase, false)
+	}
 	f.Fuzz(func(t *testing.T, content []byte, assumeInstalled bool) {
 		pkgs, err := ParseDpkgStatus(content, assumeInstalled)
 		if err != nil {
 			return
 		}
+		ids := map[string]bool{}
 		for _, p := range pkgs {
+			ids[p.ID] = true
+		}
+		for _, p := range pkgs {
+			if !slices.IsSorted(p.DependsOn) || len(slices.Compact(slices.Clone(p.DependsOn))) != len(p.DependsOn) ||
+				slices.Contains(p.DependsOn, p.ID) || len(p.DependsOn) > maxDpkgDependsOn {
+				t.Fatalf("%s: DependsOn %q", p.ID, p.DependsOn)
+			}
+			for _, d := range p.DependsOn {
+				if !ids[d] {
+					t.Fatalf("%s depends on %s, not in the database", p.ID, d)
+				}
+			}
 			if p.Name == "" || p.Version == "" || p.SrcName == "" || p.SrcVersion == "" {
 				t.Fatalf("incomplete package accepted: %+v", p)
 			}
