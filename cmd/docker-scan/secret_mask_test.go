@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -156,12 +157,19 @@ func TestSecretMaskEveryFormat(t *testing.T) {
 	base := []string{"image", "--input", archive, "--cache-dir", cache, "--scanners", "secret", "--quiet"}
 	for _, format := range report.Formats {
 		t.Run(format, func(t *testing.T) {
-			r := scanCLI(t, append(base, "--format", format)...)
+			args := append(slices.Clone(base), "--format", format)
+			if format == "template" {
+				args = append(args, "--template", maskTemplate)
+			}
+			r := scanCLI(t, args...)
 			if r.exit != 0 {
 				t.Fatalf("exit %d: %s", r.exit, r.stderr)
 			}
+			if format == "template" && !strings.Contains(r.stdout, "github-pat|") {
+				t.Fatalf("the template printed no secret:\n%s", r.stdout)
+			}
 			out := filepath.Join(t.TempDir(), "report."+format)
-			if w := scanCLI(t, append(base, "--format", format, "-o", out)...); w.exit != 0 {
+			if w := scanCLI(t, append(args, "-o", out)...); w.exit != 0 {
 				t.Fatalf("-o: exit %d: %s", w.exit, w.stderr)
 			}
 			written, err := os.ReadFile(out)
@@ -197,6 +205,12 @@ func TestSecretMaskEveryFormat(t *testing.T) {
 		}
 	}
 }
+
+// maskTemplate prints everything a template sees of each secret: its
+// match and the lines around it.
+const maskTemplate = `{{ range . }}{{ $t := .Target }}{{ range .Secrets }}{{ $t }}|{{ .RuleID }}|{{ .Match }}
+{{ range .Code.Lines }}{{ .Number }}: {{ .Content }}
+{{ end }}{{ end }}{{ end }}`
 
 // leakProbes are the strings whose presence in an output means that value
 // leaked: the value and a middle part of it, long enough to be its own.
