@@ -193,6 +193,7 @@ func runCompose(cmd *cobra.Command, g *globalOptions, o *composeOptions, hooks H
 				buildOnly[s.Image] = true
 			}
 		}
+		imageOpts := &o.image // shadowed in Scan below
 		runner := compose.Runner{
 			Open: func(ctx context.Context, ref string) (*types.Image, error) {
 				if !buildOnly[ref] {
@@ -222,7 +223,11 @@ func runCompose(cmd *cobra.Command, g *globalOptions, o *composeOptions, hooks H
 				if o.DB, err = openDB(); err != nil {
 					return nil, err
 				}
-				return scan.Image(ctx, img, o)
+				rep, err := scan.Image(ctx, img, o)
+				if err == nil {
+					err = imageOpts.applyOCIVEX(ctx, rep, false)
+				}
+				return rep, err
 			},
 			Fails: func(rep *types.Report) bool {
 				return policy.ExitCode(rep, policy.ExitOptions{ExitCode: 1, ExitOnEOL: min(o.image.exitOnEOL, 1)}) != 0

@@ -1,8 +1,10 @@
 // Package policy decides which findings count: severity and status
-// filters, the ignore file, and the exit code that gates CI.
+// filters, the ignore file, VEX statements, and the exit code that gates
+// CI.
 package policy
 
 import (
+	"log/slog"
 	"slices"
 	"time"
 
@@ -21,6 +23,20 @@ type Options struct {
 	Ignore *IgnoreFile
 	// Now decides which ignore entries have expired.
 	Now time.Time
+	// VEX holds the vendor statements that suppress findings (--vex);
+	// nil when there are none.
+	VEX VEX
+	// ShowSuppressed keeps the findings VEX suppressed in each result's
+	// ModifiedFindings, for the report to list (--show-suppressed).
+	ShowSuppressed bool
+}
+
+// VEX judges findings against VEX statements (engine/vex.Set).
+type VEX interface {
+	// Judge returns the judge of the vulnerabilities of result res in
+	// the image md describes: whether a statement suppresses one, and
+	// the finding as the report lists it then.
+	Judge(md types.Metadata, res *types.Result) func(types.DetectedVulnerability) (types.ModifiedFinding, bool)
 }
 
 // Filter removes from rep the findings that do not count.
@@ -38,6 +54,40 @@ func Filter(rep *types.Report, opts Options) {
 			return !opts.keepSecret(res.Target, s, now)
 		})
 	}
+	if opts.VEX != nil {
+		ApplyVEX(rep, opts.VEX, opts.ShowSuppressed)
+	}
+}
+
+// ApplyVEX takes out of rep the vulnerabilities VEX statements suppress,
+// after the other filters (as Trivy does), and, when show is set, lists
+// them in their result's ModifiedFindings. It returns how many it took
+// out. A scan calls it through Filter; the CLI calls it again with the
+// documents it finds in the image's registry (--vex oci).
+func ApplyVEX(rep *types.Report, v VEX, show bool) int {
+	suppressed := 0
+	for i := range rep.Results {
+		res := &rep.Results[i]
+		if len(res.Vulnerabilities) == 0 {
+			continue
+		}
+		judge := v.Judge(rep.Metadata, res)
+		res.Vulnerabilities = slices.DeleteFunc(res.Vulnerabilities, func(d types.DetectedVulnerability) bool {
+			m, ok := judge(d)
+			if !ok {
+				return false
+			}
+			suppressed++
+			if show {
+				res.ModifiedFindings = append(res.ModifiedFindings, m)
+			}
+			return true
+		})
+	}
+	if suppressed > 0 && !show {
+		slog.Info("VEX statements suppressed some vulnerabilities; --show-suppressed lists them", "count", suppressed)
+	}
+	return suppressed
 }
 
 // FilterMisconfigurations removes the misconfigurations that do not count

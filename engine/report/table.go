@@ -39,7 +39,8 @@ func writeTable(w io.Writer, r *types.Report, opts Options) error {
 func detailedTables(w io.Writer, r *types.Report, opts Options) error {
 	for _, res := range r.Results {
 		eosl := r.Metadata.OS != nil && r.Metadata.OS.EOSL && res.Class == types.ClassOSPkg
-		if !opts.PackagesOnly && !hasFindings(res) && !eosl {
+		suppressed := opts.ShowSuppressed && len(res.ModifiedFindings) > 0
+		if !opts.PackagesOnly && !hasFindings(res) && !eosl && !suppressed {
 			continue
 		}
 		if res.Class == types.ClassSecret {

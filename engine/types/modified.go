@@ -10,7 +10,7 @@ type ModifiedFinding struct {
 	// Status is the statement's verdict: "not_affected" or "fixed".
 	Status string
 	// Statement is the justification or impact statement, if any.
-	Statement string `json:",omitempty"`
+	Statement string
 	// Source names the document: "OpenVEX file: vex.json".
 	Source  string
 	Finding DetectedVulnerability

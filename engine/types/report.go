@@ -96,8 +96,8 @@ type Result struct {
 	// Misconfigurations are risky settings found in a config file.
 	Misconfigurations []Misconfiguration `json:",omitempty"`
 	// ModifiedFindings are the findings VEX statements suppressed, listed
-	// only with --show-suppressed.
-	ModifiedFindings []ModifiedFinding `json:",omitempty"`
+	// only with --show-suppressed, under Trivy's JSON name.
+	ModifiedFindings []ModifiedFinding `json:"ExperimentalModifiedFindings,omitempty"`
 	// NotMatched: the vulnerability scan could not match these packages
 	// (a family no DB covers); the summary shows "-", not a clean "0".
 	NotMatched bool `json:"-"`
