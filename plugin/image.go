@@ -226,6 +226,9 @@ func scanImage(cmd *cobra.Command, g *globalOptions, o *imageOptions, args []str
 		if err != nil {
 			return 0, err
 		}
+		if err := o.applyOCIVEX(ctx, rep, true); err != nil {
+			return 0, err
+		}
 		// What the CLI hooks show: only a scan for vulnerabilities can say
 		// "none found".
 		if ref != "" && o.input == "" && len(settings.runtimes) == 0 && slices.Contains(settings.scan.Scanners, scan.ScannerVuln) {
@@ -255,6 +258,9 @@ func (o *imageOptions) prepare(cmd *cobra.Command, g *globalOptions) (imageSetti
 		return settings, err
 	}
 	settings.scan.Policy.Ignore = ignore
+	if err := o.loadVEX(&settings); err != nil {
+		return settings, err
+	}
 	settings.scan.Analysis.Streamers = scan.Streamers(g.tempDir())
 	switch o.cacheBackend {
 	case "fs":
@@ -341,10 +347,18 @@ type imageSettings struct {
 	runtimes []string
 	// maxInputSize is --max-input-size in bytes; 0 is the default budget.
 	maxInputSize int64
+	// sbomOCI: scan the image's SBOM attestation, when it has one,
+	// instead of its layers (--sbom-sources oci).
+	sbomOCI bool
 }
 
 // scanOne scans the image that the first source to have it holds.
 func scanOne(ctx context.Context, ref string, fromInput bool, settings imageSettings, ropts runtime.Options, openDB func() (*db.DB, error)) (*types.Report, error) {
+	if settings.sbomOCI {
+		if rep, ok, err := scanAttestation(ctx, ref, settings, ropts, openDB); ok || err != nil {
+			return rep, err
+		}
+	}
 	img, err := runtime.Open(ctx, ref, ropts)
 	if err != nil {
 		return nil, err
@@ -406,6 +420,12 @@ func (o *imageOptions) validate() (imageSettings, error) {
 		return s, fmt.Errorf("--template is read only with --format template, not --format %s", o.format)
 	case o.dependencyTree && o.format != "table":
 		return s, fmt.Errorf("--dependency-tree draws into the table: it does not go with --format %s", o.format)
+	}
+	if o.format == "template" {
+		// A broken template fails now, not after the scan.
+		if err := report.ValidateTemplate(o.template); err != nil {
+			return s, fmt.Errorf("--template: %w", err)
+		}
 	}
 	scanners := o.scanners
 	if report.ScansOnlyPackagesByDefault(o.format) && !o.scannersSet {
@@ -487,6 +507,10 @@ func (o *imageOptions) validate() (imageSettings, error) {
 		}
 	}
 	s.scan.PkgTypes = o.pkgTypes
+	if err := validSBOMSources(o.sbomSources); err != nil {
+		return s, err
+	}
+	s.sbomOCI = slices.Contains(o.sbomSources, sbomSourceOCI)
 	for _, rt := range o.runtimes {
 		switch {
 		case rt == "all":

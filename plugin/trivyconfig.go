@@ -85,7 +85,7 @@ var trivySettings = []trivySetting{
 	{key: "format", flag: "format", ours: "format", def: "table"},
 	{key: "report", flag: "report", def: "all"},
 	{key: "template", flag: "template", ours: "template"},
-	{key: "dependency-tree", flag: "dependency-tree"},
+	{key: "dependency-tree", flag: "dependency-tree", ours: "dependency-tree"},
 	{key: "list-all-pkgs", flag: "list-all-pkgs", ours: "list-all-pkgs"},
 	{key: "ignorefile", flag: "ignorefile", ours: "ignorefile", def: ".trivyignore"},
 	{key: "ignore-policy", flag: "ignore-policy"},
@@ -96,7 +96,7 @@ var trivySettings = []trivySetting{
 	{key: "severity", flag: "severity", ours: "severity", def: "UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL"},
 	{key: "table-mode", flag: "table-mode", ours: "table-mode", def: "summary,detailed"},
 	{key: "scan.compliance", flag: "compliance"},
-	{key: "scan.show-suppressed", flag: "show-suppressed"},
+	{key: "scan.show-suppressed", flag: "show-suppressed", ours: "show-suppressed"},
 
 	// Scan.
 	{key: "scan.skip-dirs", flag: "skip-dirs", ours: "skip-dirs"},
@@ -107,7 +107,7 @@ var trivySettings = []trivySetting{
 	{key: "scan.file-patterns", flag: "file-patterns"},
 	{key: "scan.slow", flag: "slow", moot: true},
 	{key: "scan.parallel", flag: "parallel", moot: true},
-	{key: "scan.sbom-sources", flag: "sbom-sources"},
+	{key: "scan.sbom-sources", flag: "sbom-sources", ours: "sbom-sources"},
 	{key: "scan.rekor-url", flag: "rekor-url", moot: true},
 	{key: "scan.detection-priority", flag: "detection-priority", ours: "detection-priority", def: "precise"},
 	{key: "scan.distro", flag: "distro", ours: "distro"},
@@ -122,7 +122,7 @@ var trivySettings = []trivySetting{
 	// Vulnerabilities.
 	{key: "vulnerability.ignore-unfixed", flag: "ignore-unfixed", ours: "ignore-unfixed"},
 	{key: "vulnerability.ignore-status", flag: "ignore-status", ours: "ignore-status"},
-	{key: "vulnerability.vex", flag: "vex"},
+	{key: "vulnerability.vex", flag: "vex", ours: "vex"},
 	{key: "vulnerability.skip-vex-repo-update", flag: "skip-vex-repo-update", moot: true},
 	{key: "vulnerability.severity-source", flag: "vuln-severity-source", def: "auto"},
 

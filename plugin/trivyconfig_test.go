@@ -109,7 +109,7 @@ unknown-thing: 1
 		"docker-host": "unix:///d.sock", "image-src": "docker,remote", "platform": "linux/arm64",
 		"pkg-types": "os", "ignore-unfixed": "true", "ignore-status": "will_not_fix",
 		"scanners": "vuln", "offline-scan": "true", "skip-dirs": "/usr", "secret-config": "s.yaml",
-		"list-all-pkgs": "true", "exit-on-eol": "3",
+		"list-all-pkgs": "true", "exit-on-eol": "3", "sbom-sources": "oci",
 	}
 	for flag, v := range want {
 		if got := cf.values[flag].value; got != v {
@@ -124,7 +124,7 @@ unknown-thing: 1
 	}
 	// At their defaults, or moot (parallel, the Java DB), settings ask for
 	// nothing; the others are named.
-	if got := strings.Join(cf.ignored, ","); got != "image.removed-pkgs,misconfiguration.include-non-failures,scan.sbom-sources" {
+	if got := strings.Join(cf.ignored, ","); got != "image.removed-pkgs,misconfiguration.include-non-failures" {
 		t.Errorf("ignored: %s", got)
 	}
 	if !cf.trivy || strings.Join(cf.unknown, ",") != "unknown-thing" {

@@ -30,9 +30,11 @@ var allowedImports = map[string][]string{
 	"merge":      {"families", "types"},
 	"policy":     {"types"},
 	"report":     {"families", "types"},
+	"vex":        {"types"},
 	"imagebuild": {"types"},
 	"testenv":    {"imagebuild", "iox"},
-	"scan":       {"analyze", "cache", "db", "detect", "families", "iox", "merge", "policy", "types"},
+	"sbom":       {"families", "types"},
+	"scan":       {"analyze", "cache", "db", "detect", "families", "iox", "merge", "policy", "sbom", "types"},
 }
 
 func TestEngineImportLayers(t *testing.T) {
