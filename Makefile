@@ -94,7 +94,8 @@ E2E_TEST_NAMES := \
 	TestHostileLayersGzipBombInput TestHostileDBCorruptScanCache TestHostileDBCorruptTrivyDB \
 	TestHostileOutputMillionPackageDpkg TestHostileSecretTimeout TestCachedUnmountsBeforeRemoving \
 	TestRPMFamilyImages TestRPMFamilyFindings TestRedHatUBI8Image TestCentOSImages TestGoldenTrivyShape \
-	TestTrivyDifferential
+	TestTrivyDifferential TestCycloneDXReadByTrivy TestSPDXReadByTrivy TestDependencyTreeDebianImage \
+	TestSBOMRoundTripDebian TestSBOMRoundTripLanguages
 empty :=
 space := $(empty) $(empty)
 export DOCKER_SCAN_E2E_TESTS := ^($(subst $(space),|,$(strip $(E2E_TEST_NAMES))))$$
@@ -126,6 +127,8 @@ bench:
 	# 900 advisories, every layer analysed each time.
 	go test -run '^$$' -bench 'RPMImage1500' -benchtime 3x -benchmem ./engine/scan/
 	go test -run '^$$' -bench 'Stack' -benchtime 3x ./compose/
+	# CycloneDX JSON of a report with 3,000 packages and 300 findings.
+	go test -run '^$$' -bench 'CycloneDX3000' -benchtime 5x -benchmem ./engine/report/
 	# Hostile input: the secret pass on adversarial text beside normal text
 	# (MB/s), merge of many whiteouts, 100,000+ layers, 1M dpkg packages,
 	# a table of huge cells.
@@ -159,6 +162,13 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzBottlerocketInventory$$' -fuzztime $(FUZZTIME) ./engine/analyze/ospkg/
 	go test -run '^$$' -fuzz '^FuzzContentManifest$$' -fuzztime $(FUZZTIME) ./engine/analyze/buildinfo/
 	go test -run '^$$' -fuzz '^FuzzBuildDockerfile$$' -fuzztime $(FUZZTIME) ./engine/analyze/buildinfo/
+	go test -run '^$$' -fuzz '^FuzzNodeManifest$$' -fuzztime $(FUZZTIME) ./engine/analyze/lang/
+	go test -run '^$$' -fuzz '^FuzzRequiresDist$$' -fuzztime $(FUZZTIME) ./engine/analyze/lang/
+	go test -run '^$$' -fuzz '^FuzzParseLicense$$' -fuzztime $(FUZZTIME) ./engine/report/
+	go test -run '^$$' -fuzz '^FuzzSPDXPackage$$' -fuzztime $(FUZZTIME) ./engine/report/
+	go test -run '^$$' -fuzz '^FuzzTemplate$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 3s ./engine/report/
+	go test -run '^$$' -fuzz '^FuzzParseVEX$$' -fuzztime $(FUZZTIME) ./engine/vex/
+	go test -run '^$$' -fuzz '^FuzzDecodeSBOM$$' -fuzztime $(FUZZTIME) ./engine/sbom/
 
 clean:
 	rm -rf bin $(DEMO_IMAGE) $(DEMO_CACHE)
