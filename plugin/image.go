@@ -419,7 +419,10 @@ func (o *imageOptions) validate() (imageSettings, error) {
 	case o.format != "template" && o.template != "":
 		return s, fmt.Errorf("--template is read only with --format template, not --format %s", o.format)
 	case o.dependencyTree && o.format != "table":
-		return s, fmt.Errorf("--dependency-tree draws into the table: it does not go with --format %s", o.format)
+		// A warning, as in Trivy, so that a shared config file with
+		// dependency-tree: true still works for JSON runs.
+		slog.Warn(fmt.Sprintf("--dependency-tree draws into the table: it is ignored with --format %s", o.format))
+		o.dependencyTree = false
 	}
 	if o.format == "template" {
 		// A broken template fails now, not after the scan.
