@@ -4,19 +4,15 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
-	"net/http"
 	"os"
 	"slices"
 
-	"github.com/google/go-containerregistry/pkg/authn"
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
@@ -109,35 +105,9 @@ func inputAttestation(ctx context.Context, opts Options) (*Attestation, error) {
 // layoutAttestation walks an OCI layout's index down to the image, as
 // openLayout does, and looks beside it.
 func layoutAttestation(fsys fs.FS, sel selector) (*Attestation, error) {
-	raw, err := readLimited(fsys, "index.json")
+	desc, siblings, _, err := resolveLayout(fsys, sel)
 	if err != nil {
 		return nil, err
-	}
-	index, err := v1.ParseIndexManifest(bytes.NewReader(raw))
-	if err != nil {
-		return nil, fmt.Errorf("index.json: %w", err)
-	}
-	siblings := index.Manifests
-	desc, err := pickTopLevel(siblings, sel)
-	if err != nil {
-		return nil, err
-	}
-	for depth := 0; desc.MediaType.IsIndex(); depth++ {
-		if depth > 4 {
-			return nil, errors.New("image indexes nested too deep")
-		}
-		raw, err := readBlob(fsys, desc.Digest)
-		if err != nil {
-			return nil, err
-		}
-		child, err := v1.ParseIndexManifest(bytes.NewReader(raw))
-		if err != nil {
-			return nil, fmt.Errorf("index %s: %w", desc.Digest, err)
-		}
-		siblings = child.Manifests
-		if desc, err = pickPlatform(siblings, sel.Platform); err != nil {
-			return nil, err
-		}
 	}
 	return findAttestation(siblings, desc.Digest,
 		func(h v1.Hash) ([]byte, error) { return readBlob(fsys, h) },
@@ -156,20 +126,10 @@ func layoutAttestation(fsys fs.FS, sel selector) (*Attestation, error) {
 
 // remoteAttestation asks the registry for the image's index.
 func remoteAttestation(ctx context.Context, ref string, opts Options) (*Attestation, error) {
-	var nameOpts []name.Option
-	transport := remote.DefaultTransport
-	if opts.Insecure {
-		nameOpts = append(nameOpts, name.Insecure)
-		t := remote.DefaultTransport.(*http.Transport).Clone()
-		t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked for --insecure
-		transport = t
-	}
-	r, err := name.ParseReference(ref, nameOpts...)
+	r, remoteOpts, err := registryRef(ctx, ref, opts)
 	if err != nil {
-		return nil, fmt.Errorf("not an image reference: %w", err)
+		return nil, err
 	}
-	remoteOpts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain),
-		remote.WithTransport(transport), remote.WithUserAgent("docker-scan")}
 	desc, err := remote.Get(r, remoteOpts...)
 	if err != nil {
 		return nil, err

@@ -42,36 +42,50 @@ func (s selector) String() string {
 	return ""
 }
 
-// openLayout reads an OCI image layout (index.json and blobs/) from fsys.
-func openLayout(ctx context.Context, fsys fs.FS, name, source string, sel selector) (*enginetypes.Image, error) {
+// resolveLayout finds the manifest sel names in the layout: the
+// top-level entry, then through nested indexes the one for sel's
+// platform. It returns the manifest's descriptor, the index entries it was
+// chosen from (where BuildKit puts attestations beside the image), and
+// the names the top-level entry carries.
+func resolveLayout(fsys fs.FS, sel selector) (desc v1.Descriptor, siblings []v1.Descriptor, tags []string, err error) {
 	raw, err := readLimited(fsys, "index.json")
 	if err != nil {
-		return nil, err
+		return desc, nil, nil, err
 	}
 	index, err := v1.ParseIndexManifest(bytes.NewReader(raw))
 	if err != nil {
-		return nil, fmt.Errorf("index.json: %w", err)
+		return desc, nil, nil, fmt.Errorf("index.json: %w", err)
 	}
-	desc, err := pickTopLevel(index.Manifests, sel)
-	if err != nil {
-		return nil, err
+	siblings = index.Manifests
+	if desc, err = pickTopLevel(siblings, sel); err != nil {
+		return desc, nil, nil, err
 	}
-	tags := refNames(desc)
+	tags = refNames(desc)
 	for depth := 0; desc.MediaType.IsIndex(); depth++ {
 		if depth > 4 {
-			return nil, errors.New("image indexes nested too deep")
+			return desc, nil, nil, errors.New("image indexes nested too deep")
 		}
 		raw, err := readBlob(fsys, desc.Digest)
 		if err != nil {
-			return nil, err
+			return desc, nil, nil, err
 		}
 		child, err := v1.ParseIndexManifest(bytes.NewReader(raw))
 		if err != nil {
-			return nil, fmt.Errorf("index %s: %w", desc.Digest, err)
+			return desc, nil, nil, fmt.Errorf("index %s: %w", desc.Digest, err)
 		}
-		if desc, err = pickPlatform(child.Manifests, sel.Platform); err != nil {
-			return nil, err
+		siblings = child.Manifests
+		if desc, err = pickPlatform(siblings, sel.Platform); err != nil {
+			return desc, nil, nil, err
 		}
+	}
+	return desc, siblings, tags, nil
+}
+
+// openLayout reads an OCI image layout (index.json and blobs/) from fsys.
+func openLayout(ctx context.Context, fsys fs.FS, name, source string, sel selector) (*enginetypes.Image, error) {
+	desc, _, tags, err := resolveLayout(fsys, sel)
+	if err != nil {
+		return nil, err
 	}
 	if !desc.MediaType.IsImage() {
 		return nil, fmt.Errorf("not a container image: %s has media type %q", desc.Digest, desc.MediaType)

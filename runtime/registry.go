@@ -14,10 +14,10 @@ import (
 	"github.com/docker-scan/docker-scan/engine/types"
 )
 
-// openRegistry reads an image from a registry. Credentials come from the
-// default keychain, so `docker login` works; layers are streamed when the
-// engine reads them, never downloaded in full first.
-func openRegistry(ctx context.Context, ref string, opts Options) (*types.Image, error) {
+// registryRef parses ref and gives the options every registry request
+// takes: the context, credentials from the default keychain (so `docker
+// login` works), TLS checks off with --insecure, our user agent.
+func registryRef(ctx context.Context, ref string, opts Options) (name.Reference, []remote.Option, error) {
 	var nameOpts []name.Option
 	transport := remote.DefaultTransport
 	if opts.Insecure {
@@ -28,15 +28,25 @@ func openRegistry(ctx context.Context, ref string, opts Options) (*types.Image, 
 	}
 	r, err := name.ParseReference(ref, nameOpts...)
 	if err != nil {
-		return nil, fmt.Errorf("not an image reference: %w", err)
+		return nil, nil, fmt.Errorf("not an image reference: %w", err)
 	}
-	remoteOpts := []remote.Option{
+	return r, []remote.Option{
 		remote.WithContext(ctx),
 		remote.WithAuthFromKeychain(authn.DefaultKeychain),
 		remote.WithTransport(transport),
-		remote.WithPlatform(opts.Platform),
 		remote.WithUserAgent("docker-scan"),
+	}, nil
+}
+
+// openRegistry reads an image from a registry. Credentials come from the
+// default keychain, so `docker login` works; layers are streamed when the
+// engine reads them, never downloaded in full first.
+func openRegistry(ctx context.Context, ref string, opts Options) (*types.Image, error) {
+	r, remoteOpts, err := registryRef(ctx, ref, opts)
+	if err != nil {
+		return nil, err
 	}
+	remoteOpts = append(remoteOpts, remote.WithPlatform(opts.Platform))
 	desc, err := remote.Get(r, remoteOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("registry: %w", err)

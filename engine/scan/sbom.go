@@ -2,15 +2,10 @@ package scan
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"slices"
-	"time"
 
-	"github.com/docker-scan/docker-scan/engine/detect"
 	"github.com/docker-scan/docker-scan/engine/families"
-	"github.com/docker-scan/docker-scan/engine/policy"
 	"github.com/docker-scan/docker-scan/engine/sbom"
 	"github.com/docker-scan/docker-scan/engine/types"
 )
@@ -47,43 +42,11 @@ func SBOM(ctx context.Context, img *types.Image, doc *sbom.Document, opts Option
 	}) {
 		slog.Warn("the SBOM names no OS (no operating-system component, no distro qualifier): its OS packages are not reported")
 	}
-	now := opts.Now
-	if now.IsZero() {
-		now = time.Now()
-	}
-	opts.Now = now
-	if art.OS.Detected() && detect.EndOfLife(art.OS.Family, art.OS.Name, now) {
-		art.OS.EOSL = true
-		slog.Warn("This OS version is no longer supported by the distribution; security updates are not provided", "family", art.OS.Family, "version", art.OS.Name)
-	}
-	var (
-		vulns, langVulns []types.DetectedVulnerability
-		err              error
-	)
-	osMatched := true
-	if slices.Contains(opts.Scanners, ScannerVuln) {
-		if opts.DB == nil {
-			return nil, fmt.Errorf("the vuln scanner needs a vulnerability DB")
-		}
-		if art.OS.Detected() && opts.wants(PkgTypeOS) {
-			vulns, err = detect.OSPackages(opts.DB, osOnly(art))
-			if errors.Is(err, detect.ErrNotMatched) {
-				osMatched, err = false, nil
-			}
-			if err != nil {
-				return nil, fmt.Errorf("detect vulnerabilities: %w", err)
-			}
-		}
-		if opts.wants(PkgTypeLibrary) {
-			if langVulns, err = detect.LanguagePackages(opts.DB, art.PackageDBs); err != nil {
-				return nil, fmt.Errorf("detect vulnerabilities: %w", err)
-			}
-		}
+	vulns, langVulns, osMatched, err := matchArtifact(&art, &opts)
+	if err != nil {
+		return nil, err
 	}
 	rep := buildReport(&shown, nil, art, vulns, opts)
-	if !osMatched && len(rep.Results) > 0 && rep.Results[0].Class == types.ClassOSPkg {
-		rep.Results[0].NotMatched = true
-	}
 	if fromFile {
 		rep.ArtifactType = doc.Format
 		rep.Metadata.DiffIDs = doc.Metadata.DiffIDs
@@ -92,14 +55,5 @@ func SBOM(ctx context.Context, img *types.Image, doc *sbom.Document, opts Option
 		}
 		rep.Metadata.Size = doc.Metadata.Size
 	}
-	if (slices.Contains(opts.Scanners, ScannerVuln) || len(opts.Scanners) == 0) && opts.wants(PkgTypeLibrary) {
-		rep.Results = append(rep.Results, langResults(art, langVulns, opts)...)
-	}
-	fillFingerprints(rep)
-	if opts.Policy.Now.IsZero() {
-		opts.Policy.Now = now
-	}
-	policy.Filter(rep, opts.Policy)
-	dropListPaths(rep)
-	return rep, nil
+	return finishReport(rep, art, langVulns, osMatched, opts), nil
 }

@@ -119,54 +119,71 @@ func Image(ctx context.Context, img *types.Image, opts Options) (*types.Report, 
 	if !art.OS.Detected() {
 		slog.Warn("no OS detected in the image; OS packages are not reported")
 	}
-	now := opts.Now
-	if now.IsZero() {
-		now = time.Now()
+	vulns, langVulns, osMatched, err := matchArtifact(&art, &opts)
+	if err != nil {
+		return nil, err
 	}
-	opts.Now = now
-	if art.OS.Detected() && detect.EndOfLife(art.OS.Family, art.OS.Name, now) {
+	rep := buildReport(img, layers, art, vulns, opts)
+	rep.AnalysisIssues = art.Issues
+	warnIssues(art.Issues)
+	return finishReport(rep, art, langVulns, osMatched, opts), nil
+}
+
+// matchArtifact fixes the scan's time (opts.Now), marks an OS past its
+// end of life, and matches the artifact's packages against the DB when
+// the vuln scanner runs: OS packages (osMatched is false when the DB has
+// no advisories for the OS's release) and language packages. Image and
+// SBOM share it, so that an SBOM is matched as its image is.
+func matchArtifact(art *types.Artifact, opts *Options) (vulns, langVulns []types.DetectedVulnerability, osMatched bool, err error) {
+	if opts.Now.IsZero() {
+		opts.Now = time.Now()
+	}
+	if opts.Policy.Now.IsZero() {
+		opts.Policy.Now = opts.Now
+	}
+	if art.OS.Detected() && detect.EndOfLife(art.OS.Family, art.OS.Name, opts.Now) {
 		art.OS.EOSL = true
 		slog.Warn("This OS version is no longer supported by the distribution; security updates are not provided", "family", art.OS.Family, "version", art.OS.Name)
 	}
-	var vulns, langVulns []types.DetectedVulnerability
-	osMatched := true
-	if slices.Contains(opts.Scanners, ScannerVuln) {
-		if opts.DB == nil {
-			return nil, fmt.Errorf("the vuln scanner needs a vulnerability DB")
+	osMatched = true
+	if !slices.Contains(opts.Scanners, ScannerVuln) {
+		return nil, nil, true, nil
+	}
+	if opts.DB == nil {
+		return nil, nil, false, fmt.Errorf("the vuln scanner needs a vulnerability DB")
+	}
+	if art.OS.Detected() && opts.wants(PkgTypeOS) {
+		vulns, err = detect.OSPackages(opts.DB, osOnly(*art))
+		if errors.Is(err, detect.ErrNotMatched) {
+			osMatched, err = false, nil
 		}
-		if art.OS.Detected() && opts.wants(PkgTypeOS) {
-			vulns, err = detect.OSPackages(opts.DB, osOnly(art))
-			if errors.Is(err, detect.ErrNotMatched) {
-				osMatched, err = false, nil
-			}
-			if err != nil {
-				return nil, fmt.Errorf("detect vulnerabilities: %w", err)
-			}
-		}
-		if opts.wants(PkgTypeLibrary) {
-			if langVulns, err = detect.LanguagePackages(opts.DB, art.PackageDBs); err != nil {
-				return nil, fmt.Errorf("detect vulnerabilities: %w", err)
-			}
+		if err != nil {
+			return nil, nil, false, fmt.Errorf("detect vulnerabilities: %w", err)
 		}
 	}
-	rep := buildReport(img, layers, art, vulns, opts)
+	if opts.wants(PkgTypeLibrary) {
+		if langVulns, err = detect.LanguagePackages(opts.DB, art.PackageDBs); err != nil {
+			return nil, nil, false, fmt.Errorf("detect vulnerabilities: %w", err)
+		}
+	}
+	return vulns, langVulns, osMatched, nil
+}
+
+// finishReport adds to a report begun by buildReport the language and
+// secret results, in Trivy's order (OS packages, language packages,
+// secrets), the fingerprints, and applies the policy filters.
+func finishReport(rep *types.Report, art types.Artifact, langVulns []types.DetectedVulnerability, osMatched bool, opts Options) *types.Report {
 	if !osMatched && len(rep.Results) > 0 && rep.Results[0].Class == types.ClassOSPkg {
 		rep.Results[0].NotMatched = true
 	}
-	rep.AnalysisIssues = art.Issues
-	warnIssues(art.Issues)
 	if (slices.Contains(opts.Scanners, ScannerVuln) || len(opts.Scanners) == 0) && opts.wants(PkgTypeLibrary) {
 		rep.Results = append(rep.Results, langResults(art, langVulns, opts)...)
 	}
-	// As Trivy orders them: OS packages, language packages, secrets.
 	rep.Results = append(rep.Results, secretResults(art)...)
 	fillFingerprints(rep)
-	if opts.Policy.Now.IsZero() {
-		opts.Policy.Now = now
-	}
 	policy.Filter(rep, opts.Policy)
 	dropListPaths(rep)
-	return rep, nil
+	return rep
 }
 
 // dropListPaths leaves out, as Trivy's JSON does, the file of each package
