@@ -2,20 +2,17 @@ package plugin
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"slices"
 
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/docker-scan/docker-scan/engine/policy"
 	"github.com/docker-scan/docker-scan/engine/types"
 	"github.com/docker-scan/docker-scan/engine/vex"
+	"github.com/docker-scan/docker-scan/runtime"
 )
 
 // vexOCI is the --vex value that looks for the image's VEX attestations
@@ -61,22 +58,12 @@ func (o *imageOptions) applyOCIVEX(ctx context.Context, rep *types.Report, requi
 		slog.Warn(msg)
 		return nil
 	}
-	var nameOpts []name.Option
-	transport := remote.DefaultTransport
-	if o.db.insecure {
-		nameOpts = append(nameOpts, name.Insecure)
-		t := remote.DefaultTransport.(*http.Transport).Clone()
-		t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked for --insecure
-		transport = t
-	}
+	nameOpts, remoteOpts := runtime.RegistryOptions(ctx, o.db.insecure)
 	digest, err := name.NewDigest(rep.Metadata.RepoDigests[0], nameOpts...)
 	if err != nil {
 		return fmt.Errorf("--vex oci: %w", err)
 	}
-	docs, err := vex.FromRegistry(ctx, digest,
-		remote.WithAuthFromKeychain(authn.DefaultKeychain),
-		remote.WithTransport(transport),
-		remote.WithUserAgent("docker-scan"))
+	docs, err := vex.FromRegistry(ctx, digest, remoteOpts...)
 	if err != nil {
 		return fmt.Errorf("--vex oci: %w", err)
 	}

@@ -14,28 +14,35 @@ import (
 	"github.com/docker-scan/docker-scan/engine/types"
 )
 
-// registryRef parses ref and gives the options every registry request
-// takes: the context, credentials from the default keychain (so `docker
-// login` works), TLS checks off with --insecure, our user agent.
-func registryRef(ctx context.Context, ref string, opts Options) (name.Reference, []remote.Option, error) {
+// RegistryOptions are the options every registry request takes: TLS
+// checks off and plain HTTP allowed with --insecure (for the name parser
+// and the transport), credentials from the default keychain (so `docker
+// login` works), our user agent, and ctx.
+func RegistryOptions(ctx context.Context, insecure bool) ([]name.Option, []remote.Option) {
 	var nameOpts []name.Option
 	transport := remote.DefaultTransport
-	if opts.Insecure {
+	if insecure {
 		nameOpts = append(nameOpts, name.Insecure)
 		t := remote.DefaultTransport.(*http.Transport).Clone()
 		t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked for --insecure
 		transport = t
 	}
-	r, err := name.ParseReference(ref, nameOpts...)
-	if err != nil {
-		return nil, nil, fmt.Errorf("not an image reference: %w", err)
-	}
-	return r, []remote.Option{
+	return nameOpts, []remote.Option{
 		remote.WithContext(ctx),
 		remote.WithAuthFromKeychain(authn.DefaultKeychain),
 		remote.WithTransport(transport),
 		remote.WithUserAgent("docker-scan"),
-	}, nil
+	}
+}
+
+// registryRef parses ref and gives the options for requests about it.
+func registryRef(ctx context.Context, ref string, opts Options) (name.Reference, []remote.Option, error) {
+	nameOpts, remoteOpts := RegistryOptions(ctx, opts.Insecure)
+	r, err := name.ParseReference(ref, nameOpts...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("not an image reference: %w", err)
+	}
+	return r, remoteOpts, nil
 }
 
 // openRegistry reads an image from a registry. Credentials come from the

@@ -182,9 +182,19 @@ func finishReport(rep *types.Report, art types.Artifact, langVulns []types.Detec
 	rep.Results = append(rep.Results, secretResults(art)...)
 	fillFingerprints(rep)
 	policy.Filter(rep, opts.Policy)
+	if !opts.ListAllPackages {
+		for i := range rep.Results {
+			rep.Results[i].Packages = nil
+		}
+	}
 	dropListPaths(rep)
 	return rep
 }
+
+// packagesNeeded: the results list their packages until the policy has
+// run, for the report (ListAllPackages) or for VEX, whose statements may
+// name a package that pulls the vulnerable one in (its DependsOn).
+func (o Options) packagesNeeded() bool { return o.ListAllPackages || o.Policy.VEX != nil }
 
 // dropListPaths leaves out, as Trivy's JSON does, the file of each package
 // and finding of a result that one file lists whole (a Go or Rust binary,
@@ -203,6 +213,9 @@ func dropListPaths(rep *types.Report) {
 		}
 		for j := range res.Vulnerabilities {
 			res.Vulnerabilities[j].PkgPath = ""
+		}
+		for j := range res.ModifiedFindings {
+			res.ModifiedFindings[j].Finding.PkgPath = ""
 		}
 	}
 }
@@ -385,7 +398,7 @@ func osResult(name string, art types.Artifact, opts Options) types.Result {
 		Class:  types.ClassOSPkg,
 		Type:   art.OS.Family,
 	}
-	if !opts.ListAllPackages {
+	if !opts.packagesNeeded() {
 		return res
 	}
 	res.Packages = reportPackages(art.PackageDBs, families.IsOSPackageType)
@@ -475,7 +488,7 @@ func langResults(art types.Artifact, vulns []types.DetectedVulnerability, opts O
 		res := types.Result{Target: g.target, Class: types.ClassLangPkg, Type: g.typ}
 		inGroup := func(dbType string) bool { return dbType == g.typ }
 		for _, p := range reportPackages(art.PackageDBs, inGroup) {
-			if members[g][p.FilePath] && opts.ListAllPackages {
+			if members[g][p.FilePath] && opts.packagesNeeded() {
 				res.Packages = append(res.Packages, p)
 			}
 		}
