@@ -22,9 +22,7 @@ import (
 func TestCycloneDXReadByTrivy(t *testing.T) {
 	trivy := testenv.Trivy(t)
 	need(t, haveCommand("docker"), "the docker CLI")
-	images := []diffImage{{"demo", func(t *testing.T) string {
-		return filepath.Join("..", "..", "testdata", "demo", "demo-image.tar")
-	}}}
+	images := []diffImage{{"demo", demoImage}}
 	for _, img := range trivyDiffImages() {
 		if slices.Contains([]string{"alpine-shape", "debian-shape", "alpine-old-base", "debian-minbase", "gobinary"}, img.name) {
 			images = append(images, img)

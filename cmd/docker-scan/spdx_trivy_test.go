@@ -23,13 +23,7 @@ import (
 func TestSPDXReadByTrivy(t *testing.T) {
 	trivy := testenv.Trivy(t)
 	need(t, haveCommand("docker"), "the docker CLI")
-	images := []diffImage{{"demo", func(t *testing.T) string {
-		p, err := filepath.Abs(filepath.Join("..", "..", "testdata", "demo", "demo-image.tar"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}}}
+	images := []diffImage{{"demo", demoImage}}
 	for _, img := range trivyDiffImages() {
 		if slices.Contains([]string{"alpine-old-base", "debian-shape", "debian-minbase", "gobinary"}, img.name) {
 			images = append(images, img)

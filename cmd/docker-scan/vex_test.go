@@ -31,7 +31,7 @@ func vexRegistry(t *testing.T) (string, name.Digest) {
 	t.Helper()
 	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0)), registry.WithReferrersSupport(true)))
 	t.Cleanup(srv.Close)
-	img, err := tarball.ImageFromPath("../../testdata/demo/demo-image.tar", nil)
+	img, err := tarball.ImageFromPath(demoImage(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
