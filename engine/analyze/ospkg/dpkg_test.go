@@ -105,7 +105,8 @@ func TestDpkgDependsOn(t *testing.T) {
 }
 
 // TestDpkgDependsOnRealStatus reads the status file debootstrap wrote for
-// a bookworm minbase (testdata/dpkg-status-minbase): Pre-Depends count
+// a bookworm minbase (testdata/dpkg-status-minbase; each Description cut
+// to its synopsis line, the rest is Debian's prose): Pre-Depends count
 // (base-files pre-depends on awk, which mawk provides; login's libraries
 // are all Pre-Depends), virtual packages resolve through Provides
 // (debconf-2.0), of alternatives the installed one (usr-is-merged, not
