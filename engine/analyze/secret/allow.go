@@ -11,7 +11,7 @@ var builtinAllow = []AllowRule{
 	{ID: "placeholders", Secret: regexp.MustCompile(`(?i)^(?:x{4,}|\*{3,}|\.{3,}|<[^>]*>|\$\{?[A-Za-z_]+\}?|%[A-Za-z_]+%|\{\{.*\}\})$|changeme|change_me|example|placeholder|your[_\-]?(?:api|secret|token|key|password)|dummy|redacted|sample|fake|_here`)},
 	{ID: "noise-paths", dirOnly: true, Path: regexp.MustCompile(`(?:^|/)(?:usr/share/(?:doc|man|info|locale|i18n|zoneinfo)/|var/lib/dpkg/|lib/apk/db/|var/lib/rpm/|usr/lib/sysimage/rpm/|var/cache/|usr/share/ca-certificates/|etc/ssl/certs/)` +
 		`|(?:^|/)usr/lib/python3[.\d]*/test/|(?:^|/)usr/(?:local/)?lib/go/(?:src|test)/.*testdata/|(?:^|/)node_modules/[^/]+/(?:test|tests|example|examples)/`)},
-	{ID: "noise-paths", Path: regexp.MustCompile(`\.(?:md|rst|html?|pem\.example)$|(?:^|/)(?:go\.sum|package-lock\.json|yarn\.lock|pnpm-lock\.yaml|Cargo\.lock|poetry\.lock)$`)},
+	{ID: "noise-paths", baseOnly: true, Path: regexp.MustCompile(`\.(?:md|rst|html?|pem\.example)$|(?:^|/)(?:go\.sum|package-lock\.json|yarn\.lock|pnpm-lock\.yaml|Cargo\.lock|poetry\.lock)$`)},
 	thirdPartyAllow,
 	// The words that documentation puts where a credential goes
 	// (http://username:password@host, postgresql://scott:tiger@localhost):

@@ -1,5 +1,7 @@
 package secret
 
+import "math/bits"
+
 // keywordMatcher finds every occurrence of a set of keywords in one pass,
 // ignoring ASCII case: an Aho-Corasick automaton compiled to a dense DFA
 // over byte classes (bytes that occur in no keyword share one class), so
@@ -18,11 +20,54 @@ type keywordMatcher struct {
 	next []int32
 	// out[state] lists the keywords that end at state.
 	out [][]int32
+	// starts is a hashed set of the first three bytes of every keyword
+	// (of a keyword of two bytes: those two and any third), for scan to
+	// skip ahead to positions where a keyword may start; nil when a
+	// keyword is shorter than two bytes, which turns skipping off.
+	starts *[startsBits / 64]uint64
 }
+
+// startsBits is the size of the starts set: 16 KiB, which stays in the
+// CPU's first-level cache, and a few hundred keywords fill about 1% of it.
+const startsBits = 1 << 17
+
+// startHash is the hash of three bytes in starts, ASCII case folded: one
+// table, rotated by position, so that scan loads one entry per byte.
+func startHash(b0, b1, b2 byte) uint32 {
+	return startMix(startHashes[b0], startHashes[b1], startHashes[b2])
+}
+
+func startMix(t0, t1, t2 uint32) uint32 {
+	return (t0 ^ bits.RotateLeft32(t1, 11) ^ bits.RotateLeft32(t2, 22)) & (startsBits - 1)
+}
+
+// startHashes are the byte hashes of startHash, the same for a letter in
+// either case.
+var startHashes = func() (t [256]uint32) {
+	x := uint64(0x9e3779b97f4a7c15)
+	for c := range 256 {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		t[c] = uint32(x >> 32)
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = t[c+'a'-'A']
+	}
+	return t
+}()
 
 // outputFlag marks, in next, the states where keywords end, so that the
 // scan loop tests one bit instead of loading out.
 const outputFlag = int32(1) << 30
+
+// denseStep is how many bytes scan steps without looking ahead after a
+// look-ahead that found nothing to skip.
+const denseStep = 8
+
+// deepFlag marks, in next, the states three or more bytes deep in the
+// trie: only from the others may the scan skip ahead (see scan).
+const deepFlag = int32(1) << 29
 
 func newKeywordMatcher(words []string) *keywordMatcher {
 	m := &keywordMatcher{classes: 1} // class 0: bytes in no keyword
@@ -45,7 +90,21 @@ func newKeywordMatcher(words []string) *keywordMatcher {
 		out   []int32
 	}
 	nodes := []node{{child: map[int32]int32{}}}
+	m.starts = new([startsBits / 64]uint64)
 	for i, w := range words {
+		switch {
+		case len(w) < 2:
+			m.starts = nil
+		case m.starts == nil:
+		case len(w) == 2:
+			for c := range 256 {
+				h := startHash(w[0], w[1], byte(c))
+				m.starts[h/64] |= 1 << (h % 64)
+			}
+		default:
+			h := startHash(w[0], w[1], w[2])
+			m.starts[h/64] |= 1 << (h % 64)
+		}
 		s := int32(0)
 		for j := 0; j < len(w); j++ {
 			c := m.class[lower(w[j])]
@@ -64,6 +123,7 @@ func newKeywordMatcher(words []string) *keywordMatcher {
 	goTo := make([]int32, len(nodes)*nc) // state -> state, before premultiplying
 	m.out = make([][]int32, len(nodes))
 	fail := make([]int32, len(nodes))
+	depth := make([]int32, len(nodes))
 	// Breadth first: a state's failure link and its row of the DFA come
 	// from states nearer the root, already done.
 	queue := []int32{0}
@@ -74,6 +134,7 @@ func newKeywordMatcher(words []string) *keywordMatcher {
 		for c := int32(0); c < int32(nc); c++ {
 			if n, ok := nodes[s].child[c]; ok {
 				goTo[int(s)*nc+int(c)] = n
+				depth[n] = depth[s] + 1
 				if s != 0 {
 					fail[n] = goTo[int(fail[s])*nc+int(c)]
 				}
@@ -89,6 +150,9 @@ func newKeywordMatcher(words []string) *keywordMatcher {
 		if len(m.out[n]) > 0 {
 			v |= outputFlag
 		}
+		if depth[n] >= 3 {
+			v |= deepFlag
+		}
 		m.next[i] = v
 	}
 	return m
@@ -101,14 +165,79 @@ func lower(b byte) byte {
 	return b
 }
 
-// scan calls fn with each keyword found and the offset just past it.
+// scan calls fn with each keyword found and the offset just past it, in
+// the order of those offsets.
+//
+// Most bytes of a file start no keyword, and stepping the automaton costs
+// a dependent table load per byte, so the scan skips: while the automaton
+// is at most two bytes deep in the trie, it looks ahead, with a cheap test
+// of each position that does not depend on the one before, for the next
+// position whose three bytes may start a keyword (starts). No keyword
+// ends before it (each starts at such a position, or is already three
+// bytes deep), and the automaton's state there is the one the two bytes
+// before it lead to from the root: no keyword prefix of three bytes or
+// more ends there. The hits are the plain automaton's, in the same order.
 func (m *keywordMatcher) scan(content []byte, fn func(word int32, end int)) {
+	if m.starts == nil {
+		m.scanAll(content, fn)
+		return
+	}
+	row, deep := int32(0), false
+	next, class, starts := m.next, &m.class, m.starts
+	hashes := &startHashes
+	n := len(content)
+	// searchFrom: where text dense with possible starts (a run of one
+	// letter, keyword after keyword) found nothing to skip, the scan steps
+	// a few bytes before it looks ahead again.
+	searchFrom := 0
+	for i := 0; i < n; {
+		if !deep && i >= searchFrom {
+			// The next possible start at or after i-2 (the two bytes
+			// before i may start a keyword with content[i]); the last
+			// two bytes are stepped through as they are.
+			k := max(i-2, 0)
+			if k+2 < n {
+				t0, t1 := hashes[content[k]], hashes[content[k+1]]
+				for _, c := range content[k+2:] {
+					t2 := hashes[c]
+					h := startMix(t0, t1, t2)
+					if starts[h/64]&(1<<(h%64)) != 0 {
+						break
+					}
+					t0, t1 = t1, t2
+					k++
+				}
+			}
+			if k > i {
+				i = k
+				row = 0
+				for _, c := range content[max(k-2, 0):k] {
+					row = next[row+class[c]] &^ (outputFlag | deepFlag)
+				}
+			} else {
+				searchFrom = i + denseStep
+			}
+		}
+		v := next[row+class[content[i]]]
+		i++
+		row, deep = v&^(outputFlag|deepFlag), v&deepFlag != 0
+		if v&outputFlag != 0 {
+			for _, w := range m.out[int(row)/m.classes] {
+				fn(w, i)
+			}
+		}
+	}
+}
+
+// scanAll steps the automaton over every byte of content: the plain
+// scan, for keyword sets with a keyword of one byte.
+func (m *keywordMatcher) scanAll(content []byte, fn func(word int32, end int)) {
 	row := int32(0)
 	next, class := m.next, &m.class
-	for i, b := range content {
-		row = next[row+class[b]]
-		if row&outputFlag != 0 {
-			row &^= outputFlag
+	for i := range content {
+		v := next[row+class[content[i]]]
+		row = v &^ (outputFlag | deepFlag)
+		if v&outputFlag != 0 {
 			for _, w := range m.out[int(row)/m.classes] {
 				fn(w, i+1)
 			}

@@ -141,8 +141,8 @@ var providerRules = []ruleDef{
 		regex: `(?P<secret>https?://hooks\.slack\.com/triggers/T[A-Z0-9]{8,12}/\d{10,16}/` + hex + `{32})`, keywords: []string{"hooks.slack.com/triggers/"},
 		example: `webhook: https://hooks.slack.com/triggers/T` + synth("sw1", upperAlnum, 10) + `/` + synth("sw2", digits, 13) + `/` + synth("sw3", hexLower, 32), nearMiss: `webhook: https://hooks.slack.com/triggers/T0000/123`},
 	// Facebook
-	{id: "facebook-page-access-token", category: "Facebook", title: "Facebook page or app access token", severity: high,
-		regex: `\b(?P<secret>EAA[MC][A-Za-z0-9]{100,})`, keywords: []string{"eaam", "eaac"},
+	{id: "facebook-page-access-token", exactCase: true, category: "Facebook", title: "Facebook page or app access token", severity: high,
+		regex: `\b(?P<secret>EAA[MC][A-Za-z0-9]{100,})`, keywords: []string{"EAAM", "EAAC"},
 		entropy: 3.5,
 		example: `FB_PAGE_TOKEN=EAAM` + synth("fb1", alnum, 150), nearMiss: `FB_PAGE_TOKEN=EAAM` + synth("fb1", alnum, 60)},
 	{id: "facebook-app-secret", category: "Facebook", title: "Facebook app secret", assignment: true, severity: high,

@@ -53,7 +53,12 @@ type ruleDef struct {
 	// case (SK..., AKIA...): a hit in another case ("task", "ask") opens
 	// no window. It matters for keywords of two or three letters, which
 	// ordinary text holds everywhere.
-	upperKeyword      bool
+	upperKeyword bool
+	// exactCase: the regex matches every keyword only in the case the
+	// keywords are written in here (EAAA, sq0atp-), at the start of the
+	// match: a hit in another case ("eaaa" in base64 data) opens no
+	// window, and the hit that starts any match has a window of its own.
+	exactCase         bool
 	example, nearMiss string
 }
 
@@ -66,6 +71,8 @@ type Rule struct {
 	MinEntropy                    float64
 	Assignment, Multiline         bool
 	upperKeyword                  bool
+	// exactKeywords are the keywords as written, for exactCase rules.
+	exactKeywords []string
 	// literal: the regex ends at an assignment operator and the secret is
 	// the literal value after it, read by a literalReader (generic.go).
 	literal *literalSpec
@@ -88,6 +95,10 @@ type AllowRule struct {
 	// dirOnly: every match of Path ends at a '/', so that it depends on
 	// the file's directory only and is decided once per directory.
 	dirOnly bool
+	// baseOnly: Path matches a path if and only if it matches the path's
+	// base name (every match lies in the base name, after a '/' or at the
+	// start), so that it is decided once per base name.
+	baseOnly bool
 }
 
 // Window around a keyword hit that its rule's regex runs over.
@@ -121,11 +132,18 @@ const (
 
 // Scanner holds compiled rules and the keyword automaton.
 type Scanner struct {
-	rules   []Rule
-	allow   []AllowRule
-	kw      *keywordMatcher
-	byWord  [][]int // keyword index -> rule indexes
-	wordLen []int   // keyword index -> its length
+	rules []Rule
+	allow []AllowRule
+	kw    *keywordMatcher
+	// providerKW looks for the keywords of the rules that know a token by
+	// its format (not shapeOnly) alone, in third-party code, where the
+	// shape-only rules do not run: their keywords (key, token, secret,
+	// password) are what library code is full of. providerWord maps its
+	// keyword indexes to kw's.
+	providerKW   *keywordMatcher
+	providerWord []int32
+	byWord       [][]int // keyword index -> rule indexes
+	wordLen      []int   // keyword index -> its length
 	// excludeBlocks are blanked out before scanning.
 	excludeBlocks []*regexp.Regexp
 	// tokenPrefixes are the provider rules' keywords that start a token
@@ -141,10 +159,11 @@ type Scanner struct {
 }
 
 // dirMemo maps a directory to the bit set of the allow rules (by index,
-// the first 64) with dirOnly whose Path matches it.
+// the first 64) with dirOnly whose Path matches it, and a base name to
+// those with baseOnly.
 type dirMemo struct {
-	mu sync.Mutex
-	m  map[string]uint64
+	mu      sync.Mutex
+	m, base map[string]uint64
 }
 
 // maxMemoDirs bounds the memo: a scanner that outlives many images (a
@@ -152,25 +171,36 @@ type dirMemo struct {
 const maxMemoDirs = 1 << 16
 
 func (d *dirMemo) matches(allow []AllowRule, path string) uint64 {
-	dir := path[:strings.LastIndexByte(path, '/')+1]
+	cut := strings.LastIndexByte(path, '/') + 1
+	dir, base := path[:cut], path[cut:]
 	d.mu.Lock()
-	bits, ok := d.m[dir]
+	dirBits, dirOK := d.m[dir]
+	baseBits, baseOK := d.base[base]
 	d.mu.Unlock()
-	if ok {
-		return bits
+	if dirOK && baseOK {
+		return dirBits | baseBits
 	}
 	for i, a := range allow {
-		if i < 64 && a.dirOnly && a.Path != nil && a.Path.MatchString(dir) {
-			bits |= 1 << i
+		if i >= 64 || a.Path == nil {
+			continue
+		}
+		if !dirOK && a.dirOnly && a.Path.MatchString(dir) {
+			dirBits |= 1 << i
+		}
+		if !baseOK && a.baseOnly && a.Path.MatchString(base) {
+			baseBits |= 1 << i
 		}
 	}
 	d.mu.Lock()
 	if d.m == nil || len(d.m) >= maxMemoDirs {
 		d.m = map[string]uint64{}
 	}
-	d.m[dir] = bits
+	if d.base == nil || len(d.base) >= maxMemoDirs {
+		d.base = map[string]uint64{}
+	}
+	d.m[dir], d.base[base] = dirBits, baseBits
 	d.mu.Unlock()
-	return bits
+	return dirBits | baseBits
 }
 
 // BuiltinRules compiles the built-in rule table.
@@ -203,6 +233,9 @@ func compile(d ruleDef) (Rule, error) {
 	}
 	for _, k := range d.keywords {
 		r.Keywords = append(r.Keywords, strings.ToLower(k))
+		if d.exactCase {
+			r.exactKeywords = append(r.exactKeywords, k)
+		}
 	}
 	if d.path != "" {
 		if r.Path, err = regexp.Compile(d.path); err != nil {
@@ -231,6 +264,17 @@ func NewScanner(rules []Rule, allow []AllowRule) *Scanner {
 		}
 	}
 	s.kw = newKeywordMatcher(words)
+	var providerWords []string
+	for w, word := range words {
+		for _, r := range s.byWord[w] {
+			if !shapeOnly(&rules[r]) {
+				providerWords = append(providerWords, word)
+				s.providerWord = append(s.providerWord, int32(w))
+				break
+			}
+		}
+	}
+	s.providerKW = newKeywordMatcher(providerWords)
 	for _, r := range rules {
 		if r.Category == genericCategory || r.Assignment {
 			continue
@@ -320,7 +364,7 @@ func (s *Scanner) scan(ctx context.Context, path string, content []byte, masksOn
 	skipShapes := false
 	dirMatches := s.dirs.matches(s.allow, path)
 	for i, a := range s.allow {
-		memo := a.dirOnly && i < 64
+		memo := (a.dirOnly || a.baseOnly) && i < 64
 		if a.Path != nil && (memo && dirMatches&(1<<i) != 0 || !memo && a.Path.MatchString(path)) {
 			if a.ShapeOnly {
 				skipShapes = true
@@ -333,7 +377,7 @@ func (s *Scanner) scan(ctx context.Context, path string, content []byte, masksOn
 	if len(s.excludeBlocks) > 0 {
 		content = blankBlocks(content, s.excludeBlocks)
 	}
-	wins := s.keywordWindows(content)
+	wins := s.keywordWindows(content, skipShapes)
 	if wins == nil {
 		return Result{}, nil
 	}
@@ -470,13 +514,25 @@ func dropGenericDuplicates(rules []Rule, all []match) []match {
 // each rule (by index), the merged windows around its keyword hits, or nil
 // when no rule has one. Hits arrive in content order, so the line bounds
 // of every window come from one forward pass (lineCursor, newlineFinder).
-func (s *Scanner) keywordWindows(content []byte) [][][2]int {
+// With skipShapes, the shapeOnly rules get no windows (they do not run),
+// and their keywords are not even looked for.
+func (s *Scanner) keywordWindows(content []byte, skipShapes bool) [][][2]int {
 	var wins [][][2]int
 	lines := newLineCursor(content)
 	lineEnds, blockEnds := newNewlineFinder(content), newNewlineFinder(content)
-	s.kw.scan(content, func(w int32, h int) {
+	kw, words := s.kw, []int32(nil)
+	if skipShapes {
+		kw, words = s.providerKW, s.providerWord
+	}
+	kw.scan(content, func(w int32, h int) {
+		if words != nil {
+			w = words[w]
+		}
 		for _, r := range s.byWord[w] {
 			rule := &s.rules[r]
+			if skipShapes && shapeOnly(rule) {
+				continue
+			}
 			var ws [][2]int
 			if wins != nil {
 				ws = wins[r]
@@ -496,6 +552,9 @@ func (s *Scanner) keywordWindows(content []byte) [][][2]int {
 				continue
 			}
 			if rule.upperKeyword && !upperCase(content[h-s.wordLen[w]:h]) {
+				continue
+			}
+			if rule.exactKeywords != nil && !exactHit(rule, content[h-s.wordLen[w]:h]) {
 				continue
 			}
 			if wins == nil {
@@ -588,6 +647,17 @@ func followedByAssignment(content []byte, end int) bool {
 		return true // PHP's .=, and += of languages that append to a string
 	}
 	return i < len(content) && (content[i] == '=' || content[i] == ':')
+}
+
+// exactHit reports whether hit is one of an exactCase rule's keywords as
+// written.
+func exactHit(r *Rule, hit []byte) bool {
+	for _, k := range r.exactKeywords {
+		if string(hit) == k {
+			return true
+		}
+	}
+	return false
 }
 
 // upperCase reports whether b has no lower-case ASCII letter.
