@@ -58,6 +58,18 @@ type StreamAnalyzer interface {
 // streamHead is how many first bytes StreamAnalyzers see.
 const streamHead = 64
 
+// HeadFilter is an Analyzer that can turn a file down from its first
+// bytes, before the walker reads the whole file into memory: the secret
+// analyzer drops binaries (a NUL byte among the first 8 KiB), which on
+// real images are most of the bytes it is offered.
+type HeadFilter interface {
+	// WantsHead decides from the file's first min(size, HeadSize) bytes.
+	WantsHead(filePath string, head []byte) bool
+}
+
+// HeadSize is how many first bytes HeadFilters see.
+const HeadSize = 8 << 10
+
 // Config is what a layer walk runs: the analyzers, and the files and
 // directories (doublestar globs, relative to the image root; a leading
 // "/" is allowed) that no analyzer sees.

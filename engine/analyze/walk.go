@@ -9,6 +9,7 @@ import (
 	"hash/maphash"
 	"io"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 
@@ -341,10 +342,9 @@ func (r *tarReader) read(stream io.Reader) error {
 	cfg := r.cfg
 	analyzers := cfg.Analyzers
 	tr := tar.NewReader(stream)
-	var head *bufio.Reader
-	if len(cfg.Streamers) > 0 {
-		head = bufio.NewReaderSize(nil, 4096)
-	}
+	// head lets stream analyzers and head filters see a file's first
+	// bytes before anything else reads it.
+	head := bufio.NewReaderSize(nil, HeadSize)
 	for {
 		if err := r.ctx.Err(); err != nil {
 			return err
@@ -414,7 +414,7 @@ func (r *tarReader) read(stream io.Reader) error {
 		// entry is the file's content; a stream analyzer may have looked at
 		// its first bytes through head.
 		var entry io.Reader = tr
-		if head != nil && hdr.Size >= streamHead {
+		if len(cfg.Streamers) > 0 && hdr.Size >= streamHead {
 			head.Reset(tr)
 			first, _ := head.Peek(streamHead)
 			if r.offerStream(name, hdr, first, head) {
@@ -438,6 +438,9 @@ func (r *tarReader) read(stream io.Reader) error {
 			}
 			continue
 		}
+		if wanting = r.filterByHead(name, hdr.Size, wanting, &entry, head, tr); len(wanting) == 0 {
+			continue
+		}
 		buf := bufferPool.Get().(*[]byte)
 		if int64(cap(*buf)) < hdr.Size {
 			*buf = make([]byte, hdr.Size)
@@ -454,6 +457,25 @@ func (r *tarReader) read(stream io.Reader) error {
 			return r.ctx.Err()
 		}
 	}
+}
+
+// filterByHead drops the wanting analyzers that turn the file down from
+// its first bytes (HeadFilter), so that a file none of the rest wants is
+// never read whole. entry becomes head (reading tr) when head was not
+// already in front of it.
+func (r *tarReader) filterByHead(name string, size int64, wanting []Analyzer, entry *io.Reader, head *bufio.Reader, tr io.Reader) []Analyzer {
+	if !slices.ContainsFunc(wanting, func(a Analyzer) bool { _, ok := a.(HeadFilter); return ok }) {
+		return wanting
+	}
+	if *entry != io.Reader(head) {
+		head.Reset(tr)
+		*entry = head
+	}
+	first, _ := head.Peek(int(min(size, HeadSize)))
+	return slices.DeleteFunc(wanting, func(a Analyzer) bool {
+		f, ok := a.(HeadFilter)
+		return ok && !f.WantsHead(name, first)
+	})
 }
 
 // keep accounts for a path kept from a header.

@@ -68,6 +68,12 @@ func (a *Analyzer) Wants(_ string, size int64) bool {
 	return size > 0
 }
 
+// WantsHead turns binaries down from their first bytes (a NUL among the
+// first 8 KiB), before the walker reads them whole.
+func (a *Analyzer) WantsHead(_ string, head []byte) bool {
+	return bytes.IndexByte(head[:min(len(head), binarySniff)], 0) < 0
+}
+
 // Skipped says how many files were too large to search, for the log.
 func (a *Analyzer) Skipped() string {
 	if n := a.tooLarge.Load(); n > 0 {
