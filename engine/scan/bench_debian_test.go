@@ -1,0 +1,157 @@
+package scan
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/docker-scan/docker-scan/engine/analyze"
+	"github.com/docker-scan/docker-scan/engine/db"
+	"github.com/docker-scan/docker-scan/engine/imagebuild"
+	"github.com/docker-scan/docker-scan/engine/testenv"
+	"github.com/docker-scan/docker-scan/engine/types"
+	bolt "go.etcd.io/bbolt"
+)
+
+// The real-image benchmark: the Debian bookworm application root that
+// cmd/docker-scan's TestSecretsQuietOnDebianImage builds with debootstrap,
+// apt-get and npm (python3 + pip + a venv + Django, SQLAlchemy, requests;
+// nodejs + npm + an express/pg/axios tree in /app; a JRE and jars; perl;
+// git), scanned as one uncompressed layer, in process. Packages times the
+// package-only scan (--scanners vuln, against an empty fixture DB: no
+// matching cost), Default the default one (vuln + secret); the ratio of
+// the two is the cost of the secret pass on a real image.
+
+// debianBenchRoot is the Debian application root of the test cache, or a
+// skip when no run has built it.
+func debianBenchRoot(b *testing.B) string {
+	b.Helper()
+	cache, err := testenv.CacheRoot()
+	if err != nil {
+		testenv.Unavailable(b, err)
+	}
+	// The entry of cmd/docker-scan's debianAppRoot (debianAppVersion v1).
+	dir := filepath.Join(cache, "debian-app-v1")
+	if _, err := os.Stat(filepath.Join(dir, ".complete")); err != nil {
+		testenv.Unavailable(b, errors.New("no Debian application root in the test cache: `go test -run TestSecretsQuietOnDebianImage ./cmd/docker-scan/` (root, debootstrap, npm, the network) builds it"))
+	}
+	return filepath.Join(dir, "root")
+}
+
+// debianBenchImage is the root as one plain tar layer, written once per
+// machine beside the other cached benchmark inputs.
+func debianBenchImage(b *testing.B) *types.Image {
+	b.Helper()
+	root := debianBenchRoot(b)
+	dir, err := testenv.Cached("bench-debian-app-layer", "v1", func(dir string) error {
+		return imagebuild.DirTar(root, filepath.Join(dir, "rootfs.tar"))
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	img, err := imagebuild.RootfsImage("debian-app:bookworm", filepath.Join(dir, "rootfs.tar"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return img
+}
+
+func BenchmarkDebianRealImagePackages(b *testing.B) { benchDebianRealImage(b, false) }
+func BenchmarkDebianRealImageDefault(b *testing.B)  { benchDebianRealImage(b, true) }
+
+func benchDebianRealImage(b *testing.B, secrets bool) {
+	img := debianBenchImage(b)
+	vulnDB := filepath.Join(b.TempDir(), db.DBFile)
+	if err := db.WriteDB(vulnDB, func(tx *bolt.Tx) error {
+		return db.PutDataSource(tx, "debian 12", types.DataSource{ID: "debian", Name: "Debian Security Tracker"})
+	}); err != nil {
+		b.Fatal(err)
+	}
+	d, err := db.Open(vulnDB)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Close()
+	opts := DefaultOptions()
+	opts.Analysis.Streamers = Streamers(b.TempDir())
+	opts.Scanners = []string{ScannerVuln}
+	opts.DB = d
+	if secrets {
+		opts.Scanners = append(opts.Scanners, ScannerSecret)
+		sa, err := analyze.SecretAnalyzers(nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		opts.Analysis.Analyzers = append(opts.Analysis.Analyzers, sa...)
+	}
+	resetPeakRSS()
+	var pkgs, findings int
+	cpu0 := cpuTime()
+	start := time.Now()
+	for b.Loop() {
+		rep, err := Image(context.Background(), img, opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		pkgs, findings = 0, 0
+		for _, r := range rep.Results {
+			pkgs += len(r.Packages)
+			findings += len(r.Secrets)
+		}
+	}
+	elapsed, cpu := time.Since(start), cpuTime()-cpu0
+	if pkgs < 500 {
+		b.Fatalf("%d packages in the Debian application image, want hundreds", pkgs)
+	}
+	b.ReportMetric(elapsed.Seconds()/float64(b.N), "s/scan")
+	// CPU time (user + system) is steadier than wall time on a shared
+	// machine.
+	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/scan")
+	b.ReportMetric(float64(pkgs), "packages")
+	b.ReportMetric(float64(findings), "secrets")
+	if hwm := peakRSS(); hwm > 0 {
+		b.ReportMetric(float64(hwm)/(1<<20), "peak-RSS-MiB")
+	}
+}
+
+// cpuTime is the user and system time the process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// resetPeakRSS restarts the process's peak resident set size (VmHWM),
+// so that each benchmark reports its own peak.
+func resetPeakRSS() {
+	os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+}
+
+// peakRSS is VmHWM of /proc/self/status in bytes, 0 where unknown.
+func peakRSS() int64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := bytes.CutPrefix(sc.Bytes(), []byte("VmHWM:")); ok {
+			n, err := strconv.ParseInt(string(bytes.TrimSpace(bytes.TrimSuffix(bytes.TrimSpace(rest), []byte("kB")))), 10, 64)
+			if err != nil {
+				return 0
+			}
+			return n << 10
+		}
+	}
+	return 0
+}
