@@ -126,6 +126,13 @@ bench:
 	# rpmbuild and kept in the test cache) analysed and matched against
 	# 900 advisories, every layer analysed each time.
 	go test -run '^$$' -bench 'RPMImage1500' -benchtime 3x -benchmem ./engine/scan/
+	# A real image: the Debian 12 application root of the test cache
+	# (python3, pip, nodejs, npm and an npm tree, a JRE, perl, git; 800 MB,
+	# 45,000 files) as one plain layer, scanned in process package-only
+	# (vuln) and by default (vuln + secret): the ratio of the two s/scan
+	# (or cpu-s/scan) is the secret pass's overhead; peak RSS of each.
+	# Skips without the root (TestSecretsQuietOnDebianImage builds it).
+	go test -run '^$$' -bench 'DebianRealImage' -benchtime 3x -timeout 30m ./engine/scan/
 	go test -run '^$$' -bench 'Stack' -benchtime 3x ./compose/
 	# CycloneDX JSON of a report with 3,000 packages and 300 findings.
 	go test -run '^$$' -bench 'CycloneDX3000' -benchtime 5x -benchmem ./engine/report/
@@ -137,6 +144,12 @@ bench:
 	go test -run '^$$' -bench 'ManyLayers' -benchtime 3x ./engine/scan/
 	go test -run '^$$' -bench 'DpkgMillionPackages' -benchtime 3x -benchmem ./engine/analyze/ospkg/
 	go test -run '^$$' -bench 'TableLongCells' -benchtime 3x -benchmem ./engine/report/
+	# The Docker engine path: the Debian application image (800 MB, one
+	# layer) in a test dockerd, cold with the streamed export, cold with
+	# the temp-file export, and warm (every layer cached). Skips without
+	# dockerd or the Debian root of the test cache. (Not an e2e test:
+	# the e2e pattern does not apply.)
+	DOCKER_SCAN_E2E_TESTS= go test -run '^$$' -bench 'DockerEngine' -benchtime 3x -benchmem -timeout 30m ./runtime/
 
 # A short run of every fuzz target.
 FUZZTIME ?= 30s

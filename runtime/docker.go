@@ -41,8 +41,11 @@ func NewDockerClient(host string) (*client.Client, error) {
 
 // openDocker reads an image from a Docker engine. Everything but the layer
 // contents comes from inspect and history; the layers are exported with
-// ImageSave (streamed to a temp file) only when the engine first reads
-// one, so an image whose layers are all cached is never exported.
+// ImageSave only when the engine first reads one, so an image whose
+// layers are all cached is never exported. The engine reads the export as
+// it arrives (Image.Stream), analysing each layer as it passes; a layer
+// that must be read alone (Layer.Open: a second pass for hard links, or
+// DOCKER_SCAN_EXPORT=tempfile) comes from an export into a temp file.
 func openDocker(ctx context.Context, c DockerClient, ref string, opts Options) (*types.Image, error) {
 	inspect, err := c.ImageInspect(ctx, ref)
 	if err != nil {
@@ -76,7 +79,7 @@ func openDocker(ctx context.Context, c DockerClient, ref string, opts Options) (
 		_, err = io.Copy(w, iox.ContextReader{Ctx: ctx, R: rc})
 		return err
 	}}
-	return &types.Image{
+	img := &types.Image{
 		Name:        ref,
 		ID:          inspect.ID,
 		Config:      cfg,
@@ -86,7 +89,11 @@ func openDocker(ctx context.Context, c DockerClient, ref string, opts Options) (
 		Source:      "docker",
 		Size:        inspect.Size,
 		Close:       exp.Close,
-	}, nil
+	}
+	if streamedExport() {
+		img.Stream = exp.stream
+	}
+	return img, nil
 }
 
 // dockerConfig rebuilds the image config from inspect and history: the

@@ -147,40 +147,53 @@ func TestDockerEngineSource(t *testing.T) {
 }
 
 // TestInterruptRemovesTempFiles: Ctrl-C while an image is being exported
-// from the engine ends the scan with one line and leaves no temp file.
+// from the engine ends the scan with one line and leaves no temp file,
+// whether the layers are analysed as the export streams (the default:
+// nothing is written) or the export goes to a temp file first
+// (DOCKER_SCAN_EXPORT=tempfile).
 func TestInterruptRemovesTempFiles(t *testing.T) {
 	d := daemontest.StartDockerd(t)
-	proxy := daemontest.NewCountingProxy(t, d.Host, "/images/get")
 	dockerLoad(t, d.Host, twoLayerArchive(t, "e2e/app:1"))
-	proxy.Stall(30 * time.Second)
-
-	cache := t.TempDir()
-	tmp := filepath.Join(cache, "tmp")
-	cmd := exec.Command(pluginBin, "image", "e2e/app:1", "--docker-host", proxy.Host, "--image-src", "docker", "--scanners", "none", "--quiet", "--cache-dir", cache)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if entries, _ := os.ReadDir(tmp); len(entries) > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatal("the export never started")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	cmd.Process.Signal(os.Interrupt)
-	err := cmd.Wait()
-	exit, ok := err.(*exec.ExitError)
-	if !ok || exit.ExitCode() != 1 || strings.TrimSpace(stderr.String()) != "docker-scan: scan interrupted" {
-		t.Errorf("exit %v, stderr %q", err, stderr.String())
-	}
-	if entries, _ := os.ReadDir(tmp); len(entries) != 0 {
-		t.Errorf("temp files left behind: %v", entries)
+	for _, mode := range []string{"streamed", "tempfile"} {
+		t.Run(mode, func(t *testing.T) {
+			proxy := daemontest.NewCountingProxy(t, d.Host, "/images/get")
+			proxy.Stall(30 * time.Second)
+			cache := t.TempDir()
+			tmp := filepath.Join(cache, "tmp")
+			cmd := exec.Command(pluginBin, "image", "e2e/app:1", "--docker-host", proxy.Host, "--image-src", "docker", "--scanners", "none", "--quiet", "--cache-dir", cache)
+			cmd.Env = append(os.Environ(), "DOCKER_SCAN_EXPORT="+mode)
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			// The export has started: the engine was asked for it (and, on
+			// the temp-file path, the file is there).
+			started := func() bool {
+				if mode == "tempfile" {
+					entries, _ := os.ReadDir(tmp)
+					return len(entries) > 0
+				}
+				return proxy.Count() > 0
+			}
+			deadline := time.Now().Add(20 * time.Second)
+			for !started() {
+				if time.Now().After(deadline) {
+					cmd.Process.Kill()
+					t.Fatal("the export never started")
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			cmd.Process.Signal(os.Interrupt)
+			err := cmd.Wait()
+			exit, ok := err.(*exec.ExitError)
+			if !ok || exit.ExitCode() != 1 || strings.TrimSpace(stderr.String()) != "docker-scan: scan interrupted" {
+				t.Errorf("exit %v, stderr %q", err, stderr.String())
+			}
+			if entries, _ := os.ReadDir(tmp); len(entries) != 0 {
+				t.Errorf("temp files left behind: %v", entries)
+			}
+		})
 	}
 }
 

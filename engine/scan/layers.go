@@ -12,7 +12,8 @@ import (
 // the cache when it has them, by reading the layer otherwise. A layer
 // found in the cache is never opened, so a source that must export an
 // image to read its layers does not export it at all when every layer is
-// cached.
+// cached, and one that streams its export (Image.Stream) has the entries
+// of cached layers skipped (analyzeMissing).
 //
 // Results are cached, and shared with concurrent scans, under the layer's
 // diffID only when analysis checks that diffID against the bytes it reads
@@ -21,7 +22,7 @@ import (
 // of the real one report. Other layers are analysed every time.
 func analyzeLayers(ctx context.Context, img *types.Image, opts Options) ([]*types.LayerResult, error) {
 	if opts.Cache == nil && opts.Shared == nil {
-		return analyzeImage(ctx, img, img, opts)
+		return analyzeMissing(ctx, img, img, opts)
 	}
 	// keys[i] is "" for a layer that may not be cached.
 	keys := make([]string, len(img.Layers))
@@ -79,7 +80,7 @@ func analyzeLayers(ctx context.Context, img *types.Image, opts Options) ([]*type
 	var fresh []*types.LayerResult
 	var err error
 	if len(missing.Layers) > 0 {
-		fresh, err = analyzeImage(ctx, img, &missing, opts)
+		fresh, err = analyzeMissing(ctx, img, &missing, opts)
 	}
 	results := make([]*types.LayerResult, len(img.Layers))
 	toStore := map[string]*types.LayerResult{}

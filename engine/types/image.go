@@ -5,6 +5,8 @@
 package types
 
 import (
+	"context"
+	"errors"
 	"io"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -32,7 +34,20 @@ type Image struct {
 	Size int64 `json:",omitempty"`
 	// Close releases what the source holds (temp files, open archives).
 	Close func() error
+	// Stream, when set, reads the image's layer blobs in one pass over an
+	// export as the source's engine sends it, writing nothing to disk:
+	// visit is called with each entry that may be a layer blob, in the
+	// order of the export (which need not be the image's), with the
+	// digest the export names it by ("" when it names it otherwise). The
+	// engine matches entries to layers by hashing what it reads; when
+	// visit returns ErrStreamDone, Stream stops reading and returns nil.
+	// Layer.Open stays the way to read a layer alone.
+	Stream func(ctx context.Context, visit func(digest string, blob io.Reader) error) error `json:"-"`
 }
+
+// ErrStreamDone is what a visitor of Image.Stream returns when it needs
+// no more of the export.
+var ErrStreamDone = errors.New("the layers needed were read")
 
 // Layer is one filesystem layer of an image.
 type Layer struct {
