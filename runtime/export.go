@@ -41,6 +41,25 @@ func (e *lazyExport) image(ctx context.Context) (*types.Image, error) {
 	return e.img, e.err
 }
 
+// meter puts the export's size cap and progress report in front of w;
+// done reports the export's end, with its error, to the progress.
+func (e *lazyExport) meter(ctx context.Context, w io.Writer) (_ io.Writer, done func(error)) {
+	if e.maxSize > 0 {
+		w = &iox.BudgetWriter{W: w, Max: e.maxSize, What: "the export"}
+	}
+	p := exportProgressOf(ctx)
+	if p == nil {
+		return w, func(error) {}
+	}
+	name := e.name
+	if name == "" {
+		name = e.id
+	}
+	p.ExportStarted(name, e.source, e.size)
+	cw := &countingWriter{w: w, p: p}
+	return cw, func(err error) { p.ExportDone(name, cw.n, err) }
+}
+
 func (e *lazyExport) export(ctx context.Context) (_ *types.Image, err error) {
 	tmp, err := createTemp(e.tempDir, exportPattern)
 	if err != nil {
@@ -51,20 +70,8 @@ func (e *lazyExport) export(ctx context.Context) (_ *types.Image, err error) {
 	e.mu.Unlock()
 	// Not every engine's export call takes ctx (Podman's does not): the
 	// writer stops it instead.
-	var w io.Writer = iox.ContextWriter{Ctx: ctx, W: tmp}
-	if e.maxSize > 0 {
-		w = &iox.BudgetWriter{W: w, Max: e.maxSize, What: "the export"}
-	}
-	if p := exportProgressOf(ctx); p != nil {
-		name := e.name
-		if name == "" {
-			name = e.id
-		}
-		p.ExportStarted(name, e.source, e.size)
-		cw := &countingWriter{w: w, p: p}
-		w = cw
-		defer func() { p.ExportDone(name, cw.n, err) }()
-	}
+	w, done := e.meter(ctx, iox.ContextWriter{Ctx: ctx, W: tmp})
+	defer func() { done(err) }()
 	if err := e.write(ctx, w); err != nil {
 		if errors.Is(err, iox.ErrBudget) {
 			return nil, fmt.Errorf("export image %s: the engine sent more than %s, %dx the image size it reports; the image or the engine is broken", e.id, iox.HumanSize(e.maxSize), exportExpansion)

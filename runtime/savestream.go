@@ -28,20 +28,8 @@ func streamedExport() bool { return os.Getenv(exportModeEnv) != "tempfile" }
 // written to disk. The same progress, cap and cancellation as the
 // temp-file export apply.
 func (e *lazyExport) stream(ctx context.Context, visit func(digest string, blob io.Reader) error) (err error) {
-	var w io.Writer = io.Discard
-	if e.maxSize > 0 {
-		w = &iox.BudgetWriter{W: w, Max: e.maxSize, What: "the export"}
-	}
-	if p := exportProgressOf(ctx); p != nil {
-		name := e.name
-		if name == "" {
-			name = e.id
-		}
-		p.ExportStarted(name, e.source, e.size)
-		cw := &countingWriter{w: w, p: p}
-		w = cw
-		defer func() { p.ExportDone(name, cw.n, err) }()
-	}
+	w, metered := e.meter(ctx, io.Discard)
+	defer func() { metered(err) }()
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
