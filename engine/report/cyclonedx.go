@@ -415,26 +415,15 @@ func sortedProps(props []cdx.Property) *[]cdx.Property {
 }
 
 // cdxHashes is a package's own checksum ("sha1:<hex>") as a CycloneDX
-// hash; an algorithm CycloneDX does not name is left out.
+// hash; an algorithm CycloneDX does not name, or a value that is not
+// hex, is left out.
 func cdxHashes(digest string) *[]cdx.Hash {
-	alg, hexValue, ok := strings.Cut(digest, ":")
-	if !ok || hexValue == "" {
-		return nil
+	algs := map[string]cdx.HashAlgorithm{"md5": cdx.HashAlgoMD5, "sha1": cdx.HashAlgoSHA1, "sha256": cdx.HashAlgoSHA256, "sha512": cdx.HashAlgoSHA512}
+	alg, value, ok := splitDigest(digest)
+	if a, known := algs[alg]; ok && known {
+		return &[]cdx.Hash{{Algorithm: a, Value: value}}
 	}
-	var a cdx.HashAlgorithm
-	switch strings.ToLower(alg) {
-	case "md5":
-		a = cdx.HashAlgoMD5
-	case "sha1":
-		a = cdx.HashAlgoSHA1
-	case "sha256":
-		a = cdx.HashAlgoSHA256
-	case "sha512":
-		a = cdx.HashAlgoSHA512
-	default:
-		return nil
-	}
-	return &[]cdx.Hash{{Algorithm: a, Value: hexValue}}
+	return nil
 }
 
 // cdxLicenses writes licences as Trivy does: when every one is a valid

@@ -360,3 +360,22 @@ func packageURL(s string) (packageurl.PackageURL, error) {
 	}
 	return packageurl.FromString(s)
 }
+
+// digestHexLen is the hex length of each algorithm's digest.
+var digestHexLen = map[string]int{"md5": 32, "sha1": 40, "sha256": 64, "sha512": 128}
+
+// splitDigest reads a package's Digest ("<algorithm>:<hex>", from the
+// image's package databases, so untrusted): the algorithm and the value
+// lower-cased, or ok false unless the algorithm is md5, sha1, sha256 or
+// sha512 and the value hex of its length (an SBOM must not carry what
+// its schema refuses).
+func splitDigest(d string) (alg, value string, ok bool) {
+	alg, value, ok = strings.Cut(d, ":")
+	alg = strings.ToLower(alg)
+	if !ok || len(value) != digestHexLen[alg] || strings.ContainsFunc(value, func(r rune) bool {
+		return !('0' <= r && r <= '9' || 'a' <= r && r <= 'f' || 'A' <= r && r <= 'F')
+	}) {
+		return "", "", false
+	}
+	return alg, strings.ToLower(value), true
+}

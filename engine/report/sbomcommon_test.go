@@ -118,3 +118,34 @@ func FuzzParseLicense(f *testing.F) {
 		cdxLicenses([]string{s, "MIT"})
 	})
 }
+
+// TestSplitDigest: package digests come from the image's databases; only
+// hex of a sane length reaches an SBOM's hash fields (the CycloneDX and
+// SPDX schemas refuse anything else).
+func TestSplitDigest(t *testing.T) {
+	for _, tc := range []struct {
+		in, alg, value string
+		ok             bool
+	}{
+		{"sha256:" + strings.Repeat("ABCDEF01", 8), "sha256", strings.Repeat("abcdef01", 8), true},
+		{"sha256:abcdef0123", "", "", false}, // too short for sha256
+		{"crc32:abcdef01", "", "", false},
+		{"SHA1:901a7b55410321c4d35543506cff2a8613ef5aa2", "sha1", "901a7b55410321c4d35543506cff2a8613ef5aa2", true},
+		{"sha256:not hex", "", "", false},
+		{"sha256:</hash><evil/>", "", "", false},
+		{"sha256:", "", "", false},
+		{"deadbeef", "", "", false},
+		{"sha256:" + strings.Repeat("a", 257), "", "", false},
+	} {
+		alg, value, ok := splitDigest(tc.in)
+		if alg != tc.alg || value != tc.value || ok != tc.ok {
+			t.Errorf("splitDigest(%.40q) = %q, %q, %v", tc.in, alg, value, ok)
+		}
+	}
+	if h := cdxHashes("sha256:zz"); h != nil {
+		t.Errorf("CycloneDX hash of a non-hex digest: %v", *h)
+	}
+	if c := spdxChecksums("md5:0123456789abcdef0123456789abcdef"); len(c) != 1 || c[0].Value != "0123456789abcdef0123456789abcdef" {
+		t.Errorf("SPDX checksum: %v", c)
+	}
+}

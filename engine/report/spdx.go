@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"io"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -497,29 +496,15 @@ func spdxLocator(s string) bool {
 		!strings.ContainsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) || r == '<' || r == '>' })
 }
 
-var hexDigest = regexp.MustCompile(`^[0-9a-fA-F]+$`)
-
 // spdxChecksums is a package's own checksum ("sha256:<hex>"); an algorithm
 // SPDX does not name, or a value that is not hex, is left out.
 func spdxChecksums(digest string) []common.Checksum {
-	alg, value, ok := strings.Cut(digest, ":")
-	if !ok || !hexDigest.MatchString(value) || len(value) > 256 {
-		return nil
+	algs := map[string]common.ChecksumAlgorithm{"md5": common.MD5, "sha1": common.SHA1, "sha256": common.SHA256, "sha512": common.SHA512}
+	alg, value, ok := splitDigest(digest)
+	if a, known := algs[alg]; ok && known {
+		return []common.Checksum{{Algorithm: a, Value: value}}
 	}
-	var a common.ChecksumAlgorithm
-	switch strings.ToLower(alg) {
-	case "md5":
-		a = common.MD5
-	case "sha1":
-		a = common.SHA1
-	case "sha256":
-		a = common.SHA256
-	case "sha512":
-		a = common.SHA512
-	default:
-		return nil
-	}
-	return []common.Checksum{{Algorithm: a, Value: strings.ToLower(value)}}
+	return nil
 }
 
 // spdxElemName turns an artifact type ("container_image") into an element
