@@ -8,6 +8,7 @@ package daemontest
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -65,13 +66,79 @@ func StartDockerd(t testing.TB) *Dockerd {
 	need(t, os.Geteuid() == 0, "root to run dockerd")
 	dir := shortTempDir(t, "dkd-")
 	sock := filepath.Join(dir, "docker.sock")
+	// Networks come from a pool of its own (256 /24s) rather than the
+	// 172.17-31 and 192.168 defaults, which bridges of other engines on the
+	// machine may already cover.
 	log := startDaemon(t, dir, "dockerd", "--iptables=false", "--ip6tables=false", "--bridge=none",
+		"--default-address-pool", "base=10.213.0.0/16,size=24",
 		"--data-root", filepath.Join(dir, "data"), "--exec-root", filepath.Join(dir, "exec"),
 		"--pidfile", filepath.Join(dir, "docker.pid"), "-H", "unix://"+sock)
 	if err := waitHTTP(sock, "/_ping", 60*time.Second); err != nil {
 		t.Fatalf("dockerd did not come up: %v\n%s", err, log())
 	}
+	// Runs before the daemon is stopped (cleanups run last-in first-out):
+	// dockerd leaves the bridge device of every network that still exists
+	// when it stops, and those devices outlive its data root, so a test that
+	// failed before its `compose down` would leak one per run.
+	t.Cleanup(func() { removeNetworks(t, sock) })
 	return &Dockerd{Host: "unix://" + sock, dir: dir}
+}
+
+// removeNetworks removes every container and user-defined network of the
+// engine at sock.
+func removeNetworks(t testing.TB, sock string) {
+	c := unixClient(sock)
+	c.Timeout = 30 * time.Second
+	var containers []struct{ ID string }
+	if err := getJSON(c, "/containers/json?all=1", &containers); err != nil {
+		t.Logf("listing containers to remove: %v", err)
+	}
+	for _, ctr := range containers {
+		if err := deleteHTTP(c, "/containers/"+ctr.ID+"?force=1&v=1"); err != nil {
+			t.Logf("removing container %s: %v", ctr.ID, err)
+		}
+	}
+	var networks []struct{ ID, Name string }
+	if err := getJSON(c, "/networks", &networks); err != nil {
+		t.Logf("listing networks to remove: %v", err)
+	}
+	for _, n := range networks {
+		switch n.Name {
+		case "bridge", "host", "none":
+			continue
+		}
+		if err := deleteHTTP(c, "/networks/"+n.ID); err != nil {
+			t.Logf("removing network %s: %v", n.Name, err)
+		}
+	}
+}
+
+func getJSON(c *http.Client, path string, v any) error {
+	resp, err := c.Get("http://daemon" + path)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return errStatus(resp.Status)
+	}
+	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+func deleteHTTP(c *http.Client, path string) error {
+	req, err := http.NewRequest(http.MethodDelete, "http://daemon"+path, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 && resp.StatusCode != http.StatusNotFound {
+		return errStatus(resp.Status)
+	}
+	return nil
 }
 
 // waitHTTP polls a unix-socket HTTP endpoint until it answers 200.
