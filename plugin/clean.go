@@ -34,7 +34,7 @@ still running are left to it; files docker scan did not write are left alone.`,
 				removeDBOrphans(g)
 			}
 			if scanCache || all {
-				if err := cache.NewFS(g.cacheDir, analyze.ResultSchemaVersion, 0).Clear(); err != nil {
+				if err := cache.NewFS(g.cacheDir, analyze.ResultSchemaVersion, 0).Clear(cmd.Context()); err != nil {
 					return fmt.Errorf("clean the scan cache: %w", err)
 				}
 				fmt.Fprintln(cmd.OutOrStdout(), "Removed the scan cache.")

@@ -4,6 +4,7 @@
 package cache
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"sync"
@@ -16,11 +17,11 @@ import (
 // is a miss, never an error; errors are for a cache that cannot be used.
 type Cache interface {
 	// Get returns the results it has for keys.
-	Get(keys []string) (map[string]*types.LayerResult, error)
+	Get(ctx context.Context, keys []string) (map[string]*types.LayerResult, error)
 	// Put stores results by key.
-	Put(results map[string]*types.LayerResult) error
+	Put(ctx context.Context, results map[string]*types.LayerResult) error
 	// Clear removes every entry.
-	Clear() error
+	Clear(ctx context.Context) error
 }
 
 // entry is what is stored per key.
@@ -58,7 +59,7 @@ func NewMemory(schema int, ttl time.Duration) *Memory {
 	return &Memory{entries: map[string][]byte{}, TTL: ttl, Schema: schema}
 }
 
-func (m *Memory) Get(keys []string) (map[string]*types.LayerResult, error) {
+func (m *Memory) Get(_ context.Context, keys []string) (map[string]*types.LayerResult, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out := map[string]*types.LayerResult{}
@@ -72,7 +73,7 @@ func (m *Memory) Get(keys []string) (map[string]*types.LayerResult, error) {
 	return out, nil
 }
 
-func (m *Memory) Put(results map[string]*types.LayerResult) error {
+func (m *Memory) Put(_ context.Context, results map[string]*types.LayerResult) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for k, r := range results {
@@ -85,7 +86,7 @@ func (m *Memory) Put(results map[string]*types.LayerResult) error {
 	return nil
 }
 
-func (m *Memory) Clear() error {
+func (m *Memory) Clear(context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.entries = map[string][]byte{}

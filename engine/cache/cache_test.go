@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"sync"
@@ -23,21 +24,21 @@ func backends(t *testing.T) map[string]Cache {
 func TestRoundTripAndClear(t *testing.T) {
 	for name, c := range backends(t) {
 		t.Run(name, func(t *testing.T) {
-			got, err := c.Get([]string{"a"})
+			got, err := c.Get(context.Background(), []string{"a"})
 			if err != nil || len(got) != 0 {
 				t.Fatalf("empty cache: %v %v", got, err)
 			}
-			if err := c.Put(map[string]*types.LayerResult{"a": result("sha256:a"), "b": result("sha256:b")}); err != nil {
+			if err := c.Put(context.Background(), map[string]*types.LayerResult{"a": result("sha256:a"), "b": result("sha256:b")}); err != nil {
 				t.Fatal(err)
 			}
-			got, err = c.Get([]string{"a", "b", "c"})
+			got, err = c.Get(context.Background(), []string{"a", "b", "c"})
 			if err != nil || len(got) != 2 || got["a"].DiffID != "sha256:a" || got["b"].OSReleases[0].Name != "3.20.3" {
 				t.Fatalf("got %+v, %v", got, err)
 			}
-			if err := c.Clear(); err != nil {
+			if err := c.Clear(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			if got, _ := c.Get([]string{"a"}); len(got) != 0 {
+			if got, _ := c.Get(context.Background(), []string{"a"}); len(got) != 0 {
 				t.Fatal("Clear left entries")
 			}
 		})
@@ -47,7 +48,7 @@ func TestRoundTripAndClear(t *testing.T) {
 func TestMissesNeverErrors(t *testing.T) {
 	dir := t.TempDir()
 	c := NewFS(dir, 1, time.Hour)
-	if err := c.Put(map[string]*types.LayerResult{"ok": result("sha256:ok")}); err != nil {
+	if err := c.Put(context.Background(), map[string]*types.LayerResult{"ok": result("sha256:ok")}); err != nil {
 		t.Fatal(err)
 	}
 	// A corrupt entry and an entry of another schema, written behind the
@@ -63,7 +64,7 @@ func TestMissesNeverErrors(t *testing.T) {
 		return nil
 	})
 	b.Close()
-	got, err := c.Get([]string{"ok", "corrupt", "foreign", "old"})
+	got, err := c.Get(context.Background(), []string{"ok", "corrupt", "foreign", "old"})
 	if err != nil || len(got) != 1 || got["ok"] == nil {
 		t.Fatalf("got %v, %v; want only the good entry", got, err)
 	}
@@ -72,13 +73,13 @@ func TestMissesNeverErrors(t *testing.T) {
 	if err := os.WriteFile(c.Path, []byte("garbage, not a bbolt file"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := c.Get([]string{"ok"}); err != nil || len(got) != 0 {
+	if got, err := c.Get(context.Background(), []string{"ok"}); err != nil || len(got) != 0 {
 		t.Fatalf("garbage file: %v, %v", got, err)
 	}
-	if err := c.Put(map[string]*types.LayerResult{"new": result("sha256:new")}); err != nil {
+	if err := c.Put(context.Background(), map[string]*types.LayerResult{"new": result("sha256:new")}); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := c.Get([]string{"new"}); got["new"] == nil {
+	if got, _ := c.Get(context.Background(), []string{"new"}); got["new"] == nil {
 		t.Fatal("the garbage file was not replaced")
 	}
 }
@@ -94,9 +95,9 @@ func TestConcurrentWriters(t *testing.T) {
 			defer wg.Done()
 			c := NewFS(dir, 1, time.Hour)
 			key := string(rune('a' + i))
-			errs[i] = c.Put(map[string]*types.LayerResult{key: result("sha256:" + key)})
+			errs[i] = c.Put(context.Background(), map[string]*types.LayerResult{key: result("sha256:" + key)})
 			if errs[i] == nil {
-				if got, _ := c.Get([]string{key}); got[key] == nil {
+				if got, _ := c.Get(context.Background(), []string{key}); got[key] == nil {
 					errs[i] = os.ErrNotExist
 				}
 			}
@@ -108,7 +109,7 @@ func TestConcurrentWriters(t *testing.T) {
 			t.Errorf("writer %d: %v", i, err)
 		}
 	}
-	got, _ := NewFS(dir, 1, time.Hour).Get([]string{"a", "b", "c", "d", "e", "f", "g", "h"})
+	got, _ := NewFS(dir, 1, time.Hour).Get(context.Background(), []string{"a", "b", "c", "d", "e", "f", "g", "h"})
 	if len(got) != 8 {
 		t.Errorf("%d entries survived, want 8", len(got))
 	}

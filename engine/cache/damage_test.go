@@ -2,6 +2,7 @@ package cache
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"math/rand"
 	"os"
@@ -33,7 +34,7 @@ func spreadCache(t testing.TB, dir string) (*FS, []string) {
 		keys = append(keys, k)
 		results[k] = bigResult(k, i%40)
 	}
-	if err := c.Put(results); err != nil {
+	if err := c.Put(context.Background(), results); err != nil {
 		t.Fatal(err)
 	}
 	return c, keys
@@ -44,7 +45,7 @@ func spreadCache(t testing.TB, dir string) (*FS, []string) {
 // damaged file was moved aside.
 func checkGetThenPut(t *testing.T, c *FS, keys []string) {
 	t.Helper()
-	got, err := c.Get(keys)
+	got, err := c.Get(context.Background(), keys)
 	if err != nil {
 		t.Fatalf("Get: %v", err)
 	}
@@ -53,10 +54,10 @@ func checkGetThenPut(t *testing.T, c *FS, keys []string) {
 			t.Errorf("entry %s holds the result of %s", k, r.DiffID)
 		}
 	}
-	if err := c.Put(map[string]*types.LayerResult{"fresh": result("fresh")}); err != nil {
+	if err := c.Put(context.Background(), map[string]*types.LayerResult{"fresh": result("fresh")}); err != nil {
 		t.Fatalf("Put after damage: %v", err)
 	}
-	if got, _ := c.Get([]string{"fresh"}); got["fresh"] == nil {
+	if got, _ := c.Get(context.Background(), []string{"fresh"}); got["fresh"] == nil {
 		t.Fatalf("the entry Put after damage is not read back")
 	}
 }
@@ -103,13 +104,13 @@ func TestDamagedCacheIsAMiss(t *testing.T) {
 	t.Run("truncated is moved aside", func(t *testing.T) {
 		c := NewFS(t.TempDir(), 1, time.Hour)
 		os.WriteFile(c.Path, good[:len(good)/2/4096*4096], 0o600)
-		if got, _ := c.Get(keys); len(got) != 0 {
+		if got, _ := c.Get(context.Background(), keys); len(got) != 0 {
 			t.Errorf("%d entries from a truncated file", len(got))
 		}
 		if _, err := os.Stat(c.Path + DamagedSuffix); err != nil {
 			t.Errorf("not moved aside: %v", err)
 		}
-		if err := c.Clear(); err != nil {
+		if err := c.Clear(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := os.Stat(c.Path + DamagedSuffix); err == nil {
@@ -161,7 +162,7 @@ func TestCacheOverwrittenInPlace(t *testing.T) {
 			c := NewFS(dir, 1, time.Hour)
 			c.LockTimeout = 5 * time.Second
 			for i := range 30 {
-				got, err := c.Get(keys)
+				got, err := c.Get(context.Background(), keys)
 				if err != nil {
 					t.Errorf("Get: %v", err)
 				}
@@ -171,7 +172,7 @@ func TestCacheOverwrittenInPlace(t *testing.T) {
 					}
 				}
 				k := fmt.Sprintf("w%d-%d", w, i)
-				_ = c.Put(map[string]*types.LayerResult{k: result(k)})
+				_ = c.Put(context.Background(), map[string]*types.LayerResult{k: result(k)})
 			}
 		}()
 	}
@@ -187,7 +188,7 @@ func TestCacheOverwrittenInPlace(t *testing.T) {
 func FuzzCacheRead(f *testing.F) {
 	dir := f.TempDir()
 	c := NewFS(dir, 1, time.Hour)
-	if err := c.Put(map[string]*types.LayerResult{"a": result("a"), "b": bigResult("b", 200)}); err != nil {
+	if err := c.Put(context.Background(), map[string]*types.LayerResult{"a": result("a"), "b": bigResult("b", 200)}); err != nil {
 		f.Fatal(err)
 	}
 	good, err := os.ReadFile(c.Path)

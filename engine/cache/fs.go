@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -47,7 +48,7 @@ const DamagedSuffix = ".damaged"
 // Get returns the usable entries for keys. A damaged file (truncated,
 // overwritten, with bad pages) is a miss: it is moved aside so that the
 // next Put starts a new one, and a WARN says so once.
-func (c *FS) Get(keys []string) (map[string]*types.LayerResult, error) {
+func (c *FS) Get(_ context.Context, keys []string) (map[string]*types.LayerResult, error) {
 	out := map[string]*types.LayerResult{}
 	if _, err := os.Stat(c.Path); err != nil {
 		// Missing is a miss; unreadable is one too: the Put will say why.
@@ -132,7 +133,7 @@ func (c *FS) moveAside(h *boltguard.Handle, cause error) {
 
 // Put stores results. A damaged file is moved aside and the write goes to
 // a new one.
-func (c *FS) Put(results map[string]*types.LayerResult) error {
+func (c *FS) Put(_ context.Context, results map[string]*types.LayerResult) error {
 	if len(results) == 0 {
 		return nil
 	}
@@ -209,7 +210,7 @@ func (c *FS) put(results map[string]*types.LayerResult) (damaged bool, err error
 }
 
 // Clear removes the cache file and a damaged one moved aside.
-func (c *FS) Clear() error {
+func (c *FS) Clear(context.Context) error {
 	var errs []error
 	for _, p := range []string{c.Path, c.Path + DamagedSuffix} {
 		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {

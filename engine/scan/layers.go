@@ -42,7 +42,7 @@ func analyzeLayers(ctx context.Context, img *types.Image, opts Options) ([]*type
 	var hits map[string]*types.LayerResult
 	if opts.Cache != nil && len(lookup) > 0 {
 		var err error
-		if hits, err = opts.Cache.Get(lookup); err != nil {
+		if hits, err = opts.Cache.Get(ctx, lookup); err != nil {
 			slog.Warn("layer cache unavailable; analysing every layer", "error", err)
 			hits = nil
 		}
@@ -108,7 +108,7 @@ func analyzeLayers(ctx context.Context, img *types.Image, opts Options) ([]*type
 		hits[k] = r
 	}
 	if opts.Cache != nil && len(toStore) > 0 {
-		if err := opts.Cache.Put(toStore); err != nil {
+		if err := opts.Cache.Put(ctx, toStore); err != nil {
 			slog.Warn("could not store layer results in the cache", "error", err)
 		}
 	}

@@ -382,7 +382,7 @@ func TestUnverifiableLayersAreNotCached(t *testing.T) {
 		t.Errorf("second scan opened %d layers, want the 2 unverifiable ones", opens.Load())
 	}
 	keys := []string{opts.Analysis.CacheKey(""), opts.Analysis.CacheKey("sha256:not-a-digest")}
-	if hits, err := opts.Cache.Get(keys); err != nil || len(hits) != 0 {
+	if hits, err := opts.Cache.Get(context.Background(), keys); err != nil || len(hits) != 0 {
 		t.Errorf("unverifiable layers were stored: %v, %v", hits, err)
 	}
 }
