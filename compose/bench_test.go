@@ -73,7 +73,6 @@ func BenchmarkStack(b *testing.B) {
 		plan = append(plan, ServiceImage{Service: ref, Image: ref})
 	}
 	opts := scan.DefaultOptions()
-	opts.Analysis.Analyzers = append(opts.Analysis.Analyzers, secretAnalyzers(b)...)
 	opts.Scanners = []string{scan.ScannerSecret}
 	run := func(b *testing.B, plan []ServiceImage) {
 		for b.Loop() {

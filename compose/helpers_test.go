@@ -3,8 +3,6 @@ package compose
 import (
 	"os"
 	"testing"
-
-	"github.com/docker-scan/docker-scan/engine/analyze"
 )
 
 func writeFile(t *testing.T, path, body string) {
@@ -14,12 +12,3 @@ func writeFile(t *testing.T, path, body string) {
 	}
 }
 
-// secretAnalyzers are the built-in secret rules.
-func secretAnalyzers(t testing.TB) []analyze.Analyzer {
-	t.Helper()
-	a, err := analyze.SecretAnalyzers(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
-}

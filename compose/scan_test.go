@@ -89,7 +89,6 @@ func TestRunSharedBaseOnce(t *testing.T) {
 	}
 	e, uniqueLayers := sharedEngine(t)
 	opts := scan.DefaultOptions()
-	opts.Analysis.Analyzers = append(opts.Analysis.Analyzers, secretAnalyzers(t)...)
 	opts.Scanners = []string{scan.ScannerSecret}
 	opts.Shared = &scan.SharedLayers{}
 	for _, require := range []bool{false, true} {

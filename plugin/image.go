@@ -261,7 +261,7 @@ func (o *imageOptions) prepare(cmd *cobra.Command, g *globalOptions) (imageSetti
 	if err := o.loadVEX(&settings); err != nil {
 		return settings, err
 	}
-	settings.scan.Analysis.Streamers = scan.Streamers(g.tempDir())
+	settings.scan.TempDir = g.tempDir()
 	switch o.cacheBackend {
 	case "fs":
 		settings.scan.Cache = cache.NewFS(g.cacheDir, analyze.ResultSchemaVersion, o.cacheTTL)
@@ -471,11 +471,12 @@ func (o *imageOptions) validate() (imageSettings, error) {
 		if err != nil {
 			return s, err
 		}
-		secrets, err := analyze.SecretAnalyzers(cfg)
-		if err != nil {
+		// Built now, although the engine builds its own, so that a bad
+		// rule fails before any image is read.
+		if _, err := analyze.SecretAnalyzers(cfg); err != nil {
 			return s, err
 		}
-		s.scan.Analysis.Analyzers = append(s.scan.Analysis.Analyzers, secrets...)
+		s.scan.SecretConfig = cfg
 	}
 	for _, name := range o.severities {
 		sev, err := types.ParseSeverity(name)

@@ -71,7 +71,7 @@ func BenchmarkDockerEngine(b *testing.B) {
 		}
 		defer img.Close()
 		opts := scan.DefaultOptions()
-		opts.Analysis.Streamers = scan.Streamers(tmp)
+		opts.TempDir = tmp
 		opts.Cache = cache.NewFS(cacheDir, analyze.ResultSchemaVersion, 0)
 		rep, err := scan.Image(ctx, img, opts)
 		if err != nil {

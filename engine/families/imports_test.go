@@ -35,6 +35,9 @@ var allowedImports = map[string][]string{
 	"testenv":    {"imagebuild", "iox"},
 	"sbom":       {"families", "types"},
 	"scan":       {"analyze", "cache", "db", "detect", "families", "iox", "merge", "policy", "sbom", "types"},
+	// The scan server and its client: the wire format and its mapping,
+	// over the pipeline.
+	"server": {"analyze", "cache", "db", "families", "iox", "merge", "policy", "scan", "types"},
 }
 
 func TestEngineImportLayers(t *testing.T) {

@@ -15,7 +15,6 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
-	"github.com/docker-scan/docker-scan/engine/analyze"
 	"github.com/docker-scan/docker-scan/engine/db/dbtest"
 	"github.com/docker-scan/docker-scan/engine/imagebuild"
 	"github.com/docker-scan/docker-scan/engine/report"
@@ -42,11 +41,6 @@ func demoScan(t testing.TB, tune func(*scan.Options)) *types.Report {
 	}
 	img.RepoTags = []string{imagebuild.DemoTag}
 	opts := scan.DefaultOptions()
-	secrets, err := analyze.SecretAnalyzers(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts.Analysis.Analyzers = append(opts.Analysis.Analyzers, secrets...)
 	opts.DB = dbtest.FixtureDB(t, "../../testdata/db/alpine-3.14.yaml", "../../testdata/db/languages.yaml")
 	opts.Scanners = []string{scan.ScannerVuln, scan.ScannerSecret}
 	opts.ListAllPackages = false

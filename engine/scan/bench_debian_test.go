@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docker-scan/docker-scan/engine/analyze"
 	"github.com/docker-scan/docker-scan/engine/db"
 	"github.com/docker-scan/docker-scan/engine/imagebuild"
 	"github.com/docker-scan/docker-scan/engine/testenv"
@@ -80,16 +79,11 @@ func benchDebianRealImage(b *testing.B, secrets bool) {
 	}
 	defer d.Close()
 	opts := DefaultOptions()
-	opts.Analysis.Streamers = Streamers(b.TempDir())
+	opts.TempDir = b.TempDir()
 	opts.Scanners = []string{ScannerVuln}
 	opts.DB = d
 	if secrets {
 		opts.Scanners = append(opts.Scanners, ScannerSecret)
-		sa, err := analyze.SecretAnalyzers(nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		opts.Analysis.Analyzers = append(opts.Analysis.Analyzers, sa...)
 	}
 	resetPeakRSS()
 	var pkgs, findings int

@@ -229,7 +229,7 @@ func BenchmarkRPMImage1500(b *testing.B) {
 	defer d.Close()
 	img := benchRPMImage(b, dbFile)
 	opts := DefaultOptions()
-	opts.Analysis.Streamers = Streamers(b.TempDir())
+	opts.TempDir = b.TempDir()
 	opts.Scanners = []string{ScannerVuln}
 	opts.DB = d
 	var pkgs, found int

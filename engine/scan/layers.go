@@ -21,6 +21,12 @@ import (
 // image claiming a vulnerable layer's diffID must not decide what scans
 // of the real one report. Other layers are analysed every time.
 func analyzeLayers(ctx context.Context, img *types.Image, opts Options) ([]*types.LayerResult, error) {
+	// Analyze has built them already; a test calling this alone has not.
+	cfg, err := opts.analysisConfig()
+	if err != nil {
+		return nil, err
+	}
+	opts.Analysis = cfg
 	if opts.Cache == nil && opts.Shared == nil {
 		return analyzeMissing(ctx, img, img, opts)
 	}
@@ -78,7 +84,6 @@ func analyzeLayers(ctx context.Context, img *types.Image, opts Options) ([]*type
 		missingIdx = append(missingIdx, i)
 	}
 	var fresh []*types.LayerResult
-	var err error
 	if len(missing.Layers) > 0 {
 		fresh, err = analyzeMissing(ctx, img, &missing, opts)
 	}

@@ -72,7 +72,7 @@ func scanRPMImage(t *testing.T, name string, built *imagebuild.RPMImage, d *db.D
 		t.Fatal(err)
 	}
 	opts := DefaultOptions()
-	opts.Analysis.Streamers = Streamers(t.TempDir())
+	opts.TempDir = t.TempDir()
 	opts.Scanners = []string{ScannerVuln}
 	opts.DB, opts.Now = d, now
 	rep, err := Image(context.Background(), img, opts)

@@ -89,7 +89,7 @@ func TestRPMFamilyFindings(t *testing.T) {
 				t.Fatal(err)
 			}
 			opts := DefaultOptions()
-			opts.Analysis.Streamers = Streamers(t.TempDir())
+			opts.TempDir = t.TempDir()
 			opts.DB, opts.Scanners, opts.Now = d, []string{ScannerVuln}, day
 			rep, err := Image(context.Background(), img, opts)
 			if err != nil {

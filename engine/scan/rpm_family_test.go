@@ -72,7 +72,7 @@ func testRPMFamilies(t *testing.T, names []string) {
 				t.Fatal(err)
 			}
 			opts := DefaultOptions()
-			opts.Analysis.Streamers = Streamers(t.TempDir())
+			opts.TempDir = t.TempDir()
 			rep, err := Image(context.Background(), img, opts)
 			if err != nil {
 				t.Fatal(err)

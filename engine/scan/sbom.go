@@ -55,5 +55,6 @@ func SBOM(ctx context.Context, img *types.Image, doc *sbom.Document, opts Option
 		}
 		rep.Metadata.Size = doc.Metadata.Size
 	}
-	return finishReport(rep, art, langVulns, osMatched, opts), nil
+	addResults(rep, art, langVulns, osMatched, opts)
+	return Finish(rep, opts), nil
 }

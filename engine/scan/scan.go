@@ -17,6 +17,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/docker-scan/docker-scan/engine/analyze"
+	"github.com/docker-scan/docker-scan/engine/analyze/secret"
 	"github.com/docker-scan/docker-scan/engine/cache"
 	"github.com/docker-scan/docker-scan/engine/db"
 	"github.com/docker-scan/docker-scan/engine/detect"
@@ -40,11 +41,20 @@ const ConfigPath = "(image config)"
 
 // Options choose what a scan does.
 type Options struct {
-	// Analysis is the positive set of analyzers to run on every layer, and
-	// the files they must not see.
+	// Analysis holds the files analysis must not see (SkipFiles,
+	// SkipDirs). The analyzers are built by the engine from Scanners,
+	// PkgTypes and SecretConfig (see analysisConfig); a caller sets
+	// Analysis.Analyzers or Streamers only to run analyzers of its own
+	// instead (a test of one analyzer).
 	Analysis analyze.Config
 	// Scanners is the positive set of scanners; empty lists packages only.
 	Scanners []string
+	// SecretConfig configures the secret scanner (its rules, allow rules
+	// and disabled rules); nil is the built-in rule set.
+	SecretConfig *secret.Config
+	// TempDir is where analyzers that need a file of their own (the rpm
+	// database) write it; empty is the system's temp dir.
+	TempDir string
 	// Cache keeps layer results between scans; nil analyses every layer.
 	Cache cache.Cache
 	// Shared, when set, shares layer analysis with the scans running
@@ -72,25 +82,76 @@ type Options struct {
 	Progress Progress
 }
 
-// DefaultOptions scan for the OS and its packages and the packages of
-// language ecosystems, and list them all, without matching them against a
-// DB. Analyzers that need a file of their own (the rpm database) write it
-// in the system's temp dir; a scan that has its own sets Streamers(dir).
+// DefaultOptions list the OS and its packages and the packages of
+// language ecosystems, without matching them against a DB.
 func DefaultOptions() Options {
-	return Options{Analysis: analyze.Config{
-		Analyzers: append(analyze.OSAnalyzers(), analyze.LanguageAnalyzers()...),
-		Streamers: Streamers(os.TempDir()),
-	}, ListAllPackages: true}
+	return Options{ListAllPackages: true}
 }
 
-// Streamers are the default stream analyzers, with their temp files in
-// tempDir.
-func Streamers(tempDir string) []analyze.StreamAnalyzer {
-	return append(analyze.OSStreamers(tempDir), analyze.LanguageStreamers()...)
+// analysisConfig is the analysis the options ask for: the OS analyzers
+// always (the report names the OS whatever is scanned), the language
+// ones unless PkgTypes leaves language packages out, and the secret
+// analyzer when the secret scanner runs. The layer cache key covers
+// exactly this set, so scans with different options never share a
+// result that one of them would have computed differently.
+func (o Options) analysisConfig() (analyze.Config, error) {
+	cfg := o.Analysis
+	if len(cfg.Analyzers) > 0 || len(cfg.Streamers) > 0 {
+		return cfg, nil
+	}
+	tempDir := o.TempDir
+	if tempDir == "" {
+		tempDir = os.TempDir()
+	}
+	cfg.Analyzers = analyze.OSAnalyzers()
+	cfg.Streamers = analyze.OSStreamers(tempDir)
+	if o.wants(PkgTypeLibrary) {
+		cfg.Analyzers = append(cfg.Analyzers, analyze.LanguageAnalyzers()...)
+		cfg.Streamers = append(cfg.Streamers, analyze.LanguageStreamers()...)
+	}
+	if slices.Contains(o.Scanners, ScannerSecret) {
+		secrets, err := analyze.SecretAnalyzers(o.SecretConfig)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Analyzers = append(cfg.Analyzers, secrets...)
+	}
+	return cfg, nil
 }
 
-// Image scans one image.
+// Analysis is what Analyze found in an image, as plain data that a
+// client can send to a scan server: the image's metadata and a result
+// per layer. Assemble turns it into a report.
+type Analysis struct {
+	// Image is the image's metadata: name, ID, tags, config (with any
+	// secret found in it masked) and each layer's digests. Its layers
+	// cannot be opened.
+	Image *types.Image
+	// Layers[i] is the result of Image.Layers[i].
+	Layers []*types.LayerResult
+	// Config is what the secret scanner found in the image config
+	// (environment, labels, history); nil when it did not run.
+	Config *types.LayerResult
+}
+
+// Image scans one image: Analyze, then Assemble.
 func Image(ctx context.Context, img *types.Image, opts Options) (*types.Report, error) {
+	a, err := Analyze(ctx, img, opts)
+	if err != nil {
+		return nil, err
+	}
+	return Assemble(ctx, a, opts)
+}
+
+// Analyze reads what the layer cache does not have of img's layers, with
+// the analyzers the options ask for, and the image config when the secret
+// scanner runs.
+func Analyze(ctx context.Context, img *types.Image, opts Options) (*Analysis, error) {
+	cfg, err := opts.analysisConfig()
+	if err != nil {
+		return nil, err
+	}
+	opts.Analysis = cfg
 	total := imageSize(img)
 	slog.Info("analyzing image", "image", img.Name, "layers", len(img.Layers), "size", iox.HumanSize(total))
 	start := time.Now()
@@ -99,22 +160,51 @@ func Image(ctx context.Context, img *types.Image, opts Options) (*types.Report, 
 		return nil, err
 	}
 	slog.Debug("layers analyzed", "duration", time.Since(start).Round(time.Millisecond))
-	for _, a := range opts.Analysis.Analyzers {
+	for _, a := range cfg.Analyzers {
 		if s, ok := a.(interface{ Skipped() string }); ok && s.Skipped() != "" {
 			slog.Info(s.Skipped())
 		}
 	}
-	art := merge.LayersWith(layers, opts.mergeOptions())
-	useDistro(&art, opts.Distro)
+	meta := *img
+	meta.Close, meta.Stream = nil, nil
+	meta.Layers = make([]types.Layer, len(img.Layers))
+	for i, l := range img.Layers {
+		l.Open = nil
+		meta.Layers[i] = l
+	}
+	a := &Analysis{Image: &meta, Layers: layers}
 	if slices.Contains(opts.Scanners, ScannerSecret) {
-		found, masked := configSecrets(img, opts.Analysis)
-		art.Secrets = append(art.Secrets, found.Secrets...)
-		art.Issues = append(art.Issues, found.Issues...)
+		found, masked := configSecrets(img, cfg)
+		a.Config = found
 		if masked != nil {
-			shown := *img
-			shown.Config = masked
-			img = &shown
+			meta.Config = masked
 		}
+	}
+	return a, nil
+}
+
+// Assemble merges the layers of an analysis, matches the packages against
+// the DB and applies the policy: Detect, then Finish.
+func Assemble(ctx context.Context, a *Analysis, opts Options) (*types.Report, error) {
+	rep, err := Detect(ctx, a, opts)
+	if err != nil {
+		return nil, err
+	}
+	return Finish(rep, opts), nil
+}
+
+// Detect merges the layers of an analysis and matches the packages
+// against the DB: the report with every finding, before the policy. A
+// scan server runs it and its client runs Finish on what it sends back.
+func Detect(ctx context.Context, a *Analysis, opts Options) (*types.Report, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	art := merge.LayersWith(a.Layers, opts.mergeOptions())
+	useDistro(&art, opts.Distro)
+	if a.Config != nil {
+		art.Secrets = append(art.Secrets, a.Config.Secrets...)
+		art.Issues = append(art.Issues, a.Config.Issues...)
 	}
 	if !art.OS.Detected() {
 		slog.Warn("no OS detected in the image; OS packages are not reported")
@@ -123,10 +213,11 @@ func Image(ctx context.Context, img *types.Image, opts Options) (*types.Report, 
 	if err != nil {
 		return nil, err
 	}
-	rep := buildReport(img, layers, art, vulns, opts)
+	rep := buildReport(a.Image, a.Layers, art, vulns, opts)
 	rep.AnalysisIssues = art.Issues
 	warnIssues(art.Issues)
-	return finishReport(rep, art, langVulns, osMatched, opts), nil
+	addResults(rep, art, langVulns, osMatched, opts)
+	return rep, nil
 }
 
 // matchArtifact fixes the scan's time (opts.Now), marks an OS past its
@@ -169,10 +260,10 @@ func matchArtifact(art *types.Artifact, opts *Options) (vulns, langVulns []types
 	return vulns, langVulns, osMatched, nil
 }
 
-// finishReport adds to a report begun by buildReport the language and
+// addResults adds to a report begun by buildReport the language and
 // secret results, in Trivy's order (OS packages, language packages,
-// secrets), the fingerprints, and applies the policy filters.
-func finishReport(rep *types.Report, art types.Artifact, langVulns []types.DetectedVulnerability, osMatched bool, opts Options) *types.Report {
+// secrets).
+func addResults(rep *types.Report, art types.Artifact, langVulns []types.DetectedVulnerability, osMatched bool, opts Options) {
 	if !osMatched && len(rep.Results) > 0 && rep.Results[0].Class == types.ClassOSPkg {
 		rep.Results[0].NotMatched = true
 	}
@@ -180,6 +271,15 @@ func finishReport(rep *types.Report, art types.Artifact, langVulns []types.Detec
 		rep.Results = append(rep.Results, langResults(art, langVulns, opts)...)
 	}
 	rep.Results = append(rep.Results, secretResults(art)...)
+}
+
+// Finish makes a report of every finding the one the user asked for: the
+// fingerprints, the policy's filters (severity, status, ignore rules,
+// VEX), and the package lists dropped unless asked for.
+func Finish(rep *types.Report, opts Options) *types.Report {
+	if opts.Policy.Now.IsZero() {
+		opts.Policy.Now = rep.CreatedAt
+	}
 	fillFingerprints(rep)
 	policy.Filter(rep, opts.Policy)
 	if !opts.ListAllPackages {

@@ -206,11 +206,6 @@ func TestSecretsAcrossLayers(t *testing.T) {
 	}
 	opts := DefaultOptions()
 	opts.Scanners = []string{ScannerSecret}
-	secrets, err := analyze.SecretAnalyzers(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts.Analysis.Analyzers = append(opts.Analysis.Analyzers, secrets...)
 	rep, err := Image(context.Background(), img, opts)
 	if err != nil {
 		t.Fatal(err)
