@@ -11,4 +11,3 @@ func writeFile(t *testing.T, path, body string) {
 		t.Fatal(err)
 	}
 }
-

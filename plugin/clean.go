@@ -15,6 +15,7 @@ import (
 
 func newCleanCommand(g *globalOptions) *cobra.Command {
 	var scanCache, vulnDB, all bool
+	var layerCache cacheOptions
 	cmd := &cobra.Command{
 		Use:   "clean",
 		Short: "Remove cached data",
@@ -33,7 +34,12 @@ still running are left to it; files docker scan did not write are left alone.`,
 				removeOrphans(g)
 				removeDBOrphans(g)
 			}
-			if scanCache || all {
+			if (scanCache || all) && cache.IsRedis(layerCache.backend) {
+				if err := layerCache.clearRedis(cmd.Context(), cmd.OutOrStdout()); err != nil {
+					return err
+				}
+			}
+			if all || scanCache && !cache.IsRedis(layerCache.backend) {
 				if err := cache.NewFS(g.cacheDir, analyze.ResultSchemaVersion, 0).Clear(cmd.Context()); err != nil {
 					return fmt.Errorf("clean the scan cache: %w", err)
 				}
@@ -62,5 +68,8 @@ still running are left to it; files docker scan did not write are left alone.`,
 	cmd.Flags().BoolVar(&scanCache, "scan-cache", false, "remove cached layer results")
 	cmd.Flags().BoolVar(&vulnDB, "vuln-db", false, "remove the vulnerability DB")
 	cmd.Flags().BoolVar(&all, "all", false, "remove everything in the cache dir that docker scan wrote (DB, layer cache, scan summaries, temp files)")
+	// With a redis:// backend, --scan-cache (and --all) remove the layer
+	// results in Redis: the keys of docker scan, nothing else there.
+	layerCache.registerBackendFlags(cmd.Flags())
 	return cmd
 }

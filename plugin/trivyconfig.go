@@ -55,10 +55,10 @@ var trivySettings = []trivySetting{
 	{key: "cache.backend", flag: "cache-backend", ours: "cache-backend", def: "fs"},
 	{key: "cache.ttl", flag: "cache-ttl", ours: "cache-ttl"},
 	{key: "cache.clear", flag: "clear-cache"},
-	{key: "cache.redis.tls", flag: "redis-tls"},
-	{key: "cache.redis.ca", flag: "redis-ca"},
-	{key: "cache.redis.cert", flag: "redis-cert"},
-	{key: "cache.redis.key", flag: "redis-key"},
+	{key: "cache.redis.tls", flag: "redis-tls", ours: "redis-tls"},
+	{key: "cache.redis.ca", flag: "redis-ca", ours: "redis-ca"},
+	{key: "cache.redis.cert", flag: "redis-cert", ours: "redis-cert"},
+	{key: "cache.redis.key", flag: "redis-key", ours: "redis-key"},
 
 	// Vulnerability DB.
 	{key: "db.skip-update", flag: "skip-db-update", oldFlags: []string{"skip-update"}, ours: "skip-db-update"},

@@ -104,7 +104,7 @@ unknown-thing: 1
 		t.Fatal(err)
 	}
 	want := map[string]string{
-		"severity": "HIGH,CRITICAL", "timeout": "10m", "cache-dir": "/c", "cache-backend": "fs", "cache-ttl": "1h",
+		"severity": "HIGH,CRITICAL", "timeout": "10m", "cache-dir": "/c", "cache-backend": "fs", "cache-ttl": "1h", "redis-tls": "false",
 		"skip-db-update": "true", "db-repository": "a.example/db:2,b.example/db:2", "no-progress": "true",
 		"docker-host": "unix:///d.sock", "image-src": "docker,remote", "platform": "linux/arm64",
 		"pkg-types": "os", "ignore-unfixed": "true", "ignore-status": "will_not_fix",
