@@ -15,7 +15,7 @@ DEMO_IMAGE := testdata/demo/demo-image.tar
 DEMO_CACHE := testdata/demo/cache
 DEMO_DB := $(DEMO_CACHE)/db/trivy.db
 
-.PHONY: all build install image demo demo-image demo-db test unit e2e lint bench fuzz clean
+.PHONY: all build install image demo demo-image demo-db test unit e2e lint bench fuzz proto clean
 
 all: build
 
@@ -95,7 +95,9 @@ E2E_TEST_NAMES := \
 	TestHostileOutputMillionPackageDpkg TestHostileSecretTimeout TestCachedUnmountsBeforeRemoving \
 	TestRPMFamilyImages TestRPMFamilyFindings TestRedHatUBI8Image TestCentOSImages TestGoldenTrivyShape \
 	TestTrivyDifferential TestCycloneDXReadByTrivy TestSPDXReadByTrivy TestDependencyTreeDebianImage \
-	TestSBOMRoundTripDebian TestSBOMRoundTripLanguages
+	TestSBOMRoundTripDebian TestSBOMRoundTripLanguages \
+	TestTrivyServerReadsOurBlobs TestTrivyClientBlobsScanLikeOurs \
+	TestRedisCacheCLI TestRedisDownOneWarning TestRedisTLSCacheCLI
 empty :=
 space := $(empty) $(empty)
 export DOCKER_SCAN_E2E_TESTS := ^($(subst $(space),|,$(strip $(E2E_TEST_NAMES))))$$
@@ -151,6 +153,12 @@ bench:
 	# the e2e pattern does not apply.)
 	DOCKER_SCAN_E2E_TESTS= go test -run '^$$' -bench 'DockerEngine' -benchtime 3x -benchmem -timeout 30m ./runtime/
 
+# Regenerate engine/server/rpc (Trivy's Twirp API) from engine/server/proto
+# with buf, protoc-gen-go and protoc-gen-twirp at pinned versions. The
+# generated code is committed: builds need none of these.
+proto:
+	engine/server/proto/generate.sh
+
 # A short run of every fuzz target.
 FUZZTIME ?= 30s
 fuzz:
@@ -182,6 +190,12 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzTemplate$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 3s ./engine/report/
 	go test -run '^$$' -fuzz '^FuzzParseVEX$$' -fuzztime $(FUZZTIME) ./engine/vex/
 	go test -run '^$$' -fuzz '^FuzzDecodeSBOM$$' -fuzztime $(FUZZTIME) ./engine/sbom/
+	go test -run '^$$' -fuzz '^FuzzLayerFromBlob$$' -fuzztime $(FUZZTIME) ./engine/server/
+	go test -run '^$$' -fuzz '^FuzzResultsFromWire$$' -fuzztime $(FUZZTIME) ./engine/server/
+	go test -run '^$$' -fuzz '^FuzzScanOptionsFromWire$$' -fuzztime $(FUZZTIME) ./engine/server/
+	go test -run '^$$' -fuzz '^FuzzHandler$$' -fuzztime $(FUZZTIME) ./engine/server/
+	go test -run '^$$' -fuzz '^FuzzRedisValue$$' -fuzztime $(FUZZTIME) ./engine/cache/
+	go test -run '^$$' -fuzz '^FuzzRedisURL$$' -fuzztime $(FUZZTIME) ./engine/cache/
 
 clean:
 	rm -rf bin $(DEMO_IMAGE) $(DEMO_CACHE)

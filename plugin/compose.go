@@ -223,7 +223,7 @@ func runCompose(cmd *cobra.Command, g *globalOptions, o *composeOptions, hooks H
 				if o.DB, err = openDB(); err != nil {
 					return nil, err
 				}
-				rep, err := scan.Image(ctx, img, o)
+				rep, err := settings.scanImage(ctx, img, o)
 				if err == nil {
 					err = imageOpts.applyOCIVEX(ctx, rep, false)
 				}

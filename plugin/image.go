@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"time"
 
 	units "github.com/docker/go-units"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -29,6 +28,7 @@ import (
 	"github.com/docker-scan/docker-scan/engine/policy"
 	"github.com/docker-scan/docker-scan/engine/report"
 	"github.com/docker-scan/docker-scan/engine/scan"
+	"github.com/docker-scan/docker-scan/engine/server"
 	"github.com/docker-scan/docker-scan/engine/types"
 	"github.com/docker-scan/docker-scan/runtime"
 )
@@ -72,8 +72,7 @@ type imageOptions struct {
 	exitCode       int
 	exitOnEOL      int
 
-	cacheBackend string
-	cacheTTL     time.Duration
+	cache cacheOptions
 
 	secretConfig    string
 	secretConfigSet bool
@@ -91,6 +90,9 @@ type imageOptions struct {
 	detectionPriority string
 
 	db dbOptions
+
+	// remote: --server and its token.
+	remote remoteOptions
 
 	// compose: -f is --file there, as in docker compose.
 	compose bool
@@ -133,8 +135,7 @@ func (o *imageOptions) registerFlags(f *pflag.FlagSet) {
 	f.IntVar(&o.exitCode, "exit-code", 0, "exit with this code when any finding remains after filtering: a vulnerability, a secret (or, for compose, a misconfiguration); 0 exits 0 whatever is found")
 	f.IntVar(&o.exitOnEOL, "exit-on-eol", 0, "exit with this code when the image's OS is past its end of support")
 	f.StringVar(&o.secretConfig, "secret-config", secret.DefaultConfigFile, "secret-scan config (Trivy's keys: enable-builtin-rules, disable-rules, disable-allow-rules, rules, allow-rules, exclude-block, skip-patterns)")
-	f.StringVar(&o.cacheBackend, "cache-backend", "fs", "where layer results are kept between scans: fs (a file in the cache dir, shared by concurrent scans) or memory (this scan only)")
-	f.DurationVar(&o.cacheTTL, "cache-ttl", 0, "forget cached layer results older than this (0 keeps them until \"docker scan clean --scan-cache\")")
+	o.cache.registerFlags(f)
 	f.StringSliceVar(&o.imageSources, "image-src", runtime.DefaultSources, "where to look for IMAGE, in order: docker (the Docker engine), containerd, podman, remote (the registry)")
 	f.StringVar(&o.dockerHost, "docker-host", "", "Docker engine to ask (default: the Docker CLI's current context, or DOCKER_HOST)")
 	f.StringVar(&o.containerd.Address, "containerd-address", "", "containerd socket (default: CONTAINERD_ADDRESS, or "+runtime.DefaultContainerdAddress+")")
@@ -144,6 +145,7 @@ func (o *imageOptions) registerFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.distro, "distro", "", "match OS packages as this distribution instead of the OS found in the image, as FAMILY/VERSION (families: "+strings.Join(scan.DistroFamilies(), ", ")+"; e.g. alpine/3.20, debian/12)")
 	f.StringVar(&o.detectionPriority, "detection-priority", scan.PriorityPrecise, "precise: language packages that an OS package installed are matched against the OS vendor's advisories only; comprehensive: also against upstream ones, finding more at the cost of false positives where vendors backport fixes (Trivy's other comprehensive rules, for Red Hat packages, go.mod files and version ranges, concern nothing docker scan reads)")
 	o.db.registerFlags(f)
+	o.remote.registerFlags(f)
 }
 
 func newImageCommand(g *globalOptions, hooks Hooks) *cobra.Command {
@@ -262,14 +264,11 @@ func (o *imageOptions) prepare(cmd *cobra.Command, g *globalOptions) (imageSetti
 		return settings, err
 	}
 	settings.scan.TempDir = g.tempDir()
-	switch o.cacheBackend {
-	case "fs":
-		settings.scan.Cache = cache.NewFS(g.cacheDir, analyze.ResultSchemaVersion, o.cacheTTL)
-	case "memory":
-		settings.scan.Cache = cache.NewMemory(analyze.ResultSchemaVersion, o.cacheTTL)
-	default:
-		return settings, usageError(cmd, fmt.Errorf("unknown --cache-backend %q (choose fs or memory)", o.cacheBackend))
+	layerCache, err := cache.Open(o.cache.backend, o.cache.openOptions(g.cacheDir, analyze.ResultSchemaVersion))
+	if err != nil {
+		return settings, usageError(cmd, err)
 	}
+	settings.scan.Cache = layerCache
 	return settings, nil
 }
 
@@ -327,7 +326,8 @@ func (o *imageOptions) dbOpener(ctx context.Context, g *globalOptions, cmd *cobr
 	var vulnDB *db.DB
 	var openErr error
 	open := func() (*db.DB, error) {
-		if !slices.Contains(settings.scan.Scanners, scan.ScannerVuln) {
+		if !slices.Contains(settings.scan.Scanners, scan.ScannerVuln) || settings.remote != nil {
+			// The scan server matches with its own DB.
 			return nil, nil
 		}
 		once.Do(func() { vulnDB, openErr = o.db.open(ctx, g, cmd.ErrOrStderr()) })
@@ -350,6 +350,8 @@ type imageSettings struct {
 	// sbomOCI: scan the image's SBOM attestation, when it has one,
 	// instead of its layers (--sbom-sources oci).
 	sbomOCI bool
+	// remote, when set, detects through a scan server (--server).
+	remote *server.Client
 }
 
 // scanOne scans the image that the first source to have it holds.
@@ -370,7 +372,7 @@ func scanOne(ctx context.Context, ref string, fromInput bool, settings imageSett
 	if settings.scan.DB, err = openDB(); err != nil {
 		return nil, err
 	}
-	return scan.Image(ctx, img, settings.scan)
+	return settings.scanImage(ctx, img, settings.scan)
 }
 
 // scanRuntimes scans what each runtime holds under ref. Images with the
@@ -393,7 +395,7 @@ func scanRuntimes(ctx context.Context, ref string, settings imageSettings, ropts
 			if settings.scan.DB, err = openDB(); err != nil {
 				return nil, err
 			}
-			return scan.Image(ctx, f.Image, settings.scan)
+			return settings.scanImage(ctx, f.Image, settings.scan)
 		}()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", f.Source, err)
@@ -448,6 +450,9 @@ func (o *imageOptions) validate() (imageSettings, error) {
 	var err error
 	if s.maxInputSize, err = parseSize(o.maxInputSize); err != nil {
 		return s, fmt.Errorf("--max-input-size: %w", err)
+	}
+	if s.remote, err = o.remote.client(); err != nil {
+		return s, err
 	}
 	s.scan = scan.DefaultOptions()
 	packagesOnly := !slices.ContainsFunc(scanners, func(name string) bool { return name != "none" })
@@ -515,6 +520,9 @@ func (o *imageOptions) validate() (imageSettings, error) {
 		return s, err
 	}
 	s.sbomOCI = slices.Contains(o.sbomSources, sbomSourceOCI)
+	if s.sbomOCI && s.remote != nil {
+		return s, errors.New("--sbom-sources oci matches the SBOM here, with the local DB: it cannot be combined with --server")
+	}
 	for _, rt := range o.runtimes {
 		switch {
 		case rt == "all":

@@ -85,6 +85,9 @@ func scanSBOMFile(cmd *cobra.Command, g *globalOptions, o *imageOptions, file st
 	if err != nil {
 		return 0, err
 	}
+	if settings.remote != nil {
+		return 0, usageError(cmd, errors.New("--server scans images; an SBOM is matched here, with the local DB: leave --server out"))
+	}
 	tableModes, err := tableModes(cmd)
 	if err != nil {
 		return 0, usageError(cmd, err)

@@ -129,6 +129,10 @@ type Analysis struct {
 	Image *types.Image
 	// Layers[i] is the result of Image.Layers[i].
 	Layers []*types.LayerResult
+	// Keys[i] is the layer cache key of Layers[i]: its diffID and what
+	// the analysis ran; "" for a layer whose diffID analysis could not
+	// check, which is never stored under it.
+	Keys []string
 	// Config is what the secret scanner found in the image config
 	// (environment, labels, history); nil when it did not run.
 	Config *types.LayerResult
@@ -172,7 +176,13 @@ func Analyze(ctx context.Context, img *types.Image, opts Options) (*Analysis, er
 		l.Open = nil
 		meta.Layers[i] = l
 	}
-	a := &Analysis{Image: &meta, Layers: layers}
+	a := &Analysis{Image: &meta, Layers: layers, Keys: make([]string, len(layers))}
+	cacheKey := cfg.CacheKeyer()
+	for i, l := range img.Layers {
+		if analyze.Verifiable(l.DiffID) {
+			a.Keys[i] = cacheKey(l.DiffID)
+		}
+	}
 	if slices.Contains(opts.Scanners, ScannerSecret) {
 		found, masked := configSecrets(img, cfg)
 		a.Config = found
@@ -324,9 +334,46 @@ func dropListPaths(rep *types.Report) {
 // uncompressed size as analysis read it (layers[i] is img.Layers[i]'s
 // result) and their sum, as Trivy reports them; and the OS packages.
 func buildReport(img *types.Image, layers []*types.LayerResult, art types.Artifact, vulns []types.DetectedVulnerability, opts Options) *types.Report {
+	r := newReport(img, layers, art.OS, opts.Now)
+	// Packages are reported by the vulnerability scan, or when no scanner
+	// runs at all (a package listing); a secret-only scan reports secrets.
+	if art.OS.Detected() && (slices.Contains(opts.Scanners, ScannerVuln) || len(opts.Scanners) == 0) && opts.wants(PkgTypeOS) {
+		res := osResult(img.Name, art, opts)
+		res.Vulnerabilities = vulns
+		r.Results = append(r.Results, res)
+	}
+	return r
+}
+
+// RemoteReport is the report of an analysis whose results a scan server
+// detected: the image's metadata from the analysis, the OS and results
+// from the server, and the analysis issues of every layer. Finish it as
+// a report of Detect.
+func RemoteReport(a *Analysis, os types.OS, results []types.Result, opts Options) *types.Report {
+	if opts.Now.IsZero() {
+		opts.Now = time.Now()
+	}
+	if os.EOSL {
+		slog.Warn("This OS version is no longer supported by the distribution; security updates are not provided", "family", os.Family, "version", os.Name)
+	}
+	rep := newReport(a.Image, a.Layers, os, opts.Now)
+	rep.Results = results
+	for _, l := range a.Layers {
+		rep.AnalysisIssues = append(rep.AnalysisIssues, l.Issues...)
+	}
+	if a.Config != nil {
+		rep.AnalysisIssues = append(rep.AnalysisIssues, a.Config.Issues...)
+	}
+	warnIssues(rep.AnalysisIssues)
+	return rep
+}
+
+// newReport is a report's metadata: the image's, with each layer's size
+// as analysis read it.
+func newReport(img *types.Image, layers []*types.LayerResult, os types.OS, now time.Time) *types.Report {
 	r := &types.Report{
 		SchemaVersion: types.SchemaVersion,
-		CreatedAt:     opts.Now,
+		CreatedAt:     now,
 		ArtifactName:  img.Name,
 		ArtifactType:  types.ArtifactTypeContainerImage,
 		Metadata: types.Metadata{
@@ -358,16 +405,8 @@ func buildReport(img *types.Image, layers []*types.LayerResult, art types.Artifa
 	if total > 0 {
 		r.Metadata.Size = total
 	}
-	if art.OS.Detected() {
-		os := art.OS
+	if os.Detected() {
 		r.Metadata.OS = &os
-	}
-	// Packages are reported by the vulnerability scan, or when no scanner
-	// runs at all (a package listing); a secret-only scan reports secrets.
-	if art.OS.Detected() && (slices.Contains(opts.Scanners, ScannerVuln) || len(opts.Scanners) == 0) && opts.wants(PkgTypeOS) {
-		res := osResult(img.Name, art, opts)
-		res.Vulnerabilities = vulns
-		r.Results = append(r.Results, res)
 	}
 	return r
 }
