@@ -23,7 +23,7 @@ var allowedImports = map[string][]string{
 	"iox":        {},
 	"boltguard":  {},
 	"families":   {"types"},
-	"analyze":    {"families", "iox", "types"},
+	"analyze":    {"families", "iox", "misconf", "types"},
 	"cache":      {"boltguard", "types"},
 	"db":         {"boltguard", "iox", "types"},
 	"detect":     {"db", "families", "types"},
@@ -34,7 +34,8 @@ var allowedImports = map[string][]string{
 	"imagebuild": {"types"},
 	"testenv":    {"imagebuild", "iox"},
 	"sbom":       {"families", "types"},
-	"scan":       {"analyze", "cache", "db", "detect", "families", "iox", "merge", "policy", "sbom", "types"},
+	"misconf":    {"iox", "types"},
+	"scan":       {"analyze", "cache", "db", "detect", "families", "iox", "merge", "misconf", "policy", "sbom", "types"},
 	// The scan server and its client: the wire format and its mapping,
 	// over the pipeline.
 	"server": {"analyze", "cache", "db", "families", "iox", "merge", "policy", "scan", "types"},

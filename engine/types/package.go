@@ -20,6 +20,9 @@ func (o OS) Detected() bool { return o.Family != "" }
 type LayerRef struct {
 	Digest string `json:",omitempty"`
 	DiffID string `json:",omitempty"`
+	// CreatedBy is the history step that made the layer, where a finding
+	// names it (a misconfiguration found in the image config).
+	CreatedBy string `json:",omitempty"`
 }
 
 // Identifier carries the package's globally meaningful names.

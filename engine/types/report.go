@@ -93,6 +93,8 @@ type Result struct {
 	Packages        []Package               `json:",omitempty"`
 	Vulnerabilities []DetectedVulnerability `json:",omitempty"`
 	Secrets         []SecretFinding         `json:",omitempty"`
+	// MisconfSummary counts the checks of a config file (Class config).
+	MisconfSummary *MisconfSummary `json:",omitempty"`
 	// Misconfigurations are risky settings found in a config file.
 	Misconfigurations []Misconfiguration `json:",omitempty"`
 	// ModifiedFindings are the findings VEX statements suppressed, listed
