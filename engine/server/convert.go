@@ -99,11 +99,11 @@ func layerRefToWire(l types.LayerRef) *common.Layer {
 	if l == (types.LayerRef{}) {
 		return nil
 	}
-	return &common.Layer{Digest: l.Digest, DiffId: l.DiffID}
+	return &common.Layer{Digest: l.Digest, DiffId: l.DiffID, CreatedBy: l.CreatedBy}
 }
 
 func layerRefFromWire(l *common.Layer) types.LayerRef {
-	return types.LayerRef{Digest: l.GetDigest(), DiffID: l.GetDiffId()}
+	return types.LayerRef{Digest: l.GetDigest(), DiffID: l.GetDiffId(), CreatedBy: l.GetCreatedBy()}
 }
 
 func severityToWire(name string) common.Severity {
