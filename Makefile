@@ -15,7 +15,7 @@ DEMO_IMAGE := testdata/demo/demo-image.tar
 DEMO_CACHE := testdata/demo/cache
 DEMO_DB := $(DEMO_CACHE)/db/trivy.db
 
-.PHONY: all build install image demo demo-image demo-db test unit e2e lint bench fuzz proto clean
+.PHONY: all build install image demo demo-image demo-db test unit e2e lint bench fuzz proto load clean
 
 all: build
 
@@ -97,7 +97,8 @@ E2E_TEST_NAMES := \
 	TestTrivyDifferential TestCycloneDXReadByTrivy TestSPDXReadByTrivy TestDependencyTreeDebianImage \
 	TestSBOMRoundTripDebian TestSBOMRoundTripLanguages \
 	TestTrivyServerReadsOurBlobs TestTrivyClientBlobsScanLikeOurs \
-	TestRedisCacheCLI TestRedisDownOneWarning TestRedisTLSCacheCLI
+	TestRedisCacheCLI TestRedisDownOneWarning TestRedisTLSCacheCLI \
+	TestServerReplicasShareRedis TestServerTrivyCompatibility TestServerFaults TestServerLoad
 empty :=
 space := $(empty) $(empty)
 export DOCKER_SCAN_E2E_TESTS := ^($(subst $(space),|,$(strip $(E2E_TEST_NAMES))))$$
@@ -152,6 +153,14 @@ bench:
 	# dockerd or the Debian root of the test cache. (Not an e2e test:
 	# the e2e pattern does not apply.)
 	DOCKER_SCAN_E2E_TESTS= go test -run '^$$' -bench 'DockerEngine' -benchtime 3x -benchmem -timeout 30m ./runtime/
+
+# Load test of the client/server mode: 500 scans from 50 clients against two
+# `docker scan server` replicas sharing Redis behind a round-robin proxy,
+# then against one `trivy server`; zero errors, and throughput, p50/p99
+# latency, server peak RSS and Redis memory logged and written to load.json.
+# (TestServerLoad is in E2E_TEST_NAMES but skips without DOCKER_SCAN_LOAD.)
+load:
+	DOCKER_SCAN_LOAD=1 DOCKER_SCAN_LOAD_OUT=$(CURDIR)/load.json go test -count=1 -timeout 30m -run '^TestServerLoad$$' -v ./cmd/docker-scan/
 
 # Regenerate engine/server/rpc (Trivy's Twirp API) from engine/server/proto
 # with buf, protoc-gen-go and protoc-gen-twirp at pinned versions. The

@@ -90,7 +90,7 @@ Keep the token off the command line: set DOCKER_SCAN_TOKEN (or TRIVY_TOKEN).`,
 	f.StringVar(&o.token, "token", "", "token clients must send (in --token-header) with every API request; empty lets anyone scan")
 	f.StringVar(&o.tokenHeader, "token-header", server.DefaultTokenHeader, "HTTP header that carries the token")
 	f.DurationVar(&o.refresh, "db-refresh-interval", server.DefaultDBRefreshInterval, "how often to look for a newer vulnerability DB (it is also looked for when the DB's next update is due)")
-	f.StringVar(&o.maxRequestSize, "max-request-size", "256MiB", "largest API request body; larger ones are refused (413)")
+	f.StringVar(&o.maxRequestSize, "max-request-size", "64MiB", "largest API request body; larger ones are refused (413). A layer's results are kilobytes to a few MiB; the server may hold about three times this per request while it decodes one")
 	f.DurationVar(&o.requestTimeout, "request-timeout", server.DefaultRequestTimeout, "longest time to answer one API request")
 	f.DurationVar(&o.shutdownGrace, "shutdown-grace", 60*time.Second, "on SIGINT/SIGTERM, how long requests under way may take to finish")
 	o.db.register(cmd)

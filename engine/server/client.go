@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/twitchtv/twirp"
@@ -42,14 +43,16 @@ type Client struct {
 	// HTTP defaults to a client with a 10 minute timeout.
 	HTTP *http.Client
 
+	once    sync.Once
 	cache   cache.Cache
 	scanner scanner.Scanner
 }
 
-func (c *Client) init() {
-	if c.cache != nil {
-		return
-	}
+// init makes the Twirp clients, once: one Client serves concurrent scans
+// (compose --parallel).
+func (c *Client) init() { c.once.Do(c.makeClients) }
+
+func (c *Client) makeClients() {
 	base := c.HTTP
 	if base == nil {
 		base = &http.Client{Timeout: 10 * time.Minute}

@@ -32,7 +32,7 @@ const (
 	// DefaultMaxBodyBytes bounds a request body: the layer results of
 	// one layer (PutBlob) are kilobytes to a few megabytes; a scan
 	// request names blobs by key.
-	DefaultMaxBodyBytes = 256 << 20
+	DefaultMaxBodyBytes = 64 << 20
 	// DefaultRequestTimeout bounds the time to answer one request.
 	DefaultRequestTimeout = 10 * time.Minute
 )

@@ -194,7 +194,13 @@ func (s *service) Scan(ctx context.Context, req *scanner.ScanRequest) (resp *sca
 	start := time.Now()
 	defer func() {
 		if s.Metrics != nil {
-			s.Metrics.ScanDone(time.Since(start), err)
+			// The metric tells a cancelled or timed-out scan from a
+			// failed one by the context's error, not the Twirp code.
+			cause := err
+			if err != nil && ctx.Err() != nil {
+				cause = ctx.Err()
+			}
+			s.Metrics.ScanDone(time.Since(start), cause)
 		}
 	}()
 	ids := req.GetBlobIds()
@@ -266,14 +272,19 @@ func (s *service) Scan(ctx context.Context, req *scanner.ScanRequest) (resp *sca
 // which stands in while the cache fails.
 func (s *service) put(ctx context.Context, key string, r *types.LayerResult) {
 	s.recent.put(key, r)
-	s.cacheError(s.Cache.Put(ctx, map[string]*types.LayerResult{key: r}))
+	if err := s.Cache.Put(ctx, map[string]*types.LayerResult{key: r}); ctx.Err() == nil {
+		s.cacheError(err)
+	}
 }
 
 // get looks keys up in the cache and then in the server's memory; a key
 // neither has is absent from the map.
 func (s *service) get(ctx context.Context, keys []string) map[string]*types.LayerResult {
 	found, err := s.Cache.Get(ctx, keys)
-	s.cacheError(err)
+	if ctx.Err() == nil {
+		// A client that hung up is not a cache outage.
+		s.cacheError(err)
+	}
 	if found == nil {
 		found = map[string]*types.LayerResult{}
 	}
