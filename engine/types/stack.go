@@ -19,8 +19,8 @@ type Misconfiguration struct {
 	Message string
 	// Namespace and Query name the check's rule (builtin.dockerfile.DS002,
 	// data.builtin.dockerfile.DS002.deny; user.* for custom Rego checks).
-	Namespace  string   `json:",omitempty"`
-	Query      string   `json:",omitempty"`
+	Namespace  string `json:",omitempty"`
+	Query      string `json:",omitempty"`
 	Resolution string
 	Severity   string
 	PrimaryURL string   `json:",omitempty"`
