@@ -27,6 +27,18 @@ type Check struct {
 	// Severity is CRITICAL, HIGH, MEDIUM, LOW or UNKNOWN.
 	Severity   string
 	References []string
+	// Namespace and Query name a custom Rego check's package and rule
+	// ("user.dockerfile.no_curl", "data.user.dockerfile.no_curl.deny");
+	// empty for built-in checks, whose names the runner derives. A
+	// finding of a custom check links its first reference, not AVD.
+	Namespace, Query string
+	// Digest changes when a custom check's code may have changed: a hash
+	// of every Rego file loaded with it (a library it imports counts), for
+	// cache keys. Empty for built-in checks, which change with the binary.
+	Digest string
+	// Deprecated checks are kept for whoever names them but are not
+	// run by default, as in Trivy.
+	Deprecated bool
 	// Dockerfile finds the check's failures in a Dockerfile (Type
 	// TypeDockerfile).
 	Dockerfile func(df *Dockerfile) []Failure
@@ -40,4 +52,8 @@ type Failure struct {
 	// StartLine and EndLine are 1-based lines of the file; 0 when the
 	// failure is about the file as a whole (no HEALTHCHECK at all).
 	StartLine, EndLine int
+	// Error, when set, says the check could not be evaluated on this file
+	// (a custom Rego check that failed at run time): the runner reports
+	// it as an analysis issue, neither a pass nor a failure.
+	Error string
 }

@@ -10,8 +10,12 @@ import (
 // consumers read it unchanged.
 const SchemaVersion = 2
 
-// ArtifactTypeContainerImage is the only artifact type so far.
-const ArtifactTypeContainerImage = "container_image"
+// Artifact types, as Trivy names them: an image, or a directory or file
+// of the host (docker scan config).
+const (
+	ArtifactTypeContainerImage = "container_image"
+	ArtifactTypeFilesystem     = "filesystem"
+)
 
 // Result classes.
 const (

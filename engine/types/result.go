@@ -26,6 +26,10 @@ type LayerResult struct {
 	BuildInfo *BuildInfo `json:",omitempty"`
 
 	Secrets []SecretFile `json:",omitempty"`
+	// Misconfigurations are the config files of this layer that were
+	// checked (Dockerfiles), one result of class config per file, with
+	// its findings and the count of checks passed and failed.
+	Misconfigurations []Result `json:",omitempty"`
 
 	// WhiteoutFiles are paths this layer deletes from the layers below it.
 	WhiteoutFiles []string `json:",omitempty"`
@@ -48,6 +52,10 @@ type Artifact struct {
 	// Secrets found in any layer, with the layer that holds each, whether
 	// or not a later layer deleted the file.
 	Secrets []SecretFile
+	// Misconfigurations are the results of the config files checked in
+	// the final filesystem (a file a later layer deletes or replaces is
+	// gone, as in Trivy), each finding naming its layer.
+	Misconfigurations []Result
 	// Issues of every layer, in layer order.
 	Issues []AnalysisIssue
 }

@@ -1,0 +1,3 @@
+FROM debian:12
+maintainer Jane Doe <jane@example.com>
+RUN true
