@@ -2,9 +2,11 @@ package analyze
 
 import (
 	"github.com/docker-scan/docker-scan/engine/analyze/buildinfo"
+	"github.com/docker-scan/docker-scan/engine/analyze/dockerfile"
 	"github.com/docker-scan/docker-scan/engine/analyze/lang"
 	"github.com/docker-scan/docker-scan/engine/analyze/ospkg"
 	"github.com/docker-scan/docker-scan/engine/analyze/secret"
+	"github.com/docker-scan/docker-scan/engine/misconf"
 )
 
 // OSAnalyzers are the analyzers that find the OS and its packages.
@@ -58,4 +60,11 @@ func SecretAnalyzers(cfg *secret.Config) ([]Analyzer, error) {
 		return nil, err
 	}
 	return []Analyzer{a}, nil
+}
+
+// MisconfAnalyzers are the analyzers of the misconfiguration scanner:
+// the Dockerfiles in layers, checked with checks (nil for the built-in
+// ones).
+func MisconfAnalyzers(checks []misconf.Check) []Analyzer {
+	return []Analyzer{dockerfile.NewAnalyzer(checks)}
 }

@@ -60,7 +60,7 @@ const walkerName = "layer-walker"
 
 // ResultSchemaVersion changes whenever the shape or meaning of LayerResult
 // changes; cached results of another version are not used.
-const ResultSchemaVersion = 6 // 6: dependency names in DependsOn (node-pkg, python-pkg; dpkg Pre-Depends, Provides)
+const ResultSchemaVersion = 7 // 7: Misconfigurations (Dockerfiles in layers); 6: dependency names in DependsOn (node-pkg, python-pkg; dpkg Pre-Depends, Provides)
 
 // Layer reads one layer blob (gzip, zstd, bzip2 or plain tar) once and
 // returns what the analyzers found in it, with the layer's whiteouts and

@@ -87,6 +87,7 @@ func LayersWith(layers []*types.LayerResult, opts Options) types.Artifact {
 	releases, repos, dbs, facts := visible(s.releases, s.deleted), visible(s.repos, s.deleted), visible(s.dbs, s.deleted), visible(s.facts, s.deleted)
 
 	art := types.Artifact{OS: chooseOS(releases, dbs), Secrets: secrets(layers, s.deleted)}
+	art.Misconfigurations = misconfigurations(layers, s.deleted)
 	for _, l := range layers {
 		art.Issues = append(art.Issues, l.Issues...)
 	}

@@ -118,9 +118,16 @@ func (f *IgnoreFile) IgnoresSecret(target string, s types.SecretFinding, now tim
 }
 
 // IgnoresMisconfiguration reports whether an unexpired rule matches a
-// misconfiguration found in the file target.
+// misconfiguration found in the file target: by its ID (DS-0002), its
+// AVD ID (AVD-DS-0002) or, for a built-in check, an alias (DS002), as
+// Trivy matches them.
 func (f *IgnoreFile) IgnoresMisconfiguration(target string, m types.Misconfiguration, now time.Time) bool {
-	return ignoresInFile(target, m.ID, now, f.Any, f.Misconfigurations)
+	for _, id := range append([]string{m.ID, m.AVDID}, misconfAliases(m)...) {
+		if id != "" && ignoresInFile(target, id, now, f.Any, f.Misconfigurations) {
+			return true
+		}
+	}
+	return false
 }
 
 // ignoresInFile reports whether an unexpired rule of the lists has the

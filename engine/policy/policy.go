@@ -53,6 +53,7 @@ func Filter(rep *types.Report, opts Options) {
 		res.Secrets = slices.DeleteFunc(res.Secrets, func(s types.SecretFinding) bool {
 			return !opts.keepSecret(res.Target, s, now)
 		})
+		opts.filterMisconfs(res, now)
 	}
 	if opts.VEX != nil {
 		ApplyVEX(rep, opts.VEX, opts.ShowSuppressed)
@@ -99,19 +100,39 @@ func FilterMisconfigurations(results []types.Result, opts Options) []types.Resul
 	}
 	out := results[:0]
 	for _, res := range results {
-		res.Misconfigurations = slices.DeleteFunc(res.Misconfigurations, func(m types.Misconfiguration) bool {
-			if len(opts.Severities) > 0 {
-				if s, _ := types.ParseSeverity(m.Severity); !slices.Contains(opts.Severities, s) {
-					return true
-				}
-			}
-			return opts.Ignore != nil && opts.Ignore.IgnoresMisconfiguration(res.Target, m, now)
-		})
+		opts.filterMisconfs(&res, now)
 		if len(res.Misconfigurations) > 0 {
 			out = append(out, res)
 		}
 	}
 	return out
+}
+
+// filterMisconfs removes the misconfigurations of res that do not count
+// (severity, ignore file by ID, AVD ID or alias) and counts the failures
+// left in its summary, as Trivy counts them: one per finding.
+func (o Options) filterMisconfs(res *types.Result, now time.Time) {
+	if len(res.Misconfigurations) == 0 {
+		return
+	}
+	res.Misconfigurations = slices.DeleteFunc(res.Misconfigurations, func(m types.Misconfiguration) bool {
+		if len(o.Severities) > 0 {
+			if s, _ := types.ParseSeverity(m.Severity); !slices.Contains(o.Severities, s) {
+				return true
+			}
+		}
+		return o.Ignore != nil && o.Ignore.IgnoresMisconfiguration(res.Target, m, now)
+	})
+	if res.MisconfSummary != nil {
+		sum := *res.MisconfSummary
+		sum.Failures = 0
+		for _, m := range res.Misconfigurations {
+			if m.Status != "PASS" {
+				sum.Failures++
+			}
+		}
+		res.MisconfSummary = &sum
+	}
 }
 
 func (o Options) keep(v types.DetectedVulnerability, now time.Time) bool {
@@ -155,7 +176,7 @@ type ExitOptions struct {
 func ExitCode(rep *types.Report, opts ExitOptions) int {
 	if opts.ExitCode != 0 {
 		for _, res := range rep.Results {
-			if len(res.Vulnerabilities) > 0 || len(res.Secrets) > 0 {
+			if len(res.Vulnerabilities) > 0 || len(res.Secrets) > 0 || failed(res.Misconfigurations) {
 				return opts.ExitCode
 			}
 		}
@@ -164,4 +185,10 @@ func ExitCode(rep *types.Report, opts ExitOptions) int {
 		return opts.ExitOnEOL
 	}
 	return 0
+}
+
+// failed says whether any misconfiguration is a failure (not a check
+// listed as passed).
+func failed(ms []types.Misconfiguration) bool {
+	return slices.ContainsFunc(ms, func(m types.Misconfiguration) bool { return m.Status != "PASS" })
 }

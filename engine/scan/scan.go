@@ -24,6 +24,7 @@ import (
 	"github.com/docker-scan/docker-scan/engine/families"
 	"github.com/docker-scan/docker-scan/engine/iox"
 	"github.com/docker-scan/docker-scan/engine/merge"
+	"github.com/docker-scan/docker-scan/engine/misconf"
 	"github.com/docker-scan/docker-scan/engine/policy"
 	"github.com/docker-scan/docker-scan/engine/types"
 )
@@ -52,6 +53,13 @@ type Options struct {
 	// SecretConfig configures the secret scanner (its rules, allow rules
 	// and disabled rules); nil is the built-in rule set.
 	SecretConfig *secret.Config
+	// ImageConfigScanners scan the image config alone (Trivy's
+	// --image-config-scanners): ImageConfigMisconfig, ImageConfigSecret.
+	// The misconfig and secret scanners scan it anyway.
+	ImageConfigScanners []string
+	// MisconfChecks are the checks of the misconfig scanner; nil is the
+	// built-in ones. The layer cache key covers them.
+	MisconfChecks []misconf.Check
 	// TempDir is where analyzers that need a file of their own (the rpm
 	// database) write it; empty is the system's temp dir.
 	TempDir string
@@ -116,6 +124,9 @@ func (o Options) analysisConfig() (analyze.Config, error) {
 		}
 		cfg.Analyzers = append(cfg.Analyzers, secrets...)
 	}
+	if slices.Contains(o.Scanners, ScannerMisconfig) {
+		cfg.Analyzers = append(cfg.Analyzers, analyze.MisconfAnalyzers(o.MisconfChecks)...)
+	}
 	return cfg, nil
 }
 
@@ -134,7 +145,8 @@ type Analysis struct {
 	// check, which is never stored under it.
 	Keys []string
 	// Config is what the secret scanner found in the image config
-	// (environment, labels, history); nil when it did not run.
+	// (environment, labels, history), and the misconfig scanner in its
+	// history rebuilt as a Dockerfile; nil when neither ran.
 	Config *types.LayerResult
 }
 
@@ -183,12 +195,27 @@ func Analyze(ctx context.Context, img *types.Image, opts Options) (*Analysis, er
 			a.Keys[i] = cacheKey(l.DiffID)
 		}
 	}
-	if slices.Contains(opts.Scanners, ScannerSecret) {
-		found, masked := configSecrets(img, cfg)
+	if opts.scansConfigFor(ImageConfigSecret) {
+		secretCfg := cfg
+		if !slices.Contains(opts.Scanners, ScannerSecret) {
+			// --image-config-scanners secret without the secret scanner.
+			if secretCfg.Analyzers, err = analyze.SecretAnalyzers(opts.SecretConfig); err != nil {
+				return nil, err
+			}
+		}
+		found, masked := configSecrets(img, secretCfg)
 		a.Config = found
 		if masked != nil {
 			meta.Config = masked
 		}
+	}
+	if opts.scansConfigFor(ImageConfigMisconfig) {
+		if a.Config == nil {
+			a.Config = &types.LayerResult{}
+		}
+		// The config as the report shows it: a secret the secret scanner
+		// masked there is masked in the findings' code too.
+		checkImageConfig(&meta, opts, a.Config)
 	}
 	return a, nil
 }
@@ -214,6 +241,7 @@ func Detect(ctx context.Context, a *Analysis, opts Options) (*types.Report, erro
 	useDistro(&art, opts.Distro)
 	if a.Config != nil {
 		art.Secrets = append(art.Secrets, a.Config.Secrets...)
+		art.Misconfigurations = append(art.Misconfigurations, a.Config.Misconfigurations...)
 		art.Issues = append(art.Issues, a.Config.Issues...)
 	}
 	if !art.OS.Detected() {
@@ -280,6 +308,7 @@ func addResults(rep *types.Report, art types.Artifact, langVulns []types.Detecte
 	if (slices.Contains(opts.Scanners, ScannerVuln) || len(opts.Scanners) == 0) && opts.wants(PkgTypeLibrary) {
 		rep.Results = append(rep.Results, langResults(art, langVulns, opts)...)
 	}
+	rep.Results = append(rep.Results, misconfResults(art)...)
 	rep.Results = append(rep.Results, secretResults(art)...)
 }
 
@@ -357,7 +386,7 @@ func RemoteReport(a *Analysis, os types.OS, results []types.Result, opts Options
 		slog.Warn("This OS version is no longer supported by the distribution; security updates are not provided", "family", os.Family, "version", os.Name)
 	}
 	rep := newReport(a.Image, a.Layers, os, opts.Now)
-	rep.Results = results
+	rep.Results = withConfigResults(results, a.Config)
 	for _, l := range a.Layers {
 		rep.AnalysisIssues = append(rep.AnalysisIssues, l.Issues...)
 	}
@@ -366,6 +395,29 @@ func RemoteReport(a *Analysis, os types.OS, results []types.Result, opts Options
 	}
 	warnIssues(rep.AnalysisIssues)
 	return rep
+}
+
+// withConfigResults adds to a server's results the misconfigurations of
+// the image config, which the client checks (they need no DB, and Trivy's
+// wire format has no place for them), where Detect puts them: among the
+// config results, by target, before the secrets.
+func withConfigResults(results []types.Result, config *types.LayerResult) []types.Result {
+	if config == nil || len(config.Misconfigurations) == 0 {
+		return results
+	}
+	var before, configs, secrets []types.Result
+	for _, r := range results {
+		switch r.Class {
+		case types.ClassConfig:
+			configs = append(configs, r)
+		case types.ClassSecret:
+			secrets = append(secrets, r)
+		default:
+			before = append(before, r)
+		}
+	}
+	configs = misconfResults(types.Artifact{Misconfigurations: append(configs, config.Misconfigurations...)})
+	return slices.Concat(before, configs, secrets)
 }
 
 // newReport is a report's metadata: the image's, with each layer's size

@@ -27,6 +27,10 @@ type layerExtras struct {
 	PackageFacts  []types.PackageFacts  `json:",omitempty"`
 	Symlinks      []types.Symlink       `json:",omitempty"`
 	Issues        []types.AnalysisIssue `json:",omitempty"`
+	// Misconfigurations are the results of the Dockerfiles of the layer
+	// (Trivy's BlobInfo.misconfigurations has another shape: they do not
+	// travel to or from a Trivy peer).
+	Misconfigurations []types.Result `json:",omitempty"`
 	// PackageDBs has one entry per LayerResult.PackageDBs, in order: the
 	// wire splits them in two lists and this puts them back together.
 	PackageDBs []packageDBExtras `json:",omitempty"`
@@ -75,6 +79,8 @@ func BlobFromLayer(r *types.LayerResult) *cache.BlobInfo {
 		PackageFacts:  r.PackageFacts,
 		Symlinks:      r.Symlinks,
 		Issues:        r.Issues,
+
+		Misconfigurations: r.Misconfigurations,
 	}
 	for i := range r.PackageDBs {
 		db := &r.PackageDBs[i]
@@ -223,8 +229,13 @@ func LayerFromBlob(b *cache.BlobInfo) (*types.LayerResult, error) {
 // applyLayerExtras rebuilds a layer we sent: the package databases in
 // their first order and types, and the details the wire has no room for.
 func applyLayerExtras(r *types.LayerResult, b *cache.BlobInfo, x *layerExtras, budget *wireBudget) error {
-	if err := budget.take(len(x.OSReleases)+len(x.Repositories)+len(x.PackageFacts)+len(x.Symlinks)+len(x.Issues)+len(x.PackageDBs), "layer details"); err != nil {
+	if err := budget.take(len(x.OSReleases)+len(x.Repositories)+len(x.PackageFacts)+len(x.Symlinks)+len(x.Issues)+len(x.PackageDBs)+len(x.Misconfigurations), "layer details"); err != nil {
 		return err
+	}
+	for _, m := range x.Misconfigurations {
+		if err := budget.take(len(m.Misconfigurations), "misconfigurations"); err != nil {
+			return err
+		}
 	}
 	for _, f := range x.PackageFacts {
 		n := len(f.Licenses) + len(f.InstalledFiles) + len(f.Digests)
@@ -252,6 +263,7 @@ func applyLayerExtras(r *types.LayerResult, b *cache.BlobInfo, x *layerExtras, b
 	}
 	r.SchemaVersion = x.SchemaVersion
 	r.OSReleases, r.Repositories, r.PackageFacts, r.Symlinks, r.Issues = x.OSReleases, x.Repositories, x.PackageFacts, x.Symlinks, x.Issues
+	r.Misconfigurations = x.Misconfigurations
 	apps, infos := 0, 0
 	for _, dbx := range x.PackageDBs {
 		var db types.PackageDB

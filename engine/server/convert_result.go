@@ -25,11 +25,15 @@ type resultExtras struct {
 	Vulnerabilities   []vulnerabilityExtras   `json:",omitempty"`
 	RemovedSecrets    []int                   `json:",omitempty"`
 	Misconfigurations []misconfExtras         `json:",omitempty"`
+	// MisconfSummary: Trivy's Result message has none (its client
+	// counts the findings).
+	MisconfSummary *types.MisconfSummary `json:",omitempty"`
 }
 
 func (e *resultExtras) empty() bool {
 	return e.Runtime == "" && !e.NotMatched && len(e.ModifiedFindings) == 0 && len(e.Packages) == 0 &&
-		len(e.Vulnerabilities) == 0 && len(e.RemovedSecrets) == 0 && len(e.Misconfigurations) == 0
+		len(e.Vulnerabilities) == 0 && len(e.RemovedSecrets) == 0 && len(e.Misconfigurations) == 0 &&
+		e.MisconfSummary == nil
 }
 
 type vulnerabilityExtras struct {
@@ -42,9 +46,15 @@ type vulnerabilityExtras struct {
 	VendorSeverity map[string]types.Severity `json:",omitempty"`
 }
 
+// misconfExtras are a misconfiguration's fields the wire lacks: a
+// severity outside its enum, and the compose service and line.
 type misconfExtras struct {
-	I        int
-	Severity string
+	I         int
+	Severity  *string `json:",omitempty"`
+	Service   string  `json:",omitempty"`
+	StartLine int     `json:",omitempty"`
+	// NoStatus: the wire got "FAIL" for a finding with no Status.
+	NoStatus bool `json:",omitempty"`
 }
 
 // ResultsToWire is the wire form of a report's results and OS, as a
@@ -68,7 +78,7 @@ func ResultsToWire(rep *types.Report) ([]*scanner.Result, *common.OS) {
 
 func resultToWire(r *types.Result) *scanner.Result {
 	w := &scanner.Result{Target: r.Target, Class: r.Class, Type: r.Type}
-	extras := resultExtras{Runtime: r.Runtime, NotMatched: r.NotMatched, ModifiedFindings: r.ModifiedFindings}
+	extras := resultExtras{Runtime: r.Runtime, NotMatched: r.NotMatched, ModifiedFindings: r.ModifiedFindings, MisconfSummary: r.MisconfSummary}
 	w.Packages, extras.Packages = packagesToWire(r.Packages)
 	for i := range r.Vulnerabilities {
 		v, x := vulnerabilityToWire(i, &r.Vulnerabilities[i])
@@ -85,8 +95,12 @@ func resultToWire(r *types.Result) *scanner.Result {
 	}
 	for i, m := range r.Misconfigurations {
 		w.Misconfigurations = append(w.Misconfigurations, misconfToWire(m))
+		x := misconfExtras{I: i, Service: m.Service, StartLine: m.StartLine, NoStatus: m.Status == ""}
 		if !severityRoundTrips(m.Severity) {
-			extras.Misconfigurations = append(extras.Misconfigurations, misconfExtras{I: i, Severity: m.Severity})
+			x.Severity = &m.Severity
+		}
+		if x != (misconfExtras{I: i}) {
+			extras.Misconfigurations = append(extras.Misconfigurations, x)
 		}
 	}
 	if !extras.empty() {
@@ -176,19 +190,77 @@ func vulnerabilityToWire(i int, v *types.DetectedVulnerability) (*common.Vulnera
 }
 
 func misconfToWire(m types.Misconfiguration) *common.DetectedMisconfiguration {
-	w := &common.DetectedMisconfiguration{
-		Id:         m.ID,
-		Title:      m.Title,
-		Message:    m.Message,
-		Resolution: m.Resolution,
-		Severity:   severityToWire(m.Severity),
-		// Every misconfiguration we report is a failed check.
-		Status: "FAIL",
+	status := m.Status
+	if status == "" {
+		// Every misconfiguration we report without a status failed.
+		status = "FAIL"
 	}
-	if m.Service != "" || m.StartLine != 0 {
-		w.CauseMetadata = &common.CauseMetadata{Service: m.Service, StartLine: clampInt32(m.StartLine)}
+	w := &common.DetectedMisconfiguration{
+		Type:        m.Type,
+		Id:          m.ID,
+		AvdId:       m.AVDID, //lint:ignore SA1019 Trivy's clients still read it
+		Title:       m.Title,
+		Description: m.Description,
+		Message:     m.Message,
+		Namespace:   m.Namespace,
+		Query:       m.Query,
+		Resolution:  m.Resolution,
+		Severity:    severityToWire(m.Severity),
+		PrimaryUrl:  m.PrimaryURL,
+		References:  m.References,
+		Status:      status,
+	}
+	if m.Layer != nil {
+		w.Layer = layerRefToWire(*m.Layer)
+	}
+	cm := m.CauseMetadata
+	if cm.Provider != "" || cm.Service != "" || cm.StartLine != 0 || cm.EndLine != 0 || len(cm.Code.Lines) > 0 {
+		w.CauseMetadata = &common.CauseMetadata{Provider: cm.Provider, Service: cm.Service,
+			StartLine: clampInt32(cm.StartLine), EndLine: clampInt32(cm.EndLine), Code: codeToWire(cm.Code)}
 	}
 	return w
+}
+
+// misconfFromWire reads a misconfiguration, bounded by b.
+func misconfFromWire(m *common.DetectedMisconfiguration, b *wireBudget) (types.Misconfiguration, error) {
+	cm := m.GetCauseMetadata()
+	start, err := checkWireInt(cm.GetStartLine(), "misconfiguration start line")
+	if err != nil {
+		return types.Misconfiguration{}, err
+	}
+	end, err := checkWireInt(cm.GetEndLine(), "misconfiguration end line")
+	if err != nil {
+		return types.Misconfiguration{}, err
+	}
+	if err := b.take(len(m.GetReferences()), "references"); err != nil {
+		return types.Misconfiguration{}, err
+	}
+	code, err := codeFromWire(cm.GetCode(), b)
+	if err != nil {
+		return types.Misconfiguration{}, err
+	}
+	out := types.Misconfiguration{
+		Type:        m.Type,
+		ID:          m.Id,
+		AVDID:       m.AvdId, //lint:ignore SA1019 Trivy's servers still send it
+		Title:       m.Title,
+		Description: m.Description,
+		Message:     m.Message,
+		Namespace:   m.Namespace,
+		Query:       m.Query,
+		Resolution:  m.Resolution,
+		Severity:    severityFromWire(m.Severity).String(),
+		PrimaryURL:  m.PrimaryUrl,
+		References:  m.References,
+		Status:      m.Status,
+		CauseMetadata: types.CauseMetadata{Provider: cm.GetProvider(), Service: cm.GetService(),
+			StartLine: start, EndLine: end, Code: code},
+	}
+	if m.Layer != nil {
+		l := layerRefFromWire(m.Layer)
+		out.Layer = &l
+	}
+	return out, nil
 }
 
 // ResultsFromWire reads a Scan answer's results and OS. Results of the
@@ -302,26 +374,26 @@ func resultFromWire(w *scanner.Result, b *wireBudget) (types.Result, error) {
 		if m == nil {
 			return r, fmt.Errorf("empty misconfiguration")
 		}
-		line, err := checkWireInt(m.GetCauseMetadata().GetStartLine(), "misconfiguration start line")
+		mc, err := misconfFromWire(m, b)
 		if err != nil {
 			return r, err
 		}
-		r.Misconfigurations = append(r.Misconfigurations, types.Misconfiguration{
-			ID:         m.Id,
-			Severity:   severityFromWire(m.Severity).String(),
-			Title:      m.Title,
-			Message:    m.Message,
-			Resolution: m.Resolution,
-			Service:    m.GetCauseMetadata().GetService(),
-			StartLine:  line,
-		})
+		r.Misconfigurations = append(r.Misconfigurations, mc)
 	}
 	for _, x := range extras.Misconfigurations {
 		if x.I < 0 || x.I >= len(r.Misconfigurations) {
 			return r, fmt.Errorf("extras name misconfiguration %d of %d", x.I, len(r.Misconfigurations))
 		}
-		r.Misconfigurations[x.I].Severity = x.Severity
+		m := &r.Misconfigurations[x.I]
+		if x.Severity != nil {
+			m.Severity = *x.Severity
+		}
+		if x.NoStatus {
+			m.Status = ""
+		}
+		m.Service, m.StartLine = x.Service, x.StartLine
 	}
+	r.MisconfSummary = extras.MisconfSummary
 	r.Runtime, r.NotMatched, r.ModifiedFindings = extras.Runtime, extras.NotMatched, extras.ModifiedFindings
 	return r, nil
 }

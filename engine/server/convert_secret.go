@@ -53,20 +53,54 @@ func secretFindingToWire(f *types.SecretFinding) *common.SecretFinding {
 		// there: it is always sent.
 		Layer: &common.Layer{Digest: f.Layer.Digest, DiffId: f.Layer.DiffID},
 	}
-	if len(f.Code.Lines) > 0 {
-		w.Code = &common.Code{}
-		for _, l := range f.Code.Lines {
-			w.Code.Lines = append(w.Code.Lines, &common.Line{
-				Number:     clampInt32(l.Number),
-				Content:    l.Content,
-				IsCause:    l.IsCause,
-				Truncated:  l.Truncated,
-				FirstCause: l.FirstCause,
-				LastCause:  l.LastCause,
-			})
-		}
+	w.Code = codeToWire(f.Code)
+	return w
+}
+
+// codeToWire is a finding's code excerpt; nil when it has no lines.
+func codeToWire(c types.Code) *common.Code {
+	if len(c.Lines) == 0 {
+		return nil
+	}
+	w := &common.Code{}
+	for _, l := range c.Lines {
+		w.Lines = append(w.Lines, &common.Line{
+			Number:     clampInt32(l.Number),
+			Content:    l.Content,
+			IsCause:    l.IsCause,
+			Truncated:  l.Truncated,
+			FirstCause: l.FirstCause,
+			LastCause:  l.LastCause,
+		})
 	}
 	return w
+}
+
+// codeFromWire reads a code excerpt, bounded by b.
+func codeFromWire(w *common.Code, b *wireBudget) (types.Code, error) {
+	var c types.Code
+	lines := w.GetLines()
+	if err := b.take(len(lines), "code lines"); err != nil {
+		return c, err
+	}
+	for _, l := range lines {
+		if l == nil {
+			return c, fmt.Errorf("empty code line")
+		}
+		n, err := checkWireInt(l.Number, "code line number")
+		if err != nil {
+			return c, err
+		}
+		c.Lines = append(c.Lines, types.CodeLine{
+			Number:     n,
+			Content:    l.Content,
+			IsCause:    l.IsCause,
+			Truncated:  l.Truncated,
+			FirstCause: l.FirstCause,
+			LastCause:  l.LastCause,
+		})
+	}
+	return c, nil
 }
 
 func secretFindingsFromWire(ws []*common.SecretFinding, b *wireBudget) ([]types.SecretFinding, error) {
@@ -99,27 +133,11 @@ func secretFindingsFromWire(ws []*common.SecretFinding, b *wireBudget) ([]types.
 			Match:     w.Match,
 			Layer:     layerRefFromWire(w.Layer),
 		}
-		lines := w.GetCode().GetLines()
-		if err := b.take(len(lines), "code lines"); err != nil {
+		code, err := codeFromWire(w.GetCode(), b)
+		if err != nil {
 			return nil, err
 		}
-		for _, l := range lines {
-			if l == nil {
-				return nil, fmt.Errorf("empty code line")
-			}
-			n, err := checkWireInt(l.Number, "code line number")
-			if err != nil {
-				return nil, err
-			}
-			f.Code.Lines = append(f.Code.Lines, types.CodeLine{
-				Number:     n,
-				Content:    l.Content,
-				IsCause:    l.IsCause,
-				Truncated:  l.Truncated,
-				FirstCause: l.FirstCause,
-				LastCause:  l.LastCause,
-			})
-		}
+		f.Code = code
 		out = append(out, f)
 	}
 	return out, nil

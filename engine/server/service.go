@@ -311,14 +311,13 @@ func wantsVuln(scanners []string) bool {
 }
 
 // scanOptions are the engine options of a Scan request: the scanners we
-// have (others, such as misconfig and license, are left out with a line
-// in the log), every package listed (the client drops them unless its
+// have (others, such as license, are left out with a line in the log), every package listed (the client drops them unless its
 // user asked), no policy (the client applies its own).
 func (s ScanSettings) scanOptions() (scan.Options, error) {
 	opts := scan.Options{ListAllPackages: true, PkgTypes: s.PkgTypes}
 	for _, name := range s.Scanners {
 		switch name {
-		case scan.ScannerVuln, scan.ScannerSecret:
+		case scan.ScannerVuln, scan.ScannerSecret, scan.ScannerMisconfig:
 			opts.Scanners = append(opts.Scanners, name)
 		default:
 			slog.Debug("scanner not supported by this server; left out", "scanner", name)

@@ -190,3 +190,58 @@ func TestServerRejectsOtherSchema(t *testing.T) {
 		t.Error("stored a result of another schema")
 	}
 }
+
+// TestClientServerMisconfig: with the misconfig scanner, the Dockerfiles
+// of the layers (checked by the client, sent in the layer results) and
+// the image config's history (checked by the client, which Trivy's wire
+// has no place for) come out as in a scan here.
+func TestClientServerMisconfig(t *testing.T) {
+	srv, _ := svcServer(t, "")
+	layer, err := imagebuild.Layer(
+		imagebuild.File{Path: "etc/alpine-release", Body: "3.14.1\n"},
+		imagebuild.File{Path: "src/app/Dockerfile", Body: "FROM alpine:latest\nADD app.sh /app.sh\nRUN apk add curl\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1img, err := imagebuild.Image("amd64", layer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1img, err = imagebuild.WithConfig(v1img, func(c *v1.ConfigFile) {
+		c.History = []v1.History{{CreatedBy: "/bin/sh -c #(nop) ADD file:0a1b in / "},
+			{CreatedBy: "/bin/sh -c apt-get update && apt-get install -y curl", EmptyLayer: true}}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := imagebuild.EngineImage("misconf:1", v1img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := svcOptions(t)
+	opts.Scanners = []string{scan.ScannerMisconfig}
+	want, err := scan.Image(context.Background(), img, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var targets []string
+	for _, r := range want.Results {
+		if r.Class == types.ClassConfig && len(r.Misconfigurations) > 0 {
+			targets = append(targets, r.Target)
+		}
+	}
+	if len(targets) != 2 {
+		t.Fatalf("want findings in the layer's Dockerfile and the image config, got %q:\n%s", targets, reportJSON(t, want))
+	}
+	a, err := scan.Analyze(context.Background(), img, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := (&server.Client{URL: srv.URL}).Scan(context.Background(), a, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := reportJSON(t, scan.Finish(rep, opts)); got != reportJSON(t, want) {
+		t.Errorf("through the server:\n%s\nstandalone:\n%s", got, reportJSON(t, want))
+	}
+}
