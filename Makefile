@@ -98,7 +98,8 @@ E2E_TEST_NAMES := \
 	TestSBOMRoundTripDebian TestSBOMRoundTripLanguages \
 	TestTrivyServerReadsOurBlobs TestTrivyClientBlobsScanLikeOurs \
 	TestRedisCacheCLI TestRedisDownOneWarning TestRedisTLSCacheCLI \
-	TestServerReplicasShareRedis TestServerTrivyCompatibility TestServerFaults TestServerLoad
+	TestServerReplicasShareRedis TestServerTrivyCompatibility TestServerFaults TestServerLoad \
+	TestMisconfigImageConfig
 empty :=
 space := $(empty) $(empty)
 export DOCKER_SCAN_E2E_TESTS := ^($(subst $(space),|,$(strip $(E2E_TEST_NAMES))))$$
@@ -137,6 +138,9 @@ bench:
 	# Skips without the root (TestSecretsQuietOnDebianImage builds it).
 	go test -run '^$$' -bench 'DebianRealImage' -benchtime 3x -timeout 30m ./engine/scan/
 	go test -run '^$$' -bench 'Stack' -benchtime 3x ./compose/
+	# 1,000 Dockerfiles parsed and checked with every built-in check, then
+	# with one custom Rego check added (ns/file).
+	go test -run '^$$' -bench 'DockerfileChecks1000' -benchmem ./engine/misconf/
 	# CycloneDX JSON of a report with 3,000 packages and 300 findings.
 	go test -run '^$$' -bench 'CycloneDX3000' -benchtime 5x -benchmem ./engine/report/
 	# Hostile input: the secret pass on adversarial text beside normal text
@@ -205,6 +209,14 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzHandler$$' -fuzztime $(FUZZTIME) ./engine/server/
 	go test -run '^$$' -fuzz '^FuzzRedisValue$$' -fuzztime $(FUZZTIME) ./engine/cache/
 	go test -run '^$$' -fuzz '^FuzzRedisURL$$' -fuzztime $(FUZZTIME) ./engine/cache/
+	go test -run '^$$' -fuzz '^FuzzDockerfileChecks$$' -fuzztime $(FUZZTIME) ./engine/misconf/
+	go test -run '^$$' -fuzz '^FuzzSplitShell$$' -fuzztime $(FUZZTIME) ./engine/misconf/
+	go test -run '^$$' -fuzz '^FuzzRunChecks$$' -fuzztime $(FUZZTIME) ./engine/misconf/
+	go test -run '^$$' -fuzz '^FuzzShParseCommands$$' -fuzztime $(FUZZTIME) ./engine/misconf/
+	go test -run '^$$' -fuzz '^FuzzRegoDockerfileChecks$$' -fuzztime $(FUZZTIME) ./engine/misconf/
+	go test -run '^$$' -fuzz '^FuzzImageConfigDockerfile$$' -fuzztime $(FUZZTIME) ./engine/misconf/
+	go test -run '^$$' -fuzz '^FuzzAnalyze$$' -fuzztime $(FUZZTIME) ./engine/analyze/dockerfile/
+	go test -run '^$$' -fuzz '^FuzzMisconfigTable$$' -fuzztime $(FUZZTIME) ./engine/report/
 
 clean:
 	rm -rf bin $(DEMO_IMAGE) $(DEMO_CACHE)

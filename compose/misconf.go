@@ -15,28 +15,49 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/docker-scan/docker-scan/engine/analyze/secret"
+	"github.com/docker-scan/docker-scan/engine/misconf"
 	"github.com/docker-scan/docker-scan/engine/types"
 )
 
-// Check is one misconfiguration check of a compose service.
-type Check struct {
-	ID         string
-	Severity   string
-	Title      string
-	Resolution string
+// composeFindingType is the Type of a compose finding, named as Trivy
+// names the kinds of its checks.
+const composeFindingType = "Compose Security Check"
+
+// composeCheck is a compose check's description; what it finds is
+// written in CheckProject, which sees the whole project.
+func composeCheck(id, severity, title, description, resolution string) misconf.Check {
+	return misconf.Check{ID: id, Type: misconf.TypeCompose, Severity: severity, Title: title, Description: description, Resolution: resolution}
 }
 
 // Checks are every compose check, by ID.
-var Checks = []Check{
-	{"DSC001", "HIGH", "Service runs privileged", "Remove privileged: true; grant only the capabilities the service needs with cap_add."},
-	{"DSC002", "HIGH", "Docker socket mounted into the service", "Do not mount the Docker socket; whoever controls it controls the host. If the service must talk to Docker, use a socket proxy that allows only the calls it needs, read-only."},
-	{"DSC003", "HIGH", "Service shares a host namespace", "Remove network_mode/pid/ipc: host; publish ports and use compose networks instead."},
-	{"DSC004", "HIGH", "Service adds all or admin capabilities", "Replace cap_add: ALL or SYS_ADMIN with the specific capabilities the service needs."},
-	{"DSC005", "HIGH", "Secret written as a literal in environment", "Move the value into a compose secret (secrets:) or an env file kept out of version control, and reference it; never commit the value."},
-	{"DSC006", "MEDIUM", "Image without a pinned tag", "Pin the image to a version tag or digest (image: postgres:16.4 or image: postgres@sha256:...)."},
-	{"DSC007", "MEDIUM", "Service runs as root", "Set user: to a non-root UID (user: \"1000:1000\"), or make the image's USER non-root."},
-	{"DSC008", "MEDIUM", "Database port published on all interfaces", "Bind the port to the loopback address (\"127.0.0.1:5432:5432\"), or do not publish it and reach the database over a compose network."},
-	{"DSC009", "LOW", "Service others depend on has no healthcheck", "Add a healthcheck: and make dependents wait with depends_on: {SERVICE: {condition: service_healthy}}."},
+var Checks = []misconf.Check{
+	composeCheck("DSC001", "HIGH", "Service runs privileged",
+		"A privileged container has every capability and sees the host's devices: escaping it to the host is trivial.",
+		"Remove privileged: true; grant only the capabilities the service needs with cap_add."),
+	composeCheck("DSC002", "HIGH", "Docker socket mounted into the service",
+		"Whoever can talk to the Docker socket can start a privileged container and so controls the host.",
+		"Do not mount the Docker socket; whoever controls it controls the host. If the service must talk to Docker, use a socket proxy that allows only the calls it needs, read-only."),
+	composeCheck("DSC003", "HIGH", "Service shares a host namespace",
+		"Sharing the host's network, process or IPC namespace removes the isolation between the service and the host.",
+		"Remove network_mode/pid/ipc: host; publish ports and use compose networks instead."),
+	composeCheck("DSC004", "HIGH", "Service adds all or admin capabilities",
+		"ALL and SYS_ADMIN give the container nearly the powers of root on the host.",
+		"Replace cap_add: ALL or SYS_ADMIN with the specific capabilities the service needs."),
+	composeCheck("DSC005", "HIGH", "Secret written as a literal in environment",
+		"A secret written in a compose file ends up in version control, in `docker inspect` and in the environment of every process of the container.",
+		"Move the value into a compose secret (secrets:) or an env file kept out of version control, and reference it; never commit the value."),
+	composeCheck("DSC006", "MEDIUM", "Image without a pinned tag",
+		"An image without a tag, or tagged latest, changes whenever it is pushed again: what runs is not what was tested.",
+		"Pin the image to a version tag or digest (image: postgres:16.4 or image: postgres@sha256:...)."),
+	composeCheck("DSC007", "MEDIUM", "Service runs as root",
+		"A process running as root in the container is root on the host if it escapes.",
+		"Set user: to a non-root UID (user: \"1000:1000\"), or make the image's USER non-root."),
+	composeCheck("DSC008", "MEDIUM", "Database port published on all interfaces",
+		"A database port published without a host address is reachable from every network the host is on.",
+		"Bind the port to the loopback address (\"127.0.0.1:5432:5432\"), or do not publish it and reach the database over a compose network."),
+	composeCheck("DSC009", "LOW", "Service others depend on has no healthcheck",
+		"Without a healthcheck, depends_on waits for the service to start, not to be ready: its dependents may fail at startup.",
+		"Add a healthcheck: and make dependents wait with depends_on: {SERVICE: {condition: service_healthy}}."),
 }
 
 // ImageFacts are what the checks need to know of a service's image, when
@@ -70,7 +91,10 @@ func CheckProject(p *Project, services []string, images map[string]ImageFacts) [
 	var files []string
 	add := func(id, service, msg string, file string, line int) {
 		c := checkByID(id)
-		found = append(found, types.Misconfiguration{ID: c.ID, Severity: c.Severity, Title: c.Title, Resolution: c.Resolution, Message: msg, Service: service, StartLine: line})
+		found = append(found, types.Misconfiguration{
+			Type: composeFindingType, ID: c.ID, Title: c.Title, Description: c.Description, Message: msg,
+			Resolution: c.Resolution, Severity: c.Severity, Status: "FAIL", Service: service, StartLine: line,
+		})
 		files = append(files, file)
 	}
 	dependedOn := map[string][]string{}
@@ -158,7 +182,14 @@ func CheckProject(p *Project, services []string, images map[string]ImageFacts) [
 			}
 			return ms[i].ID < ms[j].ID
 		})
-		out = append(out, types.Result{Target: p.relative(f), Class: types.ClassConfig, Type: "compose", Misconfigurations: ms})
+		failed := map[string]bool{}
+		lines := fileLines(f)
+		for i := range ms {
+			failed[ms[i].ID] = true
+			ms[i].CauseMetadata = composeCause(lines, ms[i].StartLine)
+		}
+		summary := &types.MisconfSummary{Successes: len(Checks) - len(failed), Failures: len(failed)}
+		out = append(out, types.Result{Target: p.relative(f), Class: types.ClassConfig, Type: misconf.TypeCompose, MisconfSummary: summary, Misconfigurations: ms})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Target < out[j].Target })
 	return out
@@ -173,7 +204,26 @@ func (p *Project) relative(file string) string {
 	return file
 }
 
-func checkByID(id string) Check {
+// fileLines are a compose file's lines, for the code of its findings;
+// none when it cannot be read again (the findings keep their line).
+func fileLines(file string) []string {
+	b, err := misconf.ReadConfigFile(file)
+	if err != nil {
+		return nil
+	}
+	return strings.Split(strings.TrimSuffix(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n"), "\n")
+}
+
+// composeCause locates a finding at its line, with that line as code.
+func composeCause(lines []string, line int) types.CauseMetadata {
+	cause := types.CauseMetadata{Provider: "Compose", StartLine: line, EndLine: line}
+	if line >= 1 && line <= len(lines) {
+		cause.Code.Lines = []types.CodeLine{{Number: line, Content: lines[line-1], IsCause: true, FirstCause: true, LastCause: true}}
+	}
+	return cause
+}
+
+func checkByID(id string) misconf.Check {
 	for _, c := range Checks {
 		if c.ID == id {
 			return c

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/docker-scan/docker-scan/engine/misconf"
 	"github.com/docker-scan/docker-scan/engine/types"
 )
 
@@ -141,6 +142,7 @@ func FuzzComposeFile(f *testing.F) {
 		}
 		f.Add(b)
 	}
+	f.Add([]byte("services:\n  a:\n    build:\n      dockerfile_inline: \"FROM a\\nRUN <<EOF\\n\"\n"))
 	f.Add([]byte("services:\n  a:\n    image: x\n    environment: [\"A\", 1, {b: c}]\n    ports: [{target: 5432, published: \"5432\"}]\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		file := filepath.Join(t.TempDir(), "compose.yaml")
@@ -152,6 +154,8 @@ func FuzzComposeFile(f *testing.F) {
 			return
 		}
 		CheckProject(p, p.ServiceNames(), map[string]ImageFacts{})
+		// Inline Dockerfiles come from the file too.
+		CheckDockerfiles(p, p.ServiceNames(), misconf.DockerfileChecks)
 		p.Plan(nil)
 	})
 }

@@ -34,6 +34,10 @@ type LoadOptions struct {
 	WorkingDir string
 	// Env is the environment to interpolate with; nil means os.Environ.
 	Env []string
+	// NoInterpolation leaves ${VAR} as written: a static check of the
+	// files (docker scan config) needs no values, and a required variable
+	// left unset must not stop it.
+	NoInterpolation bool
 }
 
 // Project is a loaded compose project and the files it came from.
@@ -70,6 +74,7 @@ func Load(ctx context.Context, o LoadOptions) (*Project, error) {
 		cli.WithDotEnv,
 		cli.WithDefaultProfiles(o.Profiles...),
 		cli.WithName(o.ProjectName),
+		cli.WithInterpolation(!o.NoInterpolation),
 	)
 	po, err := cli.NewProjectOptions(o.Files, opts...)
 	if err != nil {

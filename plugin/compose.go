@@ -24,6 +24,7 @@ import (
 
 	"github.com/docker-scan/docker-scan/compose"
 	"github.com/docker-scan/docker-scan/engine/iox"
+	"github.com/docker-scan/docker-scan/engine/misconf"
 	"github.com/docker-scan/docker-scan/engine/policy"
 	"github.com/docker-scan/docker-scan/engine/report"
 	"github.com/docker-scan/docker-scan/engine/scan"
@@ -245,12 +246,22 @@ func runCompose(cmd *cobra.Command, g *globalOptions, o *composeOptions, hooks H
 			for _, s := range plan {
 				names = append(names, s.Service)
 			}
-			rep.Misconfigurations = policy.FilterMisconfigurations(compose.CheckProject(project, names, facts), settings.scan.Policy)
+			dockerfileChecks := settings.scan.MisconfChecks // custom ones too, when given
+			if dockerfileChecks == nil {
+				dockerfileChecks = misconf.DockerfileChecks
+			}
+			results, issues := compose.CheckConfigs(project, names, facts, dockerfileChecks)
+			for _, issue := range issues {
+				slog.Warn("cannot check a Dockerfile: "+issue.Reason, "file", issue.FilePath)
+			}
+			rep.Misconfigurations = policy.FilterMisconfigurations(results, settings.scan.Policy)
 			for _, res := range rep.Misconfigurations {
 				for _, m := range res.Misconfigurations {
-					if sr, ok := rep.Services[m.Service]; ok {
-						sr.Pass = false
-						rep.Services[m.Service] = sr
+					for _, name := range compose.FindingServices(m) {
+						if sr, ok := rep.Services[name]; ok {
+							sr.Pass = false
+							rep.Services[name] = sr
+						}
 					}
 				}
 			}
@@ -329,7 +340,9 @@ func summarize(rep *types.StackReport, progress func(kind, msg string)) []string
 	misconf := map[string]int{}
 	for _, res := range rep.Misconfigurations {
 		for _, m := range res.Misconfigurations {
-			misconf[m.Service]++
+			for _, name := range compose.FindingServices(m) {
+				misconf[name]++
+			}
 		}
 	}
 	var failed []string

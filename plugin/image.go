@@ -35,7 +35,7 @@ import (
 
 // scannerNames are the valid --scanners values; "none" lists packages
 // without matching them.
-var scannerNames = []string{scan.ScannerVuln, scan.ScannerSecret, "none"}
+var scannerNames = []string{scan.ScannerVuln, scan.ScannerSecret, scan.ScannerMisconfig, "none"}
 
 // imageOptions are the flags of an image scan.
 type imageOptions struct {
@@ -76,6 +76,11 @@ type imageOptions struct {
 
 	secretConfig    string
 	secretConfigSet bool
+
+	// misconf: custom checks (--config-check, --check-namespaces);
+	// imageConfigScanners: Trivy's --image-config-scanners.
+	misconf             misconfOptions
+	imageConfigScanners []string
 
 	imageSources []string
 	maxInputSize string
@@ -123,7 +128,9 @@ func (o *imageOptions) registerFlags(f *pflag.FlagSet) {
 	f.StringVarP(&o.output, "output", "o", "", "write the report to this file instead of standard output (- is standard output). A regular file is replaced whole once the report is complete (a symlink is followed and its target replaced; a hard-linked file gets a new inode, its other names keep the old content); a device or FIFO such as /dev/null is written in place")
 	f.BoolVar(&o.listAllPkgs, "list-all-pkgs", false, "list every package in the report, not only the vulnerable ones (Trivy's default, so JSON reports match; always on with --scanners none, where the packages are the report, and with --runtime, which compares them)")
 	recordSet(f.Lookup("list-all-pkgs"), &o.listAllPkgsSet)
-	f.StringSliceVar(&o.scanners, "scanners", []string{scan.ScannerVuln, scan.ScannerSecret}, "what to look for: vuln (known vulnerabilities of packages), secret (leaked credentials), or none to list packages only (default none for --format cyclonedx and spdx, which then list packages only, as in Trivy)")
+	f.StringSliceVar(&o.scanners, "scanners", []string{scan.ScannerVuln, scan.ScannerSecret}, "what to look for: vuln (known vulnerabilities of packages), secret (leaked credentials), misconfig (risky settings of the Dockerfiles in the image and of its config, whose history is checked as a Dockerfile), or none to list packages only (default none for --format cyclonedx and spdx, which then list packages only, as in Trivy)")
+	f.StringSliceVar(&o.imageConfigScanners, "image-config-scanners", nil, "what to look for in the image config alone (Trivy's flag): misconfig (its history checked as a Dockerfile), secret (its environment, labels and history searched for secrets)")
+	o.misconf.registerFlags(f)
 	recordSet(f.Lookup("scanners"), &o.scannersSet)
 	f.StringSliceVar(&o.pkgTypes, "pkg-types", []string{scan.PkgTypeOS, scan.PkgTypeLibrary}, "packages to report and match: os (the distribution's), library (language packages: Node.js, Python, Java, Go, Rust, .NET, Ruby, PHP)")
 	f.StringSliceVar(&o.skipFiles, "skip-files", nil, "files no analyzer reads (globs, ** allowed; repeatable)")
@@ -132,7 +139,7 @@ func (o *imageOptions) registerFlags(f *pflag.FlagSet) {
 	f.BoolVar(&o.ignoreUnfixed, "ignore-unfixed", false, "report only vulnerabilities that have a fix")
 	f.StringSliceVar(&o.ignoreStatuses, "ignore-status", nil, "statuses not to report: "+strings.Join(types.StatusNames, ", "))
 	f.StringVar(&o.ignoreFile, "ignorefile", policy.DefaultIgnoreFile, "file of vulnerability IDs to ignore (plain, or YAML when it ends in .yaml)")
-	f.IntVar(&o.exitCode, "exit-code", 0, "exit with this code when any finding remains after filtering: a vulnerability, a secret (or, for compose, a misconfiguration); 0 exits 0 whatever is found")
+	f.IntVar(&o.exitCode, "exit-code", 0, "exit with this code when any finding remains after filtering: a vulnerability, a secret or a misconfiguration; 0 exits 0 whatever is found")
 	f.IntVar(&o.exitOnEOL, "exit-on-eol", 0, "exit with this code when the image's OS is past its end of support")
 	f.StringVar(&o.secretConfig, "secret-config", secret.DefaultConfigFile, "secret-scan config (Trivy's keys: enable-builtin-rules, disable-rules, disable-allow-rules, rules, allow-rules, exclude-block, skip-patterns)")
 	o.cache.registerFlags(f)
@@ -471,7 +478,18 @@ func (o *imageOptions) validate() (imageSettings, error) {
 			s.scan.Scanners = append(s.scan.Scanners, name)
 		}
 	}
-	if slices.Contains(s.scan.Scanners, scan.ScannerSecret) {
+	if s.scan.ImageConfigScanners, err = imageConfigScanners(o.imageConfigScanners); err != nil {
+		return s, err
+	}
+	if slices.Contains(s.scan.Scanners, scan.ScannerMisconfig) || slices.Contains(s.scan.ImageConfigScanners, scan.ImageConfigMisconfig) {
+		// Loaded now, so that a broken check fails before any image is read.
+		if s.scan.MisconfChecks, err = o.misconf.checks(); err != nil {
+			return s, err
+		}
+	} else if len(o.misconf.checkPaths) > 0 {
+		return s, errors.New("--config-check runs with the misconfig scanner: add --scanners misconfig (or --image-config-scanners misconfig)")
+	}
+	if slices.Contains(s.scan.Scanners, scan.ScannerSecret) || slices.Contains(s.scan.ImageConfigScanners, scan.ImageConfigSecret) {
 		cfg, err := secret.LoadConfig(o.secretConfig, o.secretConfigSet)
 		if err != nil {
 			return s, err

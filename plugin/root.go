@@ -113,7 +113,7 @@ DOCKER_SCAN_*, which beats TRIVY_*, which beats the file.`,
 		}
 		return runImage(cmd, g, rootImage, args, hooks)
 	}
-	root.AddCommand(image, newComposeCommand(g, hooks), newSBOMCommand(g, hooks), newHooksCommand(), newHookCommand(g), newDBCommand(g), newServerCommand(g), newCleanCommand(g), newVersionCommand())
+	root.AddCommand(image, newComposeCommand(g, hooks), newConfigCommand(g, hooks), newSBOMCommand(g, hooks), newHooksCommand(), newHookCommand(g), newDBCommand(g), newServerCommand(g), newCleanCommand(g), newVersionCommand())
 	markUsageErrors(root)
 	return root
 }

@@ -78,7 +78,7 @@ var trivySettings = []trivySetting{
 	{key: "image.podman.host", flag: "podman-host", ours: "podman-host"},
 	{key: "image.source", flag: "image-src", ours: "image-src"},
 	{key: "image.removed-pkgs", flag: "removed-pkgs"},
-	{key: "image.image-config-scanners", flag: "image-config-scanners"},
+	{key: "image.image-config-scanners", flag: "image-config-scanners", ours: "image-config-scanners"},
 	{key: "image.max-size", flag: "max-image-size"},
 
 	// Report.
@@ -128,6 +128,10 @@ var trivySettings = []trivySetting{
 
 	// Secrets.
 	{key: "secret.config", flag: "secret-config", ours: "secret-config", def: "trivy-secret.yaml"},
+
+	// Custom misconfiguration checks (Rego).
+	{key: "rego.check", flag: "config-check", oldFlags: []string{"policy", "config-policy"}, ours: "config-check"},
+	{key: "rego.namespaces", flag: "check-namespaces", oldFlags: []string{"namespaces", "policy-namespaces"}, ours: "check-namespaces"},
 
 	// Registries: docker scan uses the Docker CLI's credentials.
 	{key: "registry.username", flag: "username"},

@@ -400,7 +400,7 @@ services:
 
 	// The table: the summary first, then the details.
 	r = scanIn(t, dir, d.Host, base...)
-	for _, want := range []string{"Compose project stack", "│ ghost   │ stack-ghost   │ not found", "DSC001 (HIGH): Service runs privileged", "e2e/app:vuln (services: api, web)", "CVE-2022-37434"} {
+	for _, want := range []string{"Compose project stack", "│ ghost   │ stack-ghost   │ not found", `DSC001 (HIGH): Service "db" runs with privileged: true`, "e2e/app:vuln (services: api, web)", "CVE-2022-37434"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("table lacks %q:\n%s", want, r.stdout)
 		}

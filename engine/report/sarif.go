@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -55,10 +56,28 @@ func writeSARIF(w io.Writer, r *types.Report, opts Options) error {
 			"imageID":     r.Metadata.ImageID,
 		}
 	}
+	if r.ArtifactType == types.ArtifactTypeFilesystem {
+		// Paths are relative to the scanned directory, as in Trivy.
+		b.run.OriginalUriBaseIDs = map[string]*sarif.ArtifactLocation{sarifRootBase: sarif.NewSimpleArtifactLocation(dirFileURI(r.ArtifactName))}
+	}
 	for _, res := range r.Results {
 		b.addResult(res, r.ArtifactName)
 	}
 	return b.write(w)
+}
+
+// dirFileURI is the file:// URI of a directory, absolute and ending in a
+// slash, as SARIF base URIs must.
+func dirFileURI(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		abs = dir
+	}
+	p := filepath.ToSlash(abs)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	return (&url.URL{Scheme: "file", Path: strings.TrimSuffix(p, "/") + "/"}).String()
 }
 
 // writeStackSARIF puts every image's findings and the compose files'
@@ -230,14 +249,25 @@ func (b *sarifBuilder) addResult(res types.Result, image string) {
 		if m.Service != "" {
 			where += " (service " + m.Service + ")"
 		}
+		// A Dockerfile's findings are located by their cause (the
+		// instruction's lines); a compose file's by StartLine.
+		start, end := m.CauseMetadata.StartLine, m.CauseMetadata.EndLine
+		if start == 0 {
+			start, end = m.StartLine, m.StartLine
+		}
+		full := strings.TrimSpace(endWithPeriod(m.Title) + " " + m.Resolution)
+		if m.Description != "" {
+			full = m.Description
+		}
 		b.add(sarifFinding{
 			ruleID:   m.ID,
 			ruleName: sarifRuleNames[types.ClassConfig],
 			kind:     "misconfiguration",
 			severity: m.Severity,
 			score:    severityScore(m.Severity),
+			helpURI:  m.PrimaryURL,
 			short:    m.Title,
-			full:     strings.TrimSpace(endWithPeriod(m.Title) + " " + m.Resolution),
+			full:     full,
 			// The rule's help describes the check; each result's message
 			// says what the service does.
 			helpText: fmt.Sprintf("Misconfiguration %s\nType: %s\nSeverity: %s\nCheck: %s\nResolution: %s",
@@ -249,7 +279,8 @@ func (b *sarifBuilder) addResult(res types.Result, image string) {
 			uri:             sarifURI(target),
 			image:           image != "",
 			locationMessage: where,
-			startLine:       m.StartLine,
+			startLine:       start,
+			endLine:         end,
 			findingHash:     sarifHash(key, target, m.ID, m.Service, m.Message),
 		})
 	}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -38,7 +37,10 @@ func stackTable(w io.Writer, r *types.StackReport, opts Options) error {
 	misconf := map[string]int{}
 	for _, res := range r.Misconfigurations {
 		for _, m := range res.Misconfigurations {
-			misconf[m.Service]++
+			// A Dockerfile several services build from names them all.
+			for _, name := range strings.Split(m.Service, ",") {
+				misconf[name]++
+			}
 		}
 	}
 	t := table{header: header}
@@ -81,7 +83,7 @@ func stackTable(w io.Writer, r *types.StackReport, opts Options) error {
 		}
 	}
 	for _, res := range r.Misconfigurations {
-		if err := misconfigurationBlock(w, res, opts); err != nil {
+		if err := misconfigBlock(w, res, opts); err != nil {
 			return err
 		}
 	}
@@ -111,24 +113,4 @@ func count(known bool, n int) string {
 		return "-"
 	}
 	return strconv.Itoa(n)
-}
-
-// misconfigurationBlock lists a compose file's findings with their lines
-// and fixes.
-func misconfigurationBlock(w io.Writer, res types.Result, opts Options) error {
-	heading(w, res.Target+" (compose)", "=")
-	var severities []string
-	for _, m := range res.Misconfigurations {
-		severities = append(severities, m.Severity)
-	}
-	fmt.Fprintf(w, "%s\n\n", strings.Replace(totalLine(severities), "Total:", "Misconfigurations:", 1))
-	ms := slices.Clone(res.Misconfigurations)
-	for _, m := range ms {
-		sev := line(m.Severity)
-		if opts.Color {
-			sev = colorSeverity(sev)
-		}
-		fmt.Fprintf(w, "%s (%s): %s\n  %s:%d  %s\n  Fix: %s\n\n", line(m.ID), sev, line(m.Title), line(res.Target), m.StartLine, line(m.Message), line(m.Resolution))
-	}
-	return nil
 }

@@ -49,6 +49,12 @@ func detailedTables(w io.Writer, r *types.Report, opts Options) error {
 			}
 			continue
 		}
+		if res.Class == types.ClassConfig {
+			if err := misconfigBlock(w, res, opts); err != nil {
+				return err
+			}
+			continue
+		}
 		heading(w, res.Target, "=")
 		if eosl {
 			fmt.Fprintf(w, "WARNING: %s %s is no longer supported by the distribution; its vulnerabilities may go unfixed and unlisted\n", line(r.Metadata.OS.Family), line(r.Metadata.OS.Name))
