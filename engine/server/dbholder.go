@@ -92,24 +92,22 @@ func (h *DBHolder) swap(next *db.DB, meta db.Metadata, file os.FileInfo) {
 		next.Close()
 		return
 	}
-	old := h.cur
-	h.cur = g
-	idle := false
-	if old != nil {
-		old.retired = true
-		idle = old.refs == 0
-	}
-	h.mu.Unlock()
-	if idle {
-		closeGeneration(old)
-	}
+	h.retire(g)
 }
 
 // Close stops handing out the DB and closes it once no scan holds it.
 func (h *DBHolder) Close() {
 	h.mu.Lock()
+	h.closed = true
+	h.retire(nil)
+}
+
+// retire makes next (nil: none) the current generation, with h.mu held,
+// and releases the lock; the previous one is closed now if no scan holds
+// it, else by its last release.
+func (h *DBHolder) retire(next *generation) {
 	old := h.cur
-	h.cur, h.closed = nil, true
+	h.cur = next
 	idle := false
 	if old != nil {
 		old.retired = true
