@@ -139,6 +139,7 @@ func runCompose(cmd *cobra.Command, g *globalOptions, o *composeOptions, hooks H
 		return 0, usageError(cmd, err)
 	}
 	o.misconfig = slices.Contains(o.image.scanners, scannerMisconfig)
+	o.image.composeMisconfig = o.misconfig
 	o.image.scanners = slices.DeleteFunc(slices.Clone(o.image.scanners), func(s string) bool { return s == scannerMisconfig })
 	// Only the compose files: the images are looked at (their user and
 	// healthcheck matter to the checks), not analysed.

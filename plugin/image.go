@@ -101,6 +101,10 @@ type imageOptions struct {
 
 	// compose: -f is --file there, as in docker compose.
 	compose bool
+	// composeMisconfig: compose runs the misconfig checks itself (its
+	// files and the services' build Dockerfiles), so --config-check
+	// applies although no image is scanned for misconfigurations.
+	composeMisconfig bool
 }
 
 func (o *imageOptions) formatShorthand() string {
@@ -481,7 +485,7 @@ func (o *imageOptions) validate() (imageSettings, error) {
 	if s.scan.ImageConfigScanners, err = imageConfigScanners(o.imageConfigScanners); err != nil {
 		return s, err
 	}
-	if slices.Contains(s.scan.Scanners, scan.ScannerMisconfig) || slices.Contains(s.scan.ImageConfigScanners, scan.ImageConfigMisconfig) {
+	if slices.Contains(s.scan.Scanners, scan.ScannerMisconfig) || slices.Contains(s.scan.ImageConfigScanners, scan.ImageConfigMisconfig) || o.composeMisconfig {
 		// Loaded now, so that a broken check fails before any image is read.
 		if s.scan.MisconfChecks, err = o.misconf.checks(); err != nil {
 			return s, err

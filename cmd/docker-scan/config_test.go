@@ -227,3 +227,49 @@ func TestComposeChecksBuildDockerfiles(t *testing.T) {
 		t.Errorf("services with findings pass: %+v", rep.Services)
 	}
 }
+
+// TestComposeCustomCheck: --config-check applies to the services' build
+// Dockerfiles in `docker scan compose --scanners misconfig`, although no
+// image is scanned for misconfigurations there.
+func TestComposeCustomCheck(t *testing.T) {
+	dir := configProject(t)
+	checks := filepath.Join(t.TempDir(), "checks")
+	if err := os.MkdirAll(checks, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeTestFile(t, filepath.Join(checks, "maintainer.rego"), `# METADATA
+# title: No MAINTAINER
+# custom:
+#   id: ACME-002
+#   severity: HIGH
+#   input:
+#     selector:
+#       - type: dockerfile
+package user.dockerfile.maintainer
+
+import rego.v1
+
+deny contains res if {
+	some cmd in input.Stages[_].Commands
+	cmd.Cmd == "maintainer"
+	res := result.new("MAINTAINER is not allowed here", cmd)
+}
+`)
+	cmd := exec.Command(pluginBin, "compose", "--scanners", "misconfig", "--config-check", checks, "--check-namespaces", "user",
+		"--image-src", "remote", "--format", "json", "--cache-dir", t.TempDir())
+	cmd.Dir = dir
+	r := runCommand(t, cmd)
+	var rep types.StackReport
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("not JSON (exit %d): %v\n%s\n%s", r.exit, err, r.stdout, r.stderr)
+	}
+	var got []string
+	for _, res := range rep.Misconfigurations {
+		for _, m := range res.Misconfigurations {
+			got = append(got, res.Target+" "+m.ID)
+		}
+	}
+	if !slices.Contains(got, "worker/build.df ACME-002") || !slices.Contains(got, "worker/build.df DS-0022") {
+		t.Errorf("the custom check did not run beside the built-in ones: %v", got)
+	}
+}
