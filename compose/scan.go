@@ -11,15 +11,14 @@ import (
 	"time"
 
 	"github.com/docker-scan/docker-scan/engine/types"
-	"github.com/docker-scan/docker-scan/runtime"
 )
 
 // Runner scans the images of a plan: each distinct image once, up to
 // Parallel at a time (the scans share layer analysis through the scan
 // options the caller's Scan uses).
 type Runner struct {
-	// Open finds an image; a *runtime.NotFoundError means it does not
-	// exist yet.
+	// Open finds an image; a *NotFoundError means it does not exist
+	// yet.
 	Open func(ctx context.Context, ref string) (*types.Image, error)
 	// Scan scans an image found by Open.
 	Scan func(ctx context.Context, img *types.Image) (*types.Report, error)
@@ -104,7 +103,7 @@ func (r Runner) Run(ctx context.Context, p *Project, plan []ServiceImage) (*type
 
 func (r Runner) scanImage(ctx context.Context, ref string) imageOutcome {
 	img, err := r.Open(ctx, ref)
-	var nf *runtime.NotFoundError
+	var nf *NotFoundError
 	if errors.As(err, &nf) {
 		slog.Warn("image not found: not built or pulled yet", "image", ref)
 		return imageOutcome{missing: "not built or pulled yet (" + strings.Join(nf.Answers, "; ") + ")"}
@@ -112,7 +111,9 @@ func (r Runner) scanImage(ctx context.Context, ref string) imageOutcome {
 	if err != nil {
 		return imageOutcome{err: err}
 	}
-	defer img.Close()
+	if img.Close != nil {
+		defer img.Close()
+	}
 	var facts ImageFacts
 	if img.Config != nil {
 		var hc []string

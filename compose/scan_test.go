@@ -14,7 +14,6 @@ import (
 	"github.com/docker-scan/docker-scan/engine/imagebuild"
 	"github.com/docker-scan/docker-scan/engine/scan"
 	"github.com/docker-scan/docker-scan/engine/types"
-	"github.com/docker-scan/docker-scan/runtime"
 )
 
 // fakeEngine holds images by reference, counting how often each is looked
@@ -32,7 +31,7 @@ func (e *fakeEngine) open(_ context.Context, ref string) (*types.Image, error) {
 	e.mu.Unlock()
 	v1img, ok := e.images[ref]
 	if !ok {
-		return nil, &runtime.NotFoundError{Ref: ref, Answers: []string{"docker: not found"}}
+		return nil, &NotFoundError{Ref: ref, Answers: []string{"docker: not found"}}
 	}
 	img, err := imagebuild.EngineImage(ref, v1img)
 	if err != nil {
