@@ -23,6 +23,10 @@ const (
 	ClassLangPkg = "lang-pkgs"
 	ClassSecret  = "secret"
 	ClassConfig  = "config"
+	// ClassLicense: the licences of packages; ClassLicenseFile: licences
+	// found in files (--license-full).
+	ClassLicense     = "license"
+	ClassLicenseFile = "license-file"
 )
 
 // Report is the whole output of one scan.
@@ -101,6 +105,9 @@ type Result struct {
 	MisconfSummary *MisconfSummary `json:",omitempty"`
 	// Misconfigurations are risky settings found in a config file.
 	Misconfigurations []Misconfiguration `json:",omitempty"`
+	// Licenses are the classified licences of packages (Class license)
+	// or of files (Class license-file).
+	Licenses []DetectedLicense `json:",omitempty"`
 	// ModifiedFindings are the findings VEX statements suppressed, listed
 	// only with --show-suppressed, under Trivy's JSON name.
 	ModifiedFindings []ModifiedFinding `json:"ExperimentalModifiedFindings,omitempty"`

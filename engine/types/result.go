@@ -30,6 +30,9 @@ type LayerResult struct {
 	// checked (Dockerfiles), one result of class config per file, with
 	// its findings and the count of checks passed and failed.
 	Misconfigurations []Result `json:",omitempty"`
+	// Licenses are the files of this layer whose text was classified as
+	// licences (--license-full).
+	Licenses []LicenseFile `json:",omitempty"`
 
 	// WhiteoutFiles are paths this layer deletes from the layers below it.
 	WhiteoutFiles []string `json:",omitempty"`
@@ -56,6 +59,9 @@ type Artifact struct {
 	// the final filesystem (a file a later layer deletes or replaces is
 	// gone, as in Trivy), each finding naming its layer.
 	Misconfigurations []Result
+	// Licenses are the licence files of the final filesystem, each
+	// naming its layer (--license-full).
+	Licenses []LicenseFile
 	// Issues of every layer, in layer order.
 	Issues []AnalysisIssue
 }
