@@ -94,22 +94,32 @@ func reconcile(image string, trivy, ours *orderedValue) []string {
 	}
 	note(n, "deliberate: gpg-pubkey packages")
 
-	// Pending (dpkg, apk analyzers): Licenses normalised to SPDX (Trivy:
-	// "GPL-2.0-or-later" for GPL-2+, every License: of the copyright
-	// file; apk's "MIT BSD GPL2+" split).
-	for _, f := range []string{"Licenses"} {
-		n = 0
-		for id, p := range trivyPkgs {
-			q := ourPkgs[id]
-			if q == nil || fmt.Sprint(flatten(p.get(f))) == fmt.Sprint(flatten(q.get(f))) {
-				continue
-			}
-			p.del(f)
-			q.del(f)
+	// Deliberate (engine/licensing): where a package's licences differ
+	// only in names we normalise further than Trivy v0.74, name by name
+	// (same count, same order): see deliberateLicenceName. Any other
+	// difference in Licenses (a licence more or less, another reading of
+	// a copyright file, an L: field or a package.json) is compared.
+	n = 0
+	for id, p := range trivyPkgs {
+		q := ourPkgs[id]
+		if q == nil {
+			continue
+		}
+		theirs, ours := scalars(p.get("Licenses")), scalars(q.get("Licenses"))
+		if slices.Equal(theirs, ours) || len(theirs) != len(ours) {
+			continue
+		}
+		deliberate := true
+		for i := range theirs {
+			deliberate = deliberate && (theirs[i] == ours[i] || deliberateLicenceName(theirs[i], ours[i]))
+		}
+		if deliberate {
+			p.del("Licenses")
+			q.del("Licenses")
 			n++
 		}
-		note(n, "pending: Package."+f+" differs")
 	}
+	note(n, "deliberate: licence names normalised further than Trivy's (exceptions as SPDX WITH, Debian's Artistic, MIT/X11, BSL-1)")
 
 	// Deliberate (engine/analyze/ospkg/dpkg.go, resolveDpkgDepends):
 	// a dpkg package's DependsOn also follows Pre-Depends, virtual
@@ -156,6 +166,32 @@ func reconcile(image string, trivy, ours *orderedValue) []string {
 	note(n, "deliberate: Red Hat DataSource, Azure/Mariner PkgID")
 
 	return notes
+}
+
+// deliberateLicenceName tells the licence names that we normalise
+// differently from Trivy v0.74, on purpose (seen on debootstrap's bookworm
+// minbase):
+//
+//   - Debian's "GPL-3+ with Bison exception", "GPL-2+ with Texinfo
+//     exception", "GPL-2 with Linux-syscall-note exception": ours an SPDX
+//     expression "GPL-3.0-or-later WITH Bison-exception-2.2"; Trivy keeps
+//     the string, or maps it to a deprecated ID
+//     ("GPL-3.0-with-autoconf-exception+"), and maps perl-base's
+//     "GPL-3+-WITH-BISON-EXCEPTION" to a GPL-2.0 one;
+//   - "Artistic" (Debian's common-licenses/Artistic is Perl's Artistic
+//     Licence 1.0): Trivy says Artistic-2.0, we Artistic-1.0-Perl; and
+//     perl-base's "Artistic-2", which Trivy keeps, is Artistic-2.0;
+//   - "MIT/X11" is MIT (the Expat text), "BSL-1" is BSL-1.0; Trivy keeps
+//     both strings (which classify as unknown).
+func deliberateLicenceName(theirs, ours string) bool {
+	if strings.Contains(ours, " WITH ") && strings.Contains(strings.ToLower(theirs), "with") {
+		return true
+	}
+	switch theirs + " -> " + ours {
+	case "Artistic-2.0 -> Artistic-1.0-Perl", "Artistic-2 -> Artistic-2.0", "MIT/X11 -> MIT", "BSL-1 -> BSL-1.0":
+		return true
+	}
+	return false
 }
 
 func str(v *orderedValue, k string) string {

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/docker-scan/docker-scan/engine/licensing"
 	"github.com/docker-scan/docker-scan/engine/types"
 )
 
@@ -34,7 +35,7 @@ const (
 type Java struct{}
 
 func (Java) Name() string { return "jar" }
-func (Java) Version() int { return 2 }
+func (Java) Version() int { return 3 } // 3: licences (pom.xml, MANIFEST.MF), normalised
 
 func (Java) Wants(filePath string, _ int64) bool {
 	return isJavaArchive(filePath)
@@ -54,6 +55,7 @@ func (j Java) Analyze(filePath string, content []byte, res *types.LayerResult) e
 	pkgs := w.packages(filePath, content, 0)
 	for i := range pkgs {
 		pkgs[i].FilePath = filePath
+		pkgs[i].Licenses = licensing.NormalizeAll(pkgs[i].Licenses)
 	}
 	if len(pkgs) > 0 {
 		res.PackageDBs = append(res.PackageDBs, types.PackageDB{FilePath: filePath, Type: TypeJar, Packages: pkgs})
@@ -96,11 +98,18 @@ func (w *jarWork) packages(name string, content []byte, depth int) []types.Packa
 	}
 	var out, nested []types.Package
 	var manifest []byte
+	pomLicenses := map[string][]string{} // "group:artifact" -> its pom.xml's licences
 	for _, f := range zr.File {
 		switch {
 		case strings.HasPrefix(f.Name, "META-INF/maven/") && path.Base(f.Name) == "pom.properties":
 			if p, ok := pomProperties(w.read(name, f, 1<<20)); ok {
 				out = append(out, p)
+			}
+		case strings.HasPrefix(f.Name, "META-INF/maven/") && path.Base(f.Name) == "pom.xml":
+			if coords, ok := embeddedPomName(f.Name); ok && len(pomLicenses) < maxPomsPerJar {
+				if names := pomLicenseNames(w.read(name, f, maxPomSize)); len(names) > 0 {
+					pomLicenses[coords] = names
+				}
 			}
 		case f.Name == "META-INF/MANIFEST.MF":
 			manifest = w.read(name, f, 1<<20)
@@ -110,12 +119,28 @@ func (w *jarWork) packages(name string, content []byte, depth int) []types.Packa
 			}
 		}
 	}
+	// A package takes the licences of the pom.xml of its coordinates,
+	// unless its own archive gave it some (a nested jar's own pom.xml).
+	for _, pkgs := range [][]types.Package{out, nested} {
+		for i := range pkgs {
+			if len(pkgs[i].Licenses) == 0 {
+				pkgs[i].Licenses = pomLicenses[pkgs[i].Name]
+			}
+		}
+	}
+	main := manifestMainSection(manifest)
 	if len(out) == 0 {
-		if p, ok := manifestPackage(manifest); ok {
+		if p, ok := manifestPackage(main); ok {
 			out = append(out, p)
 		} else if p, ok := fileNamePackage(name); ok {
 			out = append(out, p)
 		}
+	}
+	// The manifest's licences are the archive's own: they go to its
+	// package when it has exactly one (a shaded jar's several are
+	// ambiguous) and no licence yet.
+	if len(out) == 1 && len(out[0].Licenses) == 0 {
+		out[0].Licenses = manifestLicenses(main)
 	}
 	return append(out, nested...)
 }
@@ -203,25 +228,34 @@ func pomProperties(content []byte) (types.Package, bool) {
 	return javaPackage(p["groupId"], p["artifactId"], p["version"]), true
 }
 
-// manifestPackage reads MANIFEST.MF ("Key: value" lines, continuation
-// lines starting with a space).
-func manifestPackage(content []byte) (types.Package, bool) {
+// manifestMainSection reads the main section of a MANIFEST.MF, the one
+// about the archive itself: "Key: value" lines up to the first empty
+// line (the sections after it are about entries of the archive), a line
+// starting with a space continuing the value before it.
+func manifestMainSection(content []byte) map[string]string {
 	if content == nil {
-		return types.Package{}, false
+		return nil
 	}
 	m := map[string]string{}
 	last := ""
 	sc := bufio.NewScanner(bytes.NewReader(content))
 	for sc.Scan() {
 		line := strings.TrimRight(sc.Text(), "\r")
+		if line == "" {
+			break
+		}
 		if strings.HasPrefix(line, " ") && last != "" {
 			m[last] += line[1:]
 			continue
 		}
-		if k, v, ok := strings.Cut(line, ": "); ok {
-			m[k], last = v, k
+		if k, v, ok := strings.Cut(line, ":"); ok {
+			m[k], last = strings.TrimSpace(v), k
 		}
 	}
+	return m
+}
+
+func manifestPackage(m map[string]string) (types.Package, bool) {
 	switch {
 	case m["Implementation-Title"] != "" && m["Implementation-Version"] != "":
 		return javaPackage(m["Implementation-Vendor-Id"], m["Implementation-Title"], m["Implementation-Version"]), true

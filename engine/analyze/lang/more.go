@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/docker-scan/docker-scan/engine/licensing"
 	"github.com/docker-scan/docker-scan/engine/types"
 )
 
@@ -38,7 +39,7 @@ func singleDB(res *types.LayerResult, filePath, typ string, pkgs []types.Package
 type Ruby struct{}
 
 func (Ruby) Name() string { return "gemspec" }
-func (Ruby) Version() int { return 1 }
+func (Ruby) Version() int { return 2 } // 2: licences normalised to SPDX
 
 func (Ruby) Wants(filePath string, size int64) bool {
 	return size <= maxManifestSize && strings.HasSuffix(filePath, ".gemspec") && path.Base(path.Dir(filePath)) == "specifications"
@@ -58,9 +59,11 @@ func (Ruby) Analyze(filePath string, content []byte, res *types.LayerResult) err
 	}
 	p := types.Package{Name: string(name[1]), Version: string(version[1])}
 	if l := gemLicenses.FindSubmatch(content); l != nil {
+		var names []string
 		for _, m := range quoted.FindAllSubmatch(l[1], -1) {
-			p.Licenses = append(p.Licenses, string(m[1]))
+			names = append(names, licensing.Split(string(m[1]))...)
 		}
+		p.Licenses = licensing.NormalizeAll(names)
 	}
 	singleDB(res, filePath, TypeGem, []types.Package{p})
 	return nil
@@ -70,7 +73,7 @@ func (Ruby) Analyze(filePath string, content []byte, res *types.LayerResult) err
 type PHP struct{}
 
 func (PHP) Name() string { return "composer" }
-func (PHP) Version() int { return 1 }
+func (PHP) Version() int { return 2 } // 2: licences normalised to SPDX
 
 func (PHP) Wants(filePath string, size int64) bool {
 	return size <= 16<<20 && strings.HasSuffix(filePath, "vendor/composer/installed.json")
@@ -100,17 +103,26 @@ func (PHP) Analyze(filePath string, content []byte, res *types.LayerResult) erro
 			continue
 		}
 		p := types.Package{Name: c.Name, Version: strings.TrimPrefix(c.Version, "v")}
-		var licenses []string
-		if json.Unmarshal(c.License, &licenses) != nil {
-			var one string
-			if json.Unmarshal(c.License, &one) == nil && one != "" {
-				licenses = []string{one}
-			}
-		}
-		p.Licenses = licenses
+		p.Licenses = composerLicenses(c.License)
 		pkgs = append(pkgs, p)
 	}
 	singleDB(res, filePath, TypeComposer, pkgs)
+	return nil
+}
+
+// composerLicenses reads a package's "license": a list of names (each
+// kept whole: Composer lists the alternatives of a disjunction), or, as
+// older packages write it, one string that may name several
+// ("MIT, BSD-3-Clause"); each normalised to SPDX.
+func composerLicenses(raw json.RawMessage) []string {
+	var list []string
+	if json.Unmarshal(raw, &list) == nil {
+		return licensing.NormalizeAll(list)
+	}
+	var one string
+	if json.Unmarshal(raw, &one) == nil {
+		return licensing.NormalizeAll(licensing.Split(one))
+	}
 	return nil
 }
 
@@ -266,7 +278,7 @@ const TypeConda = "conda-pkg"
 type Conda struct{}
 
 func (Conda) Name() string { return "conda-pkg" }
-func (Conda) Version() int { return 1 }
+func (Conda) Version() int { return 2 } // 2: licences normalised to SPDX
 
 func (Conda) Wants(filePath string, size int64) bool {
 	return size <= maxManifestSize && path.Base(path.Dir(filePath)) == "conda-meta" && strings.HasSuffix(filePath, ".json")
@@ -282,9 +294,7 @@ func (Conda) Analyze(filePath string, content []byte, res *types.LayerResult) er
 		return nil
 	}
 	p := types.Package{Name: m.Name, Version: m.Version}
-	if m.License != "" {
-		p.Licenses = []string{m.License}
-	}
+	p.Licenses = licensing.NormalizeAll(licensing.Split(m.License))
 	singleDB(res, filePath, TypeConda, []types.Package{p})
 	return nil
 }

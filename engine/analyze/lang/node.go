@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/docker-scan/docker-scan/engine/licensing"
 	"github.com/docker-scan/docker-scan/engine/types"
 )
 
@@ -24,7 +25,7 @@ const maxManifestSize = 1 << 20
 type Node struct{}
 
 func (Node) Name() string { return "node-pkg" }
-func (Node) Version() int { return 2 } // 2: DependsOn
+func (Node) Version() int { return 3 } // 2: DependsOn; 3: licences as Trivy reads them, normalised
 
 func (Node) Wants(filePath string, size int64) bool {
 	return path.Base(filePath) == "package.json" && size <= maxManifestSize
@@ -32,12 +33,10 @@ func (Node) Wants(filePath string, size int64) bool {
 
 func (Node) Analyze(filePath string, content []byte, res *types.LayerResult) error {
 	var m struct {
-		Name     string          `json:"name"`
-		Version  string          `json:"version"`
-		License  json.RawMessage `json:"license"`
-		Licenses []struct {
-			Type string `json:"type"`
-		} `json:"licenses"`
+		Name                 string          `json:"name"`
+		Version              string          `json:"version"`
+		License              json.RawMessage `json:"license"`
+		Licenses             json.RawMessage `json:"licenses"`
 		Dependencies         json.RawMessage `json:"dependencies"`
 		OptionalDependencies json.RawMessage `json:"optionalDependencies"`
 		PeerDependencies     json.RawMessage `json:"peerDependencies"`
@@ -51,12 +50,7 @@ func (Node) Analyze(filePath string, content []byte, res *types.LayerResult) err
 		return nil
 	}
 	p := types.Package{ID: m.Name + "@" + m.Version, Name: m.Name, Version: m.Version, FilePath: filePath}
-	p.Licenses = nodeLicenses(m.License)
-	for _, l := range m.Licenses {
-		if l.Type != "" {
-			p.Licenses = append(p.Licenses, l.Type)
-		}
-	}
+	p.Licenses = nodeLicenses(m.License, m.Licenses)
 	p.DependsOn = nodeDependencyNames(m.Dependencies, m.OptionalDependencies, m.PeerDependencies)
 	res.PackageDBs = append(res.PackageDBs, types.PackageDB{FilePath: filePath, Type: TypeNode, Packages: []types.Package{p}})
 	return nil
@@ -109,33 +103,62 @@ func validNodeName(name string) bool {
 	return rest != "" && rest[0] != '.' && rest[0] != '@' && !strings.Contains(rest, "/")
 }
 
-// nodeLicenses reads "license": "MIT", or the old {"type": "MIT"}.
-func nodeLicenses(raw json.RawMessage) []string {
+// nodeLicenses reads the licences a package.json declares: "license" as
+// npm documents it (an SPDX expression: "MIT", "(MIT OR Apache-2.0)",
+// kept whole as Trivy keeps it), or in its old forms, an object
+// {"type": "MIT", "url": ...} or a list of them; failing that, the older
+// "licenses" list (objects or names), which Trivy v0.74 does not read (it
+// reports no licence for those packages; the licence is there, so we
+// report it). Each is normalised to SPDX.
+func nodeLicenses(license, licenses json.RawMessage) []string {
+	names := nodeLicenseNames(license)
+	if len(names) == 0 {
+		names = nodeLicenseNames(licenses)
+	}
+	return licensing.NormalizeAll(names)
+}
+
+// maxNodeLicenses bounds the names read from one list.
+const maxNodeLicenses = 100
+
+// nodeLicenseNames reads a name, an object with a "type", or a list of
+// either.
+func nodeLicenseNames(raw json.RawMessage) []string {
+	type licenseObject struct {
+		Type string `json:"type"`
+	}
 	if len(raw) == 0 {
 		return nil
 	}
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
-		if s = strings.Trim(s, "()"); s != "" {
-			return splitExpression(s)
-		}
+		return nonEmpty(s)
+	}
+	var obj licenseObject
+	if json.Unmarshal(raw, &obj) == nil {
+		return nonEmpty(obj.Type)
+	}
+	var list []json.RawMessage
+	if json.Unmarshal(raw, &list) != nil {
 		return nil
 	}
-	var obj struct {
-		Type string `json:"type"`
-	}
-	if json.Unmarshal(raw, &obj) == nil && obj.Type != "" {
-		return []string{obj.Type}
-	}
-	return nil
-}
-
-func splitExpression(s string) []string {
-	var out []string
-	for _, part := range strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '(' || r == ')' }) {
-		if up := strings.ToUpper(part); up != "OR" && up != "AND" {
-			out = append(out, part)
+	var names []string
+	for _, e := range list {
+		if len(names) == maxNodeLicenses {
+			break
+		}
+		if json.Unmarshal(e, &s) == nil {
+			names = append(names, nonEmpty(s)...)
+		} else if json.Unmarshal(e, &obj) == nil {
+			names = append(names, nonEmpty(obj.Type)...)
 		}
 	}
-	return out
+	return names
+}
+
+func nonEmpty(s string) []string {
+	if strings.TrimSpace(s) == "" {
+		return nil
+	}
+	return []string{s}
 }

@@ -4,11 +4,13 @@ import (
 	"archive/zip"
 	"bufio"
 	"bytes"
+	"net/textproto"
 	"path"
 	"slices"
 	"strings"
 
 	"github.com/docker-scan/docker-scan/engine/families"
+	"github.com/docker-scan/docker-scan/engine/licensing"
 	"github.com/docker-scan/docker-scan/engine/types"
 )
 
@@ -18,7 +20,7 @@ import (
 type Python struct{}
 
 func (Python) Name() string { return "python-pkg" }
-func (Python) Version() int { return 2 } // 2: DependsOn
+func (Python) Version() int { return 3 } // 2: DependsOn; 3: licences chosen and normalised as Trivy does
 
 func (Python) Wants(filePath string, size int64) bool {
 	if size > maxManifestSize && !strings.HasSuffix(filePath, ".egg") {
@@ -60,54 +62,105 @@ func (p Python) Analyze(filePath string, content []byte, res *types.LayerResult)
 }
 
 func (Python) analyzeMetadata(filePath string, content []byte, res *types.LayerResult) error {
-	var name, version, license, expression string
-	var classifiers, requires []string
-	sc := bufio.NewScanner(bytes.NewReader(content))
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" {
-			break // the headers end; the description follows
-		}
-		key, value, ok := strings.Cut(line, ": ")
-		if !ok {
-			continue
-		}
-		switch key {
-		case "Name":
-			name = value
-		case "Version":
-			version = value
-		case "License":
-			license = value
-		case "License-Expression":
-			expression = value
-		case "Requires-Dist":
-			if name, ok := requiredDistribution(value); ok && len(requires) < maxRequiresDist {
-				requires = append(requires, name)
-			}
-		case "Classifier":
-			if l, ok := strings.CutPrefix(value, "License :: OSI Approved :: "); ok {
-				classifiers = append(classifiers, l)
-			}
-		}
-	}
+	h := readMetadataHeaders(content)
+	name, version := h.first("Name"), h.first("Version")
 	if name == "" || version == "" {
 		return nil
 	}
-	p := types.Package{ID: name + "@" + version, Name: name, Version: version, FilePath: filePath}
-	switch {
-	case expression != "":
-		p.Licenses = splitExpression(expression)
-	case license != "" && license != "UNKNOWN" && len(license) < 100:
-		p.Licenses = []string{license}
-	default:
-		p.Licenses = classifiers
+	var requires []string
+	for _, value := range h.all("Requires-Dist") {
+		if name, ok := requiredDistribution(value); ok && len(requires) < maxRequiresDist {
+			requires = append(requires, name)
+		}
 	}
+	p := types.Package{ID: name + "@" + version, Name: name, Version: version, FilePath: filePath}
+	p.Licenses = licensing.NormalizeAll(licensing.Split(pythonLicense(h)))
 	slices.Sort(requires)
 	p.DependsOn = slices.Compact(requires)
 	res.PackageDBs = append(res.PackageDBs, types.PackageDB{FilePath: filePath, Type: TypePython, Packages: []types.Package{p}})
 	return nil
+}
+
+// pythonLicense is the licence field of a distribution's metadata, as
+// Trivy chooses it: License-Expression (PEP 639) when there is one, else
+// the licences of its "License :: ..." classifiers (the last part of
+// each, "MIT License"; the bare "OSI Approved" names none) joined by
+// ", ", else the License field, which may be a name ("BSD"), the word
+// UNKNOWN that old setuptools wrote, or a whole licence text.
+func pythonLicense(h metadataHeaders) string {
+	if e := h.first("License-Expression"); e != "" {
+		return e
+	}
+	var names []string
+	for _, c := range h.all("Classifier") {
+		if !strings.HasPrefix(c, "License :: ") {
+			continue
+		}
+		parts := strings.Split(c, " :: ")
+		if n := parts[len(parts)-1]; n != "OSI Approved" {
+			names = append(names, n)
+		}
+	}
+	if len(names) > 0 {
+		return strings.Join(names, ", ")
+	}
+	return h.first("License")
+}
+
+// Bounds on what is read of a metadata file's headers: real ones have a
+// few dozen, a licence text folded into the License header a few KiB.
+const (
+	maxMetadataHeaders    = 2000
+	maxMetadataValueBytes = 64 << 10
+)
+
+// metadataHeaders are the headers of core metadata (an RFC 822 header
+// block: "Key: value", a line starting with a space or a tab continuing
+// the value before it), by key as net/textproto canonicalises it.
+type metadataHeaders map[string][]string
+
+func (h metadataHeaders) first(key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+func (h metadataHeaders) all(key string) []string { return h[key] }
+
+// readMetadataHeaders reads the headers up to the first empty line (the
+// description follows). A line that is neither a header nor a
+// continuation is skipped.
+func readMetadataHeaders(content []byte) metadataHeaders {
+	h := metadataHeaders{}
+	var lastKey string
+	n := 0
+	sc := bufio.NewScanner(bytes.NewReader(content))
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for sc.Scan() && n < maxMetadataHeaders {
+		line := strings.TrimRight(sc.Text(), "\r")
+		if line == "" {
+			break
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			if vals := h[lastKey]; lastKey != "" && len(vals) > 0 {
+				last := &vals[len(vals)-1]
+				if cont := strings.TrimSpace(line); cont != "" && len(*last)+1+len(cont) <= maxMetadataValueBytes {
+					*last = strings.TrimSpace(*last + " " + cont)
+				}
+			}
+			continue
+		}
+		key, value, ok := strings.Cut(line, ":")
+		if !ok || key == "" || strings.ContainsAny(key, " \t") {
+			lastKey = ""
+			continue
+		}
+		lastKey = textproto.CanonicalMIMEHeaderKey(key)
+		h[lastKey] = append(h[lastKey], strings.TrimSpace(value))
+		n++
+	}
+	return h
 }
 
 // maxRequiresDist bounds the requirements read from one distribution's

@@ -6,10 +6,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"path"
-	"regexp"
 	"slices"
 	"strings"
 
+	"github.com/docker-scan/docker-scan/engine/licensing"
 	"github.com/docker-scan/docker-scan/engine/types"
 )
 
@@ -24,7 +24,7 @@ const maxApkLine = 1 << 20
 type Apk struct{}
 
 func (Apk) Name() string { return "apk" }
-func (Apk) Version() int { return 4 }
+func (Apk) Version() int { return 5 } // 5: L: split on spaces and normalised to SPDX, as Trivy does
 
 func (Apk) Wants(filePath string, size int64) bool {
 	return filePath == ApkDB && size <= maxWantedDBSize
@@ -132,7 +132,7 @@ func parseApk(content []byte) ([]types.Package, notes, error) {
 		case 'o':
 			cur.SrcName = value
 		case 'L':
-			cur.Licenses = SplitLicenses(value)
+			cur.Licenses = licensing.NormalizeAll(licensing.SplitLax(value))
 		case 'm':
 			cur.Maintainer = value
 		case 'D':
@@ -211,19 +211,4 @@ func apkRequirementName(s string) string {
 		return s[:i]
 	}
 	return s
-}
-
-var licenseSeparators = regexp.MustCompile(`\s+(?:AND|OR|and|or)\s+|\s*[,;]\s*`)
-
-// SplitLicenses turns a license expression such as "MPL-2.0 AND MIT" into
-// its license names.
-func SplitLicenses(expr string) []string {
-	var out []string
-	for _, l := range licenseSeparators.Split(expr, -1) {
-		l = strings.Trim(strings.TrimSpace(l), "()")
-		if l != "" {
-			out = append(out, l)
-		}
-	}
-	return out
 }

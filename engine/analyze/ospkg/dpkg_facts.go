@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/docker-scan/docker-scan/engine/licensing"
 	"github.com/docker-scan/docker-scan/engine/types"
 )
 
@@ -30,7 +31,7 @@ const DpkgAvailable = "var/lib/dpkg/available"
 type DpkgFacts struct{}
 
 func (DpkgFacts) Name() string { return "dpkg-facts" }
-func (DpkgFacts) Version() int { return 4 }
+func (DpkgFacts) Version() int { return 5 } // 5: licences normalised to SPDX, as Trivy reads copyright files
 
 func (DpkgFacts) Wants(filePath string, size int64) bool {
 	// Up to the walker's limit, so that a file over maxFactsFileSize is
@@ -141,35 +142,60 @@ func parseMd5sums(content []byte, skipped *notes) []string {
 	return files
 }
 
-var (
-	commonLicenseRef = regexp.MustCompile(`/usr/share/common-licenses/([A-Za-z0-9.+_-]+)`)
-	licenseField     = regexp.MustCompile(`(?m)^License:[ \t]*(.+)$`)
-	copyrightSplit   = regexp.MustCompile(`\s+(?:or|and|OR|AND)\s+|\s*,\s*`)
-)
+// commonLicenseRef is a reference to one of the licence texts Debian
+// ships in base-files ("/usr/share/common-licenses/GPL-2"): the name ends
+// at the first character that cannot be part of one, and never in a dot
+// or a dash (the end of a sentence, "GPL-2.").
+var commonLicenseRef = regexp.MustCompile(`/?usr/share/common-licenses/([0-9A-Za-z_.+-]*[0-9A-Za-z+])`)
 
-// ParseCopyright finds license names in a Debian copyright file: the
-// License: fields of the machine-readable format, and references to
-// /usr/share/common-licenses/ in free-form ones.
+// maxCopyrightNames bounds the licence names read from one copyright file
+// (Boost's lists 1,560 License: fields, most of them the same).
+const maxCopyrightNames = 10000
+
+// ParseCopyright gives the licences a Debian copyright file names, as
+// SPDX identifiers where they are known, each once, in the order the file
+// names them. Like Trivy it reads every "License:" field at the start of
+// a line (the header's and every Files stanza's of the machine-readable
+// format; in a free-form file such a line is rare), the short name only
+// (what follows "(" is a comment, a trailing " license" is noise), and
+// the first reference to /usr/share/common-licenses/ on any other line
+// (free-form files say "see /usr/share/common-licenses/GPL-2").
 func ParseCopyright(content []byte) []string {
-	var out []string
-	add := func(l string) {
-		l = strings.Trim(strings.TrimSpace(l), "().")
-		l = strings.TrimSuffix(l, ".txt")
-		if l != "" && !slices.Contains(out, l) {
-			out = append(out, l)
+	var names []string
+	seen := map[string]bool{}
+	add := func(n string) {
+		if n != "" && !seen[n] && len(names) < maxCopyrightNames {
+			seen[n] = true
+			names = append(names, n)
 		}
 	}
-	for _, m := range licenseField.FindAllSubmatch(content, -1) {
-		for _, l := range copyrightSplit.Split(string(m[1]), -1) {
-			add(l)
+	for line := range strings.Lines(string(content)) {
+		line = strings.TrimRight(line, "\r\n")
+		if value, ok := strings.CutPrefix(line, "License:"); ok {
+			for _, n := range licensing.Split(copyrightShortName(value)) {
+				add(n)
+			}
+			continue
+		}
+		if !strings.Contains(line, "/usr/share/common-licenses/") {
+			continue
+		}
+		if m := commonLicenseRef.FindStringSubmatch(line); m != nil {
+			add(m[1])
 		}
 	}
-	if len(out) == 0 {
-		for _, m := range commonLicenseRef.FindAllSubmatch(content, -1) {
-			add(string(m[1]))
-		}
-	}
-	return out
+	return licensing.NormalizeAll(names)
+}
+
+// copyrightShortName is the licence name of a License: field: its first
+// line ("GPL-2+", "BSD-3-clause", "The MIT License (MIT)" -> "The MIT
+// License"), without a parenthesised remark or a trailing " license"
+// (kept, as Trivy keeps it, when a remark followed: "BSD license (x)").
+func copyrightShortName(value string) string {
+	value, _, _ = strings.Cut(strings.TrimSpace(value), "(")
+	value = strings.TrimPrefix(value, "The main library is licensed under ")
+	value = strings.TrimSuffix(value, " license")
+	return strings.TrimSpace(value)
 }
 
 // availableFields are the fields of an available stanza that are read.

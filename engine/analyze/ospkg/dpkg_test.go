@@ -270,8 +270,8 @@ func TestParseDpkgStatusErrors(t *testing.T) {
 
 func TestParseCopyright(t *testing.T) {
 	for file, want := range map[string][]string{
-		"testdata/copyright-dep5":     {"Zlib", "GPL-2+", "Artistic"},
-		"testdata/copyright-freeform": {"GPL-3"},
+		"testdata/copyright-dep5":     {"Zlib", "GPL-2.0-or-later", "Artistic-1.0-Perl"},
+		"testdata/copyright-freeform": {"GPL-3.0-only"},
 	} {
 		content, err := os.ReadFile(file)
 		if err != nil {
