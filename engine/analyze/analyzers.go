@@ -4,6 +4,7 @@ import (
 	"github.com/docker-scan/docker-scan/engine/analyze/buildinfo"
 	"github.com/docker-scan/docker-scan/engine/analyze/dockerfile"
 	"github.com/docker-scan/docker-scan/engine/analyze/lang"
+	"github.com/docker-scan/docker-scan/engine/analyze/license"
 	"github.com/docker-scan/docker-scan/engine/analyze/ospkg"
 	"github.com/docker-scan/docker-scan/engine/analyze/secret"
 	"github.com/docker-scan/docker-scan/engine/misconf"
@@ -67,4 +68,16 @@ func SecretAnalyzers(cfg *secret.Config) ([]Analyzer, error) {
 // ones).
 func MisconfAnalyzers(checks []misconf.Check) []Analyzer {
 	return []Analyzer{dockerfile.NewAnalyzer(checks)}
+}
+
+// LicenseAnalyzers find licence texts in files (--license-full): licence
+// files, Debian copyright files that name no licence, and the headers of
+// source files in language package directories, classified with
+// opts.Threshold. The classifier is loaded at the first file classified.
+func LicenseAnalyzers(opts license.Options) ([]Analyzer, error) {
+	a, err := license.NewAnalyzer(opts)
+	if err != nil {
+		return nil, err
+	}
+	return []Analyzer{a}, nil
 }

@@ -88,6 +88,7 @@ func LayersWith(layers []*types.LayerResult, opts Options) types.Artifact {
 
 	art := types.Artifact{OS: chooseOS(releases, dbs), Secrets: secrets(layers, s.deleted)}
 	art.Misconfigurations = misconfigurations(layers, s.deleted)
+	art.Licenses = licenseFiles(layers, s.deleted)
 	for _, l := range layers {
 		art.Issues = append(art.Issues, l.Issues...)
 	}
