@@ -58,14 +58,20 @@ func (a *Analyzer) Version() int { return RulesVersion }
 // Fingerprint adds the config file to layer-cache keys.
 func (a *Analyzer) Fingerprint() string { return a.configHash }
 
-// Wants every file up to the size limit (larger ones are counted);
+// Wants every file up to the size limit (larger ones are counted) but
+// those whose path an allow rule drops every finding of (documentation,
+// package-manager databases), which the walker then never reads;
 // binaries are dropped in Analyze once their first bytes are seen.
-func (a *Analyzer) Wants(_ string, size int64) bool {
+func (a *Analyzer) Wants(filePath string, size int64) bool {
 	if size > MaxFileSize {
 		a.tooLarge.Add(1)
 		return false
 	}
-	return size > 0
+	if size <= 0 {
+		return false
+	}
+	skipAll, _ := a.scanner.pathAllowed(filePath)
+	return !skipAll
 }
 
 // WantsHead turns binaries down from their first bytes (a NUL among the

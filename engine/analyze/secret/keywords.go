@@ -61,10 +61,6 @@ var startHashes = func() (t [256]uint32) {
 // scan loop tests one bit instead of loading out.
 const outputFlag = int32(1) << 30
 
-// denseStep is how many bytes scan steps without looking ahead after a
-// look-ahead that found nothing to skip.
-const denseStep = 8
-
 // deepFlag marks, in next, the states three or more bytes deep in the
 // trie: only from the others may the scan skip ahead (see scan).
 const deepFlag = int32(1) << 29
@@ -172,11 +168,14 @@ func lower(b byte) byte {
 // a dependent table load per byte, so the scan skips: while the automaton
 // is at most two bytes deep in the trie, it looks ahead, with a cheap test
 // of each position that does not depend on the one before, for the next
-// position whose three bytes may start a keyword (starts). No keyword
-// ends before it (each starts at such a position, or is already three
-// bytes deep), and the automaton's state there is the one the two bytes
-// before it lead to from the root: no keyword prefix of three bytes or
-// more ends there. The hits are the plain automaton's, in the same order.
+// position whose three bytes may start a keyword (starts). Each position
+// is tested once. No keyword starts at a position that fails the test,
+// and none that started before the two bytes behind the automaton is
+// still in progress (it is not three bytes deep), so the scan jumps to
+// the next position that passes and restarts the automaton there from
+// the root; a position that passes is stepped through byte by byte until
+// the automaton is shallow again past its third byte. The hits are the
+// plain automaton's, in the same order.
 func (m *keywordMatcher) scan(content []byte, fn func(word int32, end int)) {
 	if m.starts == nil {
 		m.scanAll(content, fn)
@@ -186,36 +185,32 @@ func (m *keywordMatcher) scan(content []byte, fn func(word int32, end int)) {
 	next, class, starts := m.next, &m.class, m.starts
 	hashes := &startHashes
 	n := len(content)
-	// searchFrom: where text dense with possible starts (a run of one
-	// letter, keyword after keyword) found nothing to skip, the scan steps
-	// a few bytes before it looks ahead again.
-	searchFrom := 0
+	// Positions before tested have been tested against starts; lastStart
+	// is the last one that passed.
+	tested, lastStart := 0, -3
 	for i := 0; i < n; {
-		if !deep && i >= searchFrom {
-			// The next possible start at or after i-2 (the two bytes
-			// before i may start a keyword with content[i]); the last
-			// two bytes are stepped through as they are.
-			k := max(i-2, 0)
+		if !deep && lastStart < i-2 {
+			// The next possible start at or after i-2 (the automaton
+			// may hold the two bytes before i as a keyword's first),
+			// past the positions tested already; the last two bytes,
+			// which start no three, are stepped through as they are.
+			k := max(i-2, tested)
 			if k+2 < n {
 				t0, t1 := hashes[content[k]], hashes[content[k+1]]
 				for _, c := range content[k+2:] {
 					t2 := hashes[c]
 					h := startMix(t0, t1, t2)
 					if starts[h/64]&(1<<(h%64)) != 0 {
+						lastStart = k
 						break
 					}
 					t0, t1 = t1, t2
 					k++
 				}
+				tested = k + 1
 			}
 			if k > i {
-				i = k
-				row = 0
-				for _, c := range content[max(k-2, 0):k] {
-					row = next[row+class[c]] &^ (outputFlag | deepFlag)
-				}
-			} else {
-				searchFrom = i + denseStep
+				i, row = k, 0
 			}
 		}
 		v := next[row+class[content[i]]]

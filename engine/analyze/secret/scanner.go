@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"regexp/syntax"
 	"slices"
 	"sort"
 	"strings"
@@ -144,6 +145,11 @@ type Scanner struct {
 	providerWord []int32
 	byWord       [][]int // keyword index -> rule indexes
 	wordLen      []int   // keyword index -> its length
+	// shapes (by rule) say where the rule's matches lie around its
+	// keywords, longestWord (by rule) its longest keyword: see
+	// keywordWindows.
+	shapes      []matchShape
+	longestWord []int
 	// excludeBlocks are blanked out before scanning.
 	excludeBlocks []*regexp.Regexp
 	// tokenPrefixes are the provider rules' keywords that start a token
@@ -164,6 +170,15 @@ type Scanner struct {
 type dirMemo struct {
 	mu      sync.Mutex
 	m, base map[string]uint64
+	// inherit: the rules that match every directory below one they
+	// match (their regexes look at nothing after a match: no $, no \b),
+	// so that a directory takes its parent's bits of those and their
+	// regexes run only where the parent has none. Deep trees
+	// (node_modules, site-packages) then cost one regex run at their top.
+	inherit uint64
+	// needs (by allow rule) are the literals that a path must hold for
+	// the rule's Path to match it, checked before the regex.
+	needs []literalNeed
 }
 
 // maxMemoDirs bounds the memo: a scanner that outlives many images (a
@@ -174,37 +189,106 @@ func (d *dirMemo) matches(allow []AllowRule, path string) uint64 {
 	cut := strings.LastIndexByte(path, '/') + 1
 	dir, base := path[:cut], path[cut:]
 	d.mu.Lock()
-	dirBits, dirOK := d.m[dir]
 	baseBits, baseOK := d.base[base]
 	d.mu.Unlock()
-	if dirOK && baseOK {
-		return dirBits | baseBits
+	if !baseOK {
+		for i, a := range allow {
+			if i < 64 && a.baseOnly && a.Path != nil && d.mayMatch(i, base) && a.Path.MatchString(base) {
+				baseBits |= 1 << i
+			}
+		}
+		d.mu.Lock()
+		if d.base == nil || len(d.base) >= maxMemoDirs {
+			d.base = map[string]uint64{}
+		}
+		d.base[base] = baseBits
+		d.mu.Unlock()
+	}
+	return d.dirMatches(allow, dir) | baseBits
+}
+
+// dirMatches is the bit set of the dirOnly rules that match dir ("" or a
+// path that ends in '/'), its ancestors' first.
+func (d *dirMemo) dirMatches(allow []AllowRule, dir string) uint64 {
+	d.mu.Lock()
+	bits, ok := d.m[dir]
+	d.mu.Unlock()
+	if ok {
+		return bits
+	}
+	// The ancestors are looked up one level at a time, so that a path
+	// longer than any a tar walker passes (PATH_MAX) is matched whole.
+	if dir != "" && d.inherit != 0 && len(dir) <= maxInheritedPath {
+		parent := dir[:strings.LastIndexByte(dir[:len(dir)-1], '/')+1]
+		bits = d.dirMatches(allow, parent) & d.inherit
 	}
 	for i, a := range allow {
-		if i >= 64 || a.Path == nil {
-			continue
-		}
-		if !dirOK && a.dirOnly && a.Path.MatchString(dir) {
-			dirBits |= 1 << i
-		}
-		if !baseOK && a.baseOnly && a.Path.MatchString(base) {
-			baseBits |= 1 << i
+		if i < 64 && a.dirOnly && a.Path != nil && bits&(1<<i) == 0 && d.mayMatch(i, dir) && a.Path.MatchString(dir) {
+			bits |= 1 << i
 		}
 	}
 	d.mu.Lock()
 	if d.m == nil || len(d.m) >= maxMemoDirs {
 		d.m = map[string]uint64{}
 	}
-	if d.base == nil || len(d.base) >= maxMemoDirs {
-		d.base = map[string]uint64{}
-	}
-	d.m[dir], d.base[base] = dirBits, baseBits
+	d.m[dir] = bits
 	d.mu.Unlock()
-	return dirBits | baseBits
+	return bits
 }
 
-// BuiltinRules compiles the built-in rule table.
+// maxInheritedPath bounds the directories whose ancestors dirMatches
+// looks up (one call deep per level).
+const maxInheritedPath = 4096
+
+// mayMatch reports whether allow rule i's Path may match text, by its
+// literal need.
+func (d *dirMemo) mayMatch(i int, text string) bool {
+	return i >= len(d.needs) || d.needs[i].mayMatch(text)
+}
+
+// inheritable reports whether a match of re in a text stays a match in
+// every text that the first extends: re has no assertion about what
+// follows a match (end of text or line, word boundary).
+func inheritable(re *regexp.Regexp) bool {
+	parsed, err := syntax.Parse(re.String(), syntax.Perl)
+	if err != nil {
+		return false
+	}
+	var ok func(*syntax.Regexp) bool
+	ok = func(r *syntax.Regexp) bool {
+		switch r.Op {
+		case syntax.OpEndLine, syntax.OpEndText, syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+			return false
+		}
+		for _, sub := range r.Sub {
+			if !ok(sub) {
+				return false
+			}
+		}
+		return true
+	}
+	return ok(parsed)
+}
+
+// BuiltinRules returns the built-in rule table, compiled. Each scan
+// builds its analyzer, so the table is compiled once per process; the
+// slices a caller gets are its own to change (appends copy).
 func BuiltinRules() ([]Rule, error) {
+	rules, err := compiledBuiltinRules()
+	if err != nil {
+		return nil, err
+	}
+	out := slices.Clone(rules)
+	for i := range out {
+		r := &out[i]
+		r.Keywords, r.exactKeywords, r.Allow = slices.Clip(r.Keywords), slices.Clip(r.exactKeywords), slices.Clip(r.Allow)
+	}
+	return out, nil
+}
+
+var compiledBuiltinRules = sync.OnceValues(compileBuiltinRules)
+
+func compileBuiltinRules() ([]Rule, error) {
 	var rules []Rule
 	for _, d := range builtinRules {
 		r, err := compile(d)
@@ -248,6 +332,16 @@ func compile(d ruleDef) (Rule, error) {
 // NewScanner builds a scanner for rules and allow rules.
 func NewScanner(rules []Rule, allow []AllowRule) *Scanner {
 	s := &Scanner{rules: rules, allow: allow}
+	for i, a := range allow {
+		if i < 64 && a.dirOnly && a.Path != nil && inheritable(a.Path) {
+			s.dirs.inherit |= 1 << i
+		}
+		var need literalNeed
+		if a.Path != nil && (a.dirOnly || a.baseOnly) {
+			need = needOf(a.Path)
+		}
+		s.dirs.needs = append(s.dirs.needs, need)
+	}
 	index := map[string]int{}
 	var words []string
 	for i, r := range rules {
@@ -264,6 +358,14 @@ func NewScanner(rules []Rule, allow []AllowRule) *Scanner {
 		}
 	}
 	s.kw = newKeywordMatcher(words)
+	for _, r := range rules {
+		s.shapes = append(s.shapes, shapeOf(r.Regex, r.Keywords))
+		longest := 0
+		for _, k := range r.Keywords {
+			longest = max(longest, len(k))
+		}
+		s.longestWord = append(s.longestWord, longest)
+	}
 	var providerWords []string
 	for w, word := range words {
 		for _, r := range s.byWord[w] {
@@ -361,17 +463,9 @@ func (s *Scanner) ScanFileContext(ctx context.Context, path string, content []by
 // findings; the budget of regex work still holds) and returns only their
 // ranges, for Analyzer.Mask.
 func (s *Scanner) scan(ctx context.Context, path string, content []byte, masksOnly bool) (Result, error) {
-	skipShapes := false
-	dirMatches := s.dirs.matches(s.allow, path)
-	for i, a := range s.allow {
-		memo := (a.dirOnly || a.baseOnly) && i < 64
-		if a.Path != nil && (memo && dirMatches&(1<<i) != 0 || !memo && a.Path.MatchString(path)) {
-			if a.ShapeOnly {
-				skipShapes = true
-				continue
-			}
-			return Result{}, nil
-		}
+	skipAll, skipShapes := s.pathAllowed(path)
+	if skipAll {
+		return Result{}, nil
 	}
 	code := isCode(path)
 	if len(s.excludeBlocks) > 0 {
@@ -381,6 +475,7 @@ func (s *Scanner) scan(ctx context.Context, path string, content []byte, masksOn
 	if wins == nil {
 		return Result{}, nil
 	}
+	defer s.releaseWindows(wins)
 	var res Result
 	budget := min(regexBudgetFactor*len(content)+regexBudgetFloor, regexBudgetMax)
 	var all []match
@@ -474,6 +569,23 @@ rules:
 	return res, nil
 }
 
+// pathAllowed reports whether the allow rules drop every finding in the
+// file at path (skipAll), or those of the shapeOnly rules (skipShapes).
+func (s *Scanner) pathAllowed(path string) (skipAll, skipShapes bool) {
+	dirMatches := s.dirs.matches(s.allow, path)
+	for i, a := range s.allow {
+		memo := (a.dirOnly || a.baseOnly) && i < 64
+		if a.Path != nil && (memo && dirMatches&(1<<i) != 0 || !memo && a.Path.MatchString(path)) {
+			if a.ShapeOnly {
+				skipShapes = true
+				continue
+			}
+			return true, skipShapes
+		}
+	}
+	return false, skipShapes
+}
+
 // dropGenericDuplicates drops the findings of generic rules whose secret
 // overlaps a secret that a specific rule names.
 func dropGenericDuplicates(rules []Rule, all []match) []match {
@@ -558,7 +670,8 @@ func (s *Scanner) keywordWindows(content []byte, skipShapes bool) [][][2]int {
 				continue
 			}
 			if wins == nil {
-				wins = make([][][2]int, len(s.rules))
+				wins = s.takeWindows()
+				ws = wins[r]
 			}
 			var start, end int
 			if rule.Multiline {
@@ -579,12 +692,32 @@ func (s *Scanner) keywordWindows(content []byte, skipShapes bool) [][][2]int {
 					start = from
 				}
 			} else {
-				start = max(lines.lineStart(h), h-lineWindow)
-				end = lineEnds.lineEnd(h, h+lineWindow)
+				// A rule whose matches start at its keywords searches
+				// from the hit (and the byte before it, which \b looks
+				// at) rather than from the line's start, and, when its
+				// matches are bounded, no further than the longest one
+				// (and the byte after). The start does not depend on
+				// which keyword hit, so that windows stay in order.
+				shape, bounded := s.shapes[r], false
+				limit := h + lineWindow
+				if shape.fromKeyword {
+					start = max(0, h-s.longestWord[r]-1)
+					if i := bytes.LastIndexByte(content[start:h], '\n'); i >= 0 {
+						start += i + 1
+					}
+					if shape.maxLen >= 0 {
+						limit, bounded = max(h, min(limit, h-s.wordLen[w]+shape.maxLen+1)), true
+					}
+				} else {
+					start = max(lines.lineStart(h), h-lineWindow)
+				}
+				end = lineEnds.lineEnd(h, limit)
 				if last >= 0 && start <= ws[last][1]+1 {
 					// Reach further on a long line, so that the hits
 					// that follow take the shortcut above.
-					end = lineEnds.lineEnd(h, h+2*lineWindow)
+					if !bounded {
+						end = lineEnds.lineEnd(h, h+2*lineWindow)
+					}
 					ws[last][1] = max(ws[last][1], end)
 					continue
 				}
@@ -593,6 +726,34 @@ func (s *Scanner) keywordWindows(content []byte, skipShapes bool) [][][2]int {
 		}
 	})
 	return wins
+}
+
+// windowLists recycles keywordWindows' window lists (one per rule) from
+// file to file: most files with a keyword hit open a few windows of a few
+// rules, and allocating the lists afresh for each was a good part of the
+// cost of such a file.
+var windowLists sync.Pool
+
+// maxKeptWindows: a rule's list longer than this is not kept for the next
+// file, so that one file dense with hits does not pin its lists.
+const maxKeptWindows = 1024
+
+func (s *Scanner) takeWindows() [][][2]int {
+	if p, ok := windowLists.Get().(*[][][2]int); ok && len(*p) == len(s.rules) {
+		return *p
+	}
+	return make([][][2]int, len(s.rules))
+}
+
+func (s *Scanner) releaseWindows(wins [][][2]int) {
+	for i, ws := range wins {
+		if cap(ws) > maxKeptWindows {
+			wins[i] = nil
+		} else {
+			wins[i] = ws[:0]
+		}
+	}
+	windowLists.Put(&wins)
 }
 
 // genericCategory is the category of the rules that match by shape alone.
