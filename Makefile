@@ -99,7 +99,7 @@ E2E_TEST_NAMES := \
 	TestTrivyServerReadsOurBlobs TestTrivyClientBlobsScanLikeOurs \
 	TestRedisCacheCLI TestRedisDownOneWarning TestRedisTLSCacheCLI \
 	TestServerReplicasShareRedis TestServerTrivyCompatibility TestServerFaults TestServerLoad \
-	TestMisconfigImageConfig
+	TestMisconfigImageConfig TestJUnitTemplateReadByJunitparser TestDebianLicenses
 empty :=
 space := $(empty) $(empty)
 export DOCKER_SCAN_E2E_TESTS := ^($(subst $(space),|,$(strip $(E2E_TEST_NAMES))))$$
@@ -135,8 +135,15 @@ bench:
 	# 45,000 files) as one plain layer, scanned in process package-only
 	# (vuln) and by default (vuln + secret): the ratio of the two s/scan
 	# (or cpu-s/scan) is the secret pass's overhead; peak RSS of each.
+	# Then with the licence scanner (the package scan + licences: target
+	# under 5% more) and with --license-full (licence texts classified).
 	# Skips without the root (TestSecretsQuietOnDebianImage builds it).
 	go test -run '^$$' -bench 'DebianRealImage' -benchtime 3x -timeout 30m ./engine/scan/
+	# Licence names normalised and classified (1,000 real names).
+	go test -run '^$$' -bench 'Normalize|Classify' -benchmem ./engine/licensing/
+	# --license-full's classifier over /usr/share/doc and npm's own
+	# node_modules: its load time, and the time per file classified.
+	go test -run '^$$' -bench 'LicenseFull' -benchtime 3x -benchmem ./engine/analyze/license/
 	go test -run '^$$' -bench 'Stack' -benchtime 3x ./compose/
 	# 1,000 Dockerfiles parsed and checked with every built-in check, then
 	# with one custom Rego check added (ns/file).
@@ -179,6 +186,9 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzParseDpkgStatus$$' -fuzztime $(FUZZTIME) ./engine/analyze/ospkg/
 	go test -run '^$$' -fuzz '^FuzzWalk$$' -fuzztime $(FUZZTIME) ./engine/analyze/
 	go test -run '^$$' -fuzz '^FuzzScan$$' -fuzztime $(FUZZTIME) ./engine/analyze/secret/
+	go test -run '^$$' -fuzz '^FuzzNarrowWindows$$' -fuzztime $(FUZZTIME) ./engine/analyze/secret/
+	go test -run '^$$' -fuzz '^FuzzLiteralNeed$$' -fuzztime $(FUZZTIME) ./engine/analyze/secret/
+	go test -run '^$$' -fuzz '^FuzzKeywordSkip$$' -fuzztime $(FUZZTIME) ./engine/analyze/secret/
 	go test -run '^$$' -fuzz '^FuzzJava$$' -fuzztime $(FUZZTIME) ./engine/analyze/lang/
 	go test -run '^$$' -fuzz '^FuzzPython$$' -fuzztime $(FUZZTIME) ./engine/analyze/lang/
 	go test -run '^$$' -fuzz '^FuzzGoBinary$$' -fuzztime $(FUZZTIME) ./engine/analyze/lang/
@@ -217,6 +227,13 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzImageConfigDockerfile$$' -fuzztime $(FUZZTIME) ./engine/misconf/
 	go test -run '^$$' -fuzz '^FuzzAnalyze$$' -fuzztime $(FUZZTIME) ./engine/analyze/dockerfile/
 	go test -run '^$$' -fuzz '^FuzzMisconfigTable$$' -fuzztime $(FUZZTIME) ./engine/report/
+	go test -run '^$$' -fuzz '^FuzzNormalize$$' -fuzztime $(FUZZTIME) ./engine/licensing/
+	go test -run '^$$' -fuzz '^FuzzParseCopyright$$' -fuzztime $(FUZZTIME) ./engine/analyze/ospkg/
+	go test -run '^$$' -fuzz '^FuzzLicenseFile$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 3s ./engine/analyze/license/
+	go test -run '^$$' -fuzz '^FuzzPomLicenseNames$$' -fuzztime $(FUZZTIME) ./engine/analyze/lang/
+	go test -run '^$$' -fuzz '^FuzzManifestLicenses$$' -fuzztime $(FUZZTIME) ./engine/analyze/lang/
+	go test -run '^$$' -fuzz '^FuzzSplit$$' -fuzztime $(FUZZTIME) ./engine/licensing/
+	go test -run '^$$' -fuzz '^FuzzClassify$$' -fuzztime $(FUZZTIME) ./engine/licensing/
 
 clean:
 	rm -rf bin $(DEMO_IMAGE) $(DEMO_CACHE)

@@ -93,6 +93,7 @@ func (r Runner) Run(ctx context.Context, p *Project, plan []ServiceImage) (*type
 			rep.Images[s.Image] = o.report
 			sr.ImageID = o.report.Metadata.ImageID
 			sr.Vulnerabilities, sr.Secrets = Counts(o.report)
+			sr.Licenses = LicenseCount(o.report)
 			sr.Pass = r.Fails == nil || !r.Fails(o.report)
 			facts[s.Service] = o.facts
 		}
@@ -127,6 +128,15 @@ func (r Runner) scanImage(ctx context.Context, ref string) imageOutcome {
 		return imageOutcome{err: fmt.Errorf("%s: %w", ref, err)}
 	}
 	return imageOutcome{report: rep, facts: facts}
+}
+
+// LicenseCount is how many licence findings a report has.
+func LicenseCount(rep *types.Report) int {
+	n := 0
+	for _, res := range rep.Results {
+		n += len(res.Licenses)
+	}
+	return n
 }
 
 // Counts are a report's vulnerabilities per severity and its secrets.

@@ -57,7 +57,7 @@ func (o *composeOptions) register(cmd *cobra.Command) {
 	o.image.registerFlags(f)
 	o.image.scanners = append(o.image.scanners, scannerMisconfig)
 	f.Lookup("scanners").DefValue = "[" + strings.Join(o.image.scanners, ",") + "]"
-	f.Lookup("scanners").Usage = "what to look for: vuln (known vulnerabilities of packages), secret (leaked credentials), misconfig (risky settings in the compose files), or none to list packages only"
+	f.Lookup("scanners").Usage = "what to look for: vuln (known vulnerabilities of packages), secret (leaked credentials), misconfig (risky settings in the compose files), license (the licences of the images' packages, classified), or none to list packages only"
 	for _, name := range []string{"input", "runtime"} {
 		_ = f.MarkHidden(name)
 	}

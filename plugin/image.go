@@ -35,7 +35,7 @@ import (
 
 // scannerNames are the valid --scanners values; "none" lists packages
 // without matching them.
-var scannerNames = []string{scan.ScannerVuln, scan.ScannerSecret, scan.ScannerMisconfig, "none"}
+var scannerNames = []string{scan.ScannerVuln, scan.ScannerSecret, scan.ScannerMisconfig, scan.ScannerLicense, "none"}
 
 // imageOptions are the flags of an image scan.
 type imageOptions struct {
@@ -81,6 +81,8 @@ type imageOptions struct {
 	// imageConfigScanners: Trivy's --image-config-scanners.
 	misconf             misconfOptions
 	imageConfigScanners []string
+	// license: the licence scanner's flags.
+	license licenseOptions
 
 	imageSources []string
 	maxInputSize string
@@ -132,9 +134,10 @@ func (o *imageOptions) registerFlags(f *pflag.FlagSet) {
 	f.StringVarP(&o.output, "output", "o", "", "write the report to this file instead of standard output (- is standard output). A regular file is replaced whole once the report is complete (a symlink is followed and its target replaced; a hard-linked file gets a new inode, its other names keep the old content); a device or FIFO such as /dev/null is written in place")
 	f.BoolVar(&o.listAllPkgs, "list-all-pkgs", false, "list every package in the report, not only the vulnerable ones (Trivy's default, so JSON reports match; always on with --scanners none, where the packages are the report, and with --runtime, which compares them)")
 	recordSet(f.Lookup("list-all-pkgs"), &o.listAllPkgsSet)
-	f.StringSliceVar(&o.scanners, "scanners", []string{scan.ScannerVuln, scan.ScannerSecret}, "what to look for: vuln (known vulnerabilities of packages), secret (leaked credentials), misconfig (risky settings of the Dockerfiles in the image and of its config, whose history is checked as a Dockerfile), or none to list packages only (default none for --format cyclonedx and spdx, which then list packages only, as in Trivy)")
+	f.StringSliceVar(&o.scanners, "scanners", []string{scan.ScannerVuln, scan.ScannerSecret}, "what to look for: vuln (known vulnerabilities of packages), secret (leaked credentials), misconfig (risky settings of the Dockerfiles in the image and of its config, whose history is checked as a Dockerfile), license (the licences of packages, classified forbidden to unencumbered; not in the default set, as in Trivy), or none to list packages only (default none for --format cyclonedx and spdx, which then list packages only, as in Trivy)")
 	f.StringSliceVar(&o.imageConfigScanners, "image-config-scanners", nil, "what to look for in the image config alone (Trivy's flag): misconfig (its history checked as a Dockerfile), secret (its environment, labels and history searched for secrets)")
 	o.misconf.registerFlags(f)
+	o.license.registerFlags(f)
 	recordSet(f.Lookup("scanners"), &o.scannersSet)
 	f.StringSliceVar(&o.pkgTypes, "pkg-types", []string{scan.PkgTypeOS, scan.PkgTypeLibrary}, "packages to report and match: os (the distribution's), library (language packages: Node.js, Python, Java, Go, Rust, .NET, Ruby, PHP)")
 	f.StringSliceVar(&o.skipFiles, "skip-files", nil, "files no analyzer reads (globs, ** allowed; repeatable)")
@@ -483,6 +486,9 @@ func (o *imageOptions) validate() (imageSettings, error) {
 		}
 	}
 	if s.scan.ImageConfigScanners, err = imageConfigScanners(o.imageConfigScanners); err != nil {
+		return s, err
+	}
+	if err := o.license.apply(&s.scan); err != nil {
 		return s, err
 	}
 	if slices.Contains(s.scan.Scanners, scan.ScannerMisconfig) || slices.Contains(s.scan.ImageConfigScanners, scan.ImageConfigMisconfig) || o.composeMisconfig {

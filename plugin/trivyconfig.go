@@ -129,6 +129,17 @@ var trivySettings = []trivySetting{
 	// Secrets.
 	{key: "secret.config", flag: "secret-config", ours: "secret-config", def: "trivy-secret.yaml"},
 
+	// Licences.
+	{key: "license.full", flag: "license-full", ours: "license-full"},
+	{key: "license.ignored", flag: "ignored-licenses", ours: "ignored-licenses"},
+	{key: "license.confidenceLevel", flag: "license-confidence-level", ours: "license-confidence-level", def: "0.9"},
+	{key: "license.forbidden", ours: "license-forbidden"},
+	{key: "license.restricted", ours: "license-restricted"},
+	{key: "license.reciprocal", ours: "license-reciprocal"},
+	{key: "license.notice", ours: "license-notice"},
+	{key: "license.permissive", ours: "license-permissive"},
+	{key: "license.unencumbered", ours: "license-unencumbered"},
+
 	// Custom misconfiguration checks (Rego).
 	{key: "rego.check", flag: "config-check", oldFlags: []string{"policy", "config-policy"}, ours: "config-check"},
 	{key: "rego.namespaces", flag: "check-namespaces", oldFlags: []string{"namespaces", "policy-namespaces"}, ours: "check-namespaces"},
@@ -206,6 +217,8 @@ var trivyScannerNames = map[string]string{
 	"vuln": "vuln", "vulnerability": "vuln", "secret": "secret",
 	"misconfig": "misconfig", "misconf": "misconfig", "misconfiguration": "misconfig", "config": "misconfig",
 	"license": "license",
+	// Trivy's Kubernetes scanner (RBAC settings), of trivy k8s.
+	"rbac": "rbac",
 }
 
 // fromTrivy turns a Trivy value for one of our flags into ours. It returns

@@ -46,11 +46,12 @@ func TestFromTrivyScanners(t *testing.T) {
 		{in: "vuln,secret", want: "vuln,secret"},
 		{in: "vulnerability", want: "vuln"},
 		{in: "vuln,vulnerability", want: "vuln"},
-		{in: "vuln,misconfig,license", want: "vuln,misconfig", dropped: "license"},
+		{in: "vuln,misconfig,license", want: "vuln,misconfig,license"},
+		{in: "vuln,rbac", want: "vuln", dropped: "rbac"},
 		{in: "secret,config,misconf", want: "secret,misconfig"},
 		{in: "none", want: "none"},
 		{in: "bogus", want: "bogus"}, // for --scanners to reject by name
-		{in: "license", err: "nothing is left to scan for"},
+		{in: "rbac", err: "nothing is left to scan for"},
 	}
 	for _, tt := range tests {
 		got, dropped, err := fromTrivy("scanners", tt.in)

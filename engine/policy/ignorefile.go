@@ -130,6 +130,24 @@ func (f *IgnoreFile) IgnoresMisconfiguration(target string, m types.Misconfigura
 	return false
 }
 
+// IgnoresLicense reports whether an unexpired rule names the licence
+// (case-insensitively, as licence IDs are) and, if it names paths, one
+// matching the file the licence was found in or declared by.
+func (f *IgnoreFile) IgnoresLicense(path, name string, now time.Time) bool {
+	for _, rules := range [][]IgnoreRule{f.Any, f.Licenses} {
+		for _, r := range rules {
+			if !strings.EqualFold(r.ID, name) || (!r.ExpiredAt.IsZero() && now.After(r.ExpiredAt)) {
+				continue
+			}
+			if len(r.Paths) > 0 && !matchAnyPath(r.Paths, path) {
+				continue
+			}
+			return true
+		}
+	}
+	return false
+}
+
 // ignoresInFile reports whether an unexpired rule of the lists has the
 // finding's ID and, if it names paths, one matching target.
 func ignoresInFile(target, id string, now time.Time, lists ...[]IgnoreRule) bool {

@@ -6,6 +6,7 @@ package policy
 import (
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/docker-scan/docker-scan/engine/types"
@@ -29,6 +30,9 @@ type Options struct {
 	// ShowSuppressed keeps the findings VEX suppressed in each result's
 	// ModifiedFindings, for the report to list (--show-suppressed).
 	ShowSuppressed bool
+	// IgnoredLicenses are licence names whose findings do not count
+	// (--ignored-licenses), matched case-insensitively.
+	IgnoredLicenses []string
 }
 
 // VEX judges findings against VEX statements (engine/vex.Set).
@@ -54,6 +58,9 @@ func Filter(rep *types.Report, opts Options) {
 			return !opts.keepSecret(res.Target, s, now)
 		})
 		opts.filterMisconfs(res, now)
+		res.Licenses = slices.DeleteFunc(res.Licenses, func(l types.DetectedLicense) bool {
+			return !opts.keepLicense(res.Target, l, now)
+		})
 	}
 	if opts.VEX != nil {
 		ApplyVEX(rep, opts.VEX, opts.ShowSuppressed)
@@ -164,6 +171,26 @@ func (o Options) keepSecret(target string, s types.SecretFinding, now time.Time)
 	return o.Ignore == nil || !o.Ignore.IgnoresSecret(target, s, now)
 }
 
+// keepLicense: a licence finding counts unless the severity filter, an
+// ignored licence name or the ignore file (licences by name, and by path
+// for a licence file) drops it.
+func (o Options) keepLicense(target string, l types.DetectedLicense, now time.Time) bool {
+	if len(o.Severities) > 0 {
+		sev, _ := types.ParseSeverity(l.Severity)
+		if !slices.Contains(o.Severities, sev) {
+			return false
+		}
+	}
+	if slices.ContainsFunc(o.IgnoredLicenses, func(n string) bool { return strings.EqualFold(n, l.Name) }) {
+		return false
+	}
+	path := l.FilePath
+	if path == "" {
+		path = target
+	}
+	return o.Ignore == nil || !o.Ignore.IgnoresLicense(path, l.Name, now)
+}
+
 // ExitOptions map a filtered report to the process exit code.
 type ExitOptions struct {
 	// ExitCode is used when any finding remains; 0 never fails.
@@ -176,7 +203,7 @@ type ExitOptions struct {
 func ExitCode(rep *types.Report, opts ExitOptions) int {
 	if opts.ExitCode != 0 {
 		for _, res := range rep.Results {
-			if len(res.Vulnerabilities) > 0 || len(res.Secrets) > 0 || failed(res.Misconfigurations) {
+			if len(res.Vulnerabilities) > 0 || len(res.Secrets) > 0 || failed(res.Misconfigurations) || len(res.Licenses) > 0 {
 				return opts.ExitCode
 			}
 		}

@@ -44,6 +44,9 @@ var sarifRuleNames = map[string]string{
 	types.ClassLangPkg: "LanguageSpecificPackageVulnerability",
 	types.ClassConfig:  "Misconfiguration",
 	types.ClassSecret:  "Secret",
+	// Licences of packages and of files, as Trivy names both.
+	types.ClassLicense:     "License",
+	types.ClassLicenseFile: "License",
 }
 
 func writeSARIF(w io.Writer, r *types.Report, opts Options) error {
@@ -282,6 +285,41 @@ func (b *sarifBuilder) addResult(res types.Result, image string) {
 			startLine:       start,
 			endLine:         end,
 			findingHash:     sarifHash(key, target, m.ID, m.Service, m.Message),
+		})
+	}
+	b.addLicenses(res, place, key)
+}
+
+// addLicenses adds a result's licences: one rule per package and licence
+// (or file and licence), located at the file that declares it.
+func (b *sarifBuilder) addLicenses(res types.Result, place func(string) string, key string) {
+	for _, l := range res.Licenses {
+		owner, where := l.PkgName, l.FilePath
+		if owner == "" {
+			owner = l.FilePath
+		}
+		if where == "" {
+			where = res.Target
+		}
+		b.add(sarifFinding{
+			ruleID:   owner + ":" + l.Name,
+			ruleName: sarifRuleNames[res.Class],
+			kind:     "license",
+			severity: l.Severity,
+			score:    severityScore(l.Severity),
+			helpURI:  l.Link,
+			short:    l.Name + " in " + owner,
+			full:     l.Name + " in " + owner,
+			helpText: fmt.Sprintf("License %s\nClassification: %s\nPkgName: %s\nPath: %s", l.Name, l.Category, l.PkgName, l.FilePath),
+			helpMarkdown: fmt.Sprintf("**License %s**\n| PkgName | Classification | Path |\n| --- | --- | --- |\n|%s|%s|%s|",
+				l.Name, mdCell(l.PkgName), mdCell(l.Category), mdCell(l.FilePath)),
+			message: fmt.Sprintf("Artifact: %s\nLicense %s\nPkgName: %s\nClassification: %s\nPath: %s",
+				place(res.Target), l.Name, l.PkgName, l.Category, l.FilePath),
+			uri:             sarifImagePath(where),
+			image:           true,
+			locationMessage: place(where),
+			startLine:       1,
+			findingHash:     sarifHash(key, res.Target, l.PkgName, l.FilePath, l.Name),
 		})
 	}
 }

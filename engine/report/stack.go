@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,7 +34,13 @@ func stackTable(w io.Writer, r *types.StackReport, opts Options) error {
 	for _, s := range summarySeverities {
 		header = append(header, s[:1]+strings.ToLower(s[1:]))
 	}
-	header = append(header, "Secrets", "Misconfig", "Result")
+	header = append(header, "Secrets", "Misconfig")
+	// Licences have a column when the licence scanner ran.
+	licences := slices.Contains(opts.Scanners, scannerLicense)
+	if licences {
+		header = append(header, "Licenses")
+	}
+	header = append(header, "Result")
 	misconf := map[string]int{}
 	for _, res := range r.Misconfigurations {
 		for _, m := range res.Misconfigurations {
@@ -59,6 +66,9 @@ func stackTable(w io.Writer, r *types.StackReport, opts Options) error {
 			row = append(row, count(s.Missing == "" && s.Error == "", s.Vulnerabilities[sev]))
 		}
 		row = append(row, count(s.Missing == "" && s.Error == "", s.Secrets), strconv.Itoa(misconf[name]))
+		if licences {
+			row = append(row, count(s.Missing == "" && s.Error == "", s.Licenses))
+		}
 		status := "pass"
 		switch {
 		case !s.Pass && s.Missing != "":

@@ -62,13 +62,22 @@ func summaryTable(w io.Writer, r *types.Report, opts Options) error {
 			return len(res.Misconfigurations), res.Class == types.ClassConfig
 		}})
 	}
+	if slices.Contains(scanners, scannerLicense) {
+		t.header = append(t.header, "Licenses")
+		cols = append(cols, column{func(res types.Result) (int, bool) {
+			return len(res.Licenses), res.Class == types.ClassLicense || res.Class == types.ClassLicenseFile
+		}})
+	}
 	for i := range cols {
 		t.center[2+i] = true
 	}
 	for _, res := range r.Results {
 		typ := res.Type
-		if typ == "" && res.Class == types.ClassSecret {
+		switch {
+		case typ == "" && res.Class == types.ClassSecret:
 			typ = "text"
+		case res.Class == types.ClassLicense || res.Class == types.ClassLicenseFile:
+			typ = "-"
 		}
 		row := []string{res.Target, typ}
 		for _, c := range cols {
@@ -101,6 +110,11 @@ func inferScanners(r *types.Report) []string {
 	}
 	if slices.ContainsFunc(r.Results, func(res types.Result) bool { return res.Class == types.ClassSecret }) {
 		out = append(out, scannerSecret)
+	}
+	if slices.ContainsFunc(r.Results, func(res types.Result) bool {
+		return res.Class == types.ClassLicense || res.Class == types.ClassLicenseFile
+	}) {
+		out = append(out, scannerLicense)
 	}
 	return out
 }

@@ -55,6 +55,14 @@ func detailedTables(w io.Writer, r *types.Report, opts Options) error {
 			}
 			continue
 		}
+		if res.Class == types.ClassLicense || res.Class == types.ClassLicenseFile {
+			if len(res.Licenses) > 0 {
+				if err := licenseBlock(w, res, opts); err != nil {
+					return err
+				}
+			}
+			continue
+		}
 		heading(w, res.Target, "=")
 		if eosl {
 			fmt.Fprintf(w, "WARNING: %s %s is no longer supported by the distribution; its vulnerabilities may go unfixed and unlisted\n", line(r.Metadata.OS.Family), line(r.Metadata.OS.Name))
@@ -83,7 +91,7 @@ func detailedTables(w io.Writer, r *types.Report, opts Options) error {
 }
 
 func hasFindings(res types.Result) bool {
-	return len(res.Vulnerabilities) > 0 || len(res.Secrets) > 0 || len(res.Misconfigurations) > 0
+	return len(res.Vulnerabilities) > 0 || len(res.Secrets) > 0 || len(res.Misconfigurations) > 0 || len(res.Licenses) > 0
 }
 
 // runtimeSummary says what each runtime holds under the reference and,

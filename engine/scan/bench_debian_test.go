@@ -62,10 +62,22 @@ func debianBenchImage(b *testing.B) *types.Image {
 	return img
 }
 
-func BenchmarkDebianRealImagePackages(b *testing.B) { benchDebianRealImage(b, false) }
-func BenchmarkDebianRealImageDefault(b *testing.B)  { benchDebianRealImage(b, true) }
+func BenchmarkDebianRealImagePackages(b *testing.B) { benchDebianRealImage(b, ScannerVuln) }
+func BenchmarkDebianRealImageDefault(b *testing.B) {
+	benchDebianRealImage(b, ScannerVuln, ScannerSecret)
+}
 
-func benchDebianRealImage(b *testing.B, secrets bool) {
+// License adds the licence scanner to the package scan (the cost of
+// classifying every package's licences); LicenseFull adds --license-full
+// (licence texts found in files and classified).
+func BenchmarkDebianRealImageLicense(b *testing.B) {
+	benchDebianRealImage(b, ScannerVuln, ScannerLicense)
+}
+func BenchmarkDebianRealImageLicenseFull(b *testing.B) {
+	benchDebianRealImage(b, ScannerVuln, ScannerLicense, "full")
+}
+
+func benchDebianRealImage(b *testing.B, scanners ...string) {
 	img := debianBenchImage(b)
 	vulnDB := filepath.Join(b.TempDir(), db.DBFile)
 	if err := db.WriteDB(vulnDB, func(tx *bolt.Tx) error {
@@ -80,13 +92,16 @@ func benchDebianRealImage(b *testing.B, secrets bool) {
 	defer d.Close()
 	opts := DefaultOptions()
 	opts.TempDir = b.TempDir()
-	opts.Scanners = []string{ScannerVuln}
 	opts.DB = d
-	if secrets {
-		opts.Scanners = append(opts.Scanners, ScannerSecret)
+	for _, s := range scanners {
+		if s == "full" {
+			opts.LicenseFull, opts.LicenseConfidence = true, 0.9
+			continue
+		}
+		opts.Scanners = append(opts.Scanners, s)
 	}
 	resetPeakRSS()
-	var pkgs, findings int
+	var pkgs, findings, licences int
 	cpu0 := cpuTime()
 	start := time.Now()
 	for b.Loop() {
@@ -94,10 +109,11 @@ func benchDebianRealImage(b *testing.B, secrets bool) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		pkgs, findings = 0, 0
+		pkgs, findings, licences = 0, 0, 0
 		for _, r := range rep.Results {
 			pkgs += len(r.Packages)
 			findings += len(r.Secrets)
+			licences += len(r.Licenses)
 		}
 	}
 	elapsed, cpu := time.Since(start), cpuTime()-cpu0
@@ -110,6 +126,7 @@ func benchDebianRealImage(b *testing.B, secrets bool) {
 	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/scan")
 	b.ReportMetric(float64(pkgs), "packages")
 	b.ReportMetric(float64(findings), "secrets")
+	b.ReportMetric(float64(licences), "licences")
 	if hwm := peakRSS(); hwm > 0 {
 		b.ReportMetric(float64(hwm)/(1<<20), "peak-RSS-MiB")
 	}

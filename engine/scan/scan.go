@@ -17,6 +17,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/docker-scan/docker-scan/engine/analyze"
+	"github.com/docker-scan/docker-scan/engine/analyze/license"
 	"github.com/docker-scan/docker-scan/engine/analyze/secret"
 	"github.com/docker-scan/docker-scan/engine/cache"
 	"github.com/docker-scan/docker-scan/engine/db"
@@ -75,6 +76,14 @@ type Options struct {
 	// PkgTypes chooses the packages reported and matched: "os",
 	// "library" (language packages); empty means both.
 	PkgTypes []string
+	// LicenseCategories classify licences (category -> licence IDs); a
+	// category left out keeps its built-in list.
+	LicenseCategories map[string][]string
+	// LicenseFull looks for licence texts in files (LICENSE, COPYING,
+	// headers of source files) and classifies them, for the licence
+	// scanner; LicenseConfidence is the least confidence of a match.
+	LicenseFull       bool
+	LicenseConfidence float64
 	// ListAllPackages puts every package in the report, not only the
 	// vulnerable ones.
 	ListAllPackages bool
@@ -126,6 +135,15 @@ func (o Options) analysisConfig() (analyze.Config, error) {
 	}
 	if slices.Contains(o.Scanners, ScannerMisconfig) {
 		cfg.Analyzers = append(cfg.Analyzers, analyze.MisconfAnalyzers(o.MisconfChecks)...)
+	}
+	if o.LicenseFull && slices.Contains(o.Scanners, ScannerLicense) {
+		licences, err := analyze.LicenseAnalyzers(license.Options{Threshold: o.LicenseConfidence})
+		if err != nil {
+			return cfg, err
+		}
+		// The classifier takes seconds to load: while the layers are read.
+		go license.Load()
+		cfg.Analyzers = append(cfg.Analyzers, licences...)
 	}
 	return cfg, nil
 }
@@ -244,6 +262,7 @@ func Detect(ctx context.Context, a *Analysis, opts Options) (*types.Report, erro
 		art.Misconfigurations = append(art.Misconfigurations, a.Config.Misconfigurations...)
 		art.Issues = append(art.Issues, a.Config.Issues...)
 	}
+	attachClassifiedLicenses(&art)
 	if !art.OS.Detected() {
 		slog.Warn("no OS detected in the image; OS packages are not reported")
 	}
@@ -305,11 +324,14 @@ func addResults(rep *types.Report, art types.Artifact, langVulns []types.Detecte
 	if !osMatched && len(rep.Results) > 0 && rep.Results[0].Class == types.ClassOSPkg {
 		rep.Results[0].NotMatched = true
 	}
-	if (slices.Contains(opts.Scanners, ScannerVuln) || len(opts.Scanners) == 0) && opts.wants(PkgTypeLibrary) {
+	if opts.packageResults() && opts.wants(PkgTypeLibrary) {
 		rep.Results = append(rep.Results, langResults(art, langVulns, opts)...)
 	}
 	rep.Results = append(rep.Results, misconfResults(art)...)
 	rep.Results = append(rep.Results, secretResults(art)...)
+	if slices.Contains(opts.Scanners, ScannerLicense) {
+		rep.Results = append(rep.Results, licenseResults(art, opts)...)
+	}
 }
 
 // Finish makes a report of every finding the one the user asked for: the
@@ -328,6 +350,13 @@ func Finish(rep *types.Report, opts Options) *types.Report {
 	}
 	dropListPaths(rep)
 	return rep
+}
+
+// packageResults: the report has results of packages (OS, language):
+// for the vulnerability scan, a package listing (no scanner), and, as in
+// Trivy, the licence scan.
+func (o Options) packageResults() bool {
+	return len(o.Scanners) == 0 || slices.Contains(o.Scanners, ScannerVuln) || slices.Contains(o.Scanners, ScannerLicense)
 }
 
 // packagesNeeded: the results list their packages until the policy has
@@ -366,7 +395,7 @@ func buildReport(img *types.Image, layers []*types.LayerResult, art types.Artifa
 	r := newReport(img, layers, art.OS, opts.Now)
 	// Packages are reported by the vulnerability scan, or when no scanner
 	// runs at all (a package listing); a secret-only scan reports secrets.
-	if art.OS.Detected() && (slices.Contains(opts.Scanners, ScannerVuln) || len(opts.Scanners) == 0) && opts.wants(PkgTypeOS) {
+	if art.OS.Detected() && opts.packageResults() && opts.wants(PkgTypeOS) {
 		res := osResult(img.Name, art, opts)
 		res.Vulnerabilities = vulns
 		r.Results = append(r.Results, res)
@@ -387,6 +416,17 @@ func RemoteReport(a *Analysis, os types.OS, results []types.Result, opts Options
 	}
 	rep := newReport(a.Image, a.Layers, os, opts.Now)
 	rep.Results = withConfigResults(results, a.Config)
+	if slices.Contains(opts.Scanners, ScannerLicense) {
+		// Licences need no DB: the client classifies them from its own
+		// analysis, whatever the server (ours, or Trivy's) sends.
+		rep.Results = slices.DeleteFunc(rep.Results, func(r types.Result) bool {
+			return r.Class == types.ClassLicense || r.Class == types.ClassLicenseFile
+		})
+		art := merge.LayersWith(a.Layers, opts.mergeOptions())
+		art.OS = os
+		attachClassifiedLicenses(&art)
+		rep.Results = append(rep.Results, licenseResults(art, opts)...)
+	}
 	for _, l := range a.Layers {
 		rep.AnalysisIssues = append(rep.AnalysisIssues, l.Issues...)
 	}
@@ -653,38 +693,14 @@ func relationshipRank(r types.Relationship) int {
 // langResults gives the results of language packages, with their
 // vulnerabilities.
 func langResults(art types.Artifact, vulns []types.DetectedVulnerability, opts Options) []types.Result {
-	type group struct{ target, typ string }
-	var groups []group
-	members := map[group]map[string]bool{} // group -> package DB file paths
-	for _, db := range art.PackageDBs {
-		if families.IsOSPackageType(db.Type) {
-			continue
-		}
-		// One result per ecosystem, named as Trivy names it, or per file
-		// (a binary, a lock file) where Trivy reports them so.
-		eco, _ := families.EcosystemByType(db.Type)
-		g := group{eco.Target, db.Type}
-		if g.target == "" || eco.PerFile {
-			g.target = db.FilePath
-		}
-		if members[g] == nil {
-			members[g] = map[string]bool{}
-			groups = append(groups, g)
-		}
-		members[g][db.FilePath] = true
-	}
-	slices.SortFunc(groups, func(a, b group) int { return cmp.Or(cmp.Compare(a.typ, b.typ), cmp.Compare(a.target, b.target)) })
 	var out []types.Result
-	for _, g := range groups {
+	for _, g := range langGroups(art) {
 		res := types.Result{Target: g.target, Class: types.ClassLangPkg, Type: g.typ}
-		inGroup := func(dbType string) bool { return dbType == g.typ }
-		for _, p := range reportPackages(art.PackageDBs, inGroup) {
-			if members[g][p.FilePath] && opts.packagesNeeded() {
-				res.Packages = append(res.Packages, p)
-			}
+		if opts.packagesNeeded() {
+			res.Packages = g.packages
 		}
 		for _, v := range vulns {
-			if members[g][v.PkgPath] {
+			if g.files[v.PkgPath] {
 				res.Vulnerabilities = append(res.Vulnerabilities, v)
 			}
 		}

@@ -245,3 +245,43 @@ func TestClientServerMisconfig(t *testing.T) {
 		t.Errorf("through the server:\n%s\nstandalone:\n%s", got, reportJSON(t, want))
 	}
 }
+
+// TestClientServerLicenses: with the licence scanner, a client's report
+// through the server equals the standalone one (the client classifies
+// the licences of its own analysis: they need no DB).
+func TestClientServerLicenses(t *testing.T) {
+	srv, _ := svcServer(t, "")
+	img := svcDemoImage(t)
+	options := func() scan.Options {
+		o := svcOptions(t)
+		o.Scanners = []string{scan.ScannerVuln, scan.ScannerLicense}
+		return o
+	}
+	local := options()
+	local.DB = dbtest.FixtureDB(t, "../../testdata/db/alpine-3.14.yaml", "../../testdata/db/languages.yaml")
+	want, err := scan.Image(context.Background(), img, local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	licences := 0
+	for _, r := range want.Results {
+		if r.Class == types.ClassLicense {
+			licences += len(r.Licenses)
+		}
+	}
+	if licences < 5 {
+		t.Fatalf("the demo image's packages declare licences; standalone found %d: %s", licences, reportJSON(t, want))
+	}
+	opts := options()
+	a, err := scan.Analyze(context.Background(), img, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := (&server.Client{URL: srv.URL, Version: "test"}).Scan(context.Background(), a, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := reportJSON(t, scan.Finish(rep, opts)); got != reportJSON(t, want) {
+		t.Errorf("through the server:\n%s\nstandalone:\n%s", got, reportJSON(t, want))
+	}
+}

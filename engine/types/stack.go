@@ -80,6 +80,9 @@ type ServiceResult struct {
 	// secrets.
 	Vulnerabilities map[string]int `json:",omitempty"`
 	Secrets         int            `json:",omitempty"`
+	// Licenses counts the licence findings left after filtering (with
+	// the licence scanner).
+	Licenses int `json:",omitempty"`
 	// Pass is false when the service's image fails the policy (a
 	// finding left after filtering, a missing image with
 	// --require-images, a failed scan).
