@@ -70,7 +70,7 @@ every --format, filter and --exit-code works as for "image".`,
 	o.scanners = []string{scan.ScannerVuln}
 	f := cmd.Flags()
 	f.Lookup("scanners").DefValue = "[" + scan.ScannerVuln + "]"
-	f.Lookup("scanners").Usage = "what to look for: vuln (known vulnerabilities of the packages), or none to list the packages only"
+	f.Lookup("scanners").Usage = "what to look for: vuln (known vulnerabilities of the packages), license (the licences the SBOM gives them, classified), or none to list the packages only"
 	for _, name := range imageOnlyFlags {
 		_ = f.MarkHidden(name)
 	}
