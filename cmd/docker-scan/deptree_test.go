@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/docker-scan/docker-scan/engine/imagebuild"
 	"github.com/docker-scan/docker-scan/engine/testenv"
 )
 
@@ -128,11 +127,7 @@ func TestDependencyTreeDebianImage(t *testing.T) {
 	need(t, haveCommand("dpkg-query"), "dpkg-query")
 	deps, idOf := dpkgGraph(t, root)
 
-	layerTar := filepath.Join(t.TempDir(), "rootfs.tar")
-	if err := imagebuild.DirTar(root, layerTar); err != nil {
-		t.Fatal(err)
-	}
-	archive := imageArchive(t, layerTar, "debian-app:deptree")
+	archive := rootArchive(t, root, "debian-app:deptree")
 	fixture := filepath.Join(t.TempDir(), "openssl.yaml")
 	if err := os.WriteFile(fixture, []byte(deptreeFixture), 0o644); err != nil {
 		t.Fatal(err)

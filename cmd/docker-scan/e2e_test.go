@@ -191,11 +191,7 @@ func TestDebianMatchesDpkgQuery(t *testing.T) {
 		t.Fatalf("dpkg-query listed only %d packages", len(want))
 	}
 
-	layerTar := filepath.Join(t.TempDir(), "rootfs.tar")
-	if err := imagebuild.DirTar(root, layerTar); err != nil {
-		t.Fatal(err)
-	}
-	rep := scanJSON(t, imageArchive(t, layerTar, "debian:bookworm"))
+	rep := scanJSON(t, rootArchive(t, root, "debian:bookworm"))
 	version, err := os.ReadFile(filepath.Join(root, "etc/debian_version"))
 	if err != nil {
 		t.Fatal(err)
@@ -396,4 +392,15 @@ func TestBadInputExitsWithOneLine(t *testing.T) {
 	if entries, _ := os.ReadDir(filepath.Join(dir, "cache", "tmp")); len(entries) != 0 {
 		t.Errorf("temp files left in the cache: %v", entries)
 	}
+}
+
+// rootArchive is a docker save archive, tagged tag, of one layer holding
+// the directory root (a debootstrap root).
+func rootArchive(t *testing.T, root, tag string) string {
+	t.Helper()
+	layerTar := filepath.Join(t.TempDir(), "rootfs.tar")
+	if err := imagebuild.DirTar(root, layerTar); err != nil {
+		t.Fatal(err)
+	}
+	return imageArchive(t, layerTar, tag)
 }

@@ -410,11 +410,7 @@ func TestDebianSourceMatching(t *testing.T) {
 	}
 	sort.Strings(want)
 
-	layerTar := filepath.Join(t.TempDir(), "rootfs.tar")
-	if err := imagebuild.DirTar(root, layerTar); err != nil {
-		t.Fatal(err)
-	}
-	archive := imageArchive(t, layerTar, "debian:bookworm")
+	archive := rootArchive(t, root, "debian:bookworm")
 	cache := fixtureCache(t, "../../testdata/db/debian-12.yaml")
 	r := scanCLI(t, "image", "--input", archive, "--format", "json", "--cache-dir", cache, "--skip-db-update")
 	if r.exit != 0 {

@@ -15,8 +15,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/docker-scan/docker-scan/engine/imagebuild"
 )
 
 // debianLicensePackages are checked against their copyright files: 20 of
@@ -108,11 +106,7 @@ func TestDebianLicenses(t *testing.T) {
 	need(t, haveCommand("debootstrap"), "debootstrap (apt-get install debootstrap)")
 	need(t, os.Geteuid() == 0, "root for debootstrap")
 	root := debianRoot(t)
-	layerTar := filepath.Join(t.TempDir(), "rootfs.tar")
-	if err := imagebuild.DirTar(root, layerTar); err != nil {
-		t.Fatal(err)
-	}
-	archive := imageArchive(t, layerTar, "debian:licenses")
+	archive := rootArchive(t, root, "debian:licenses")
 	cache := t.TempDir()
 
 	scan := func(args ...string) debianLicenseReport {

@@ -137,11 +137,7 @@ func TestSBOMRoundTripDebian(t *testing.T) {
 	need(t, haveCommand("debootstrap"), "debootstrap (apt-get install debootstrap)")
 	need(t, os.Geteuid() == 0, "root for debootstrap")
 	root := debianRoot(t)
-	layerTar := filepath.Join(t.TempDir(), "rootfs.tar")
-	if err := imagebuild.DirTar(root, layerTar); err != nil {
-		t.Fatal(err)
-	}
-	archive := imageArchive(t, layerTar, "debian:bookworm")
+	archive := rootArchive(t, root, "debian:bookworm")
 	cache := fixtureCache(t, "../../testdata/db/debian-12.yaml")
 	got := sbomRoundTrip(t, archive, "debian:bookworm", cache)
 	if !slices.ContainsFunc(got, func(s string) bool { return strings.Contains(s, " | libc6@") }) {
