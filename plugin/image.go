@@ -145,7 +145,7 @@ func (o *imageOptions) registerFlags(f *pflag.FlagSet) {
 	f.StringSliceVarP(&o.severities, "severity", "s", types.SeverityNames, "severities to report (comma list)")
 	f.BoolVar(&o.ignoreUnfixed, "ignore-unfixed", false, "report only vulnerabilities that have a fix")
 	f.StringSliceVar(&o.ignoreStatuses, "ignore-status", nil, "statuses not to report: "+strings.Join(types.StatusNames, ", "))
-	f.StringVar(&o.ignoreFile, "ignorefile", policy.DefaultIgnoreFile, "file of vulnerability IDs to ignore (plain, or YAML when it ends in .yaml)")
+	f.StringVar(&o.ignoreFile, "ignorefile", policy.DefaultIgnoreFile, "file of findings to ignore by ID: vulnerabilities, secret rules, checks, licences (plain, or YAML when it ends in .yaml, with entries per kind)")
 	f.IntVar(&o.exitCode, "exit-code", 0, "exit with this code when any finding remains after filtering: a vulnerability, a secret or a misconfiguration; 0 exits 0 whatever is found")
 	f.IntVar(&o.exitOnEOL, "exit-on-eol", 0, "exit with this code when the image's OS is past its end of support")
 	f.StringVar(&o.secretConfig, "secret-config", secret.DefaultConfigFile, "secret-scan config (Trivy's keys: enable-builtin-rules, disable-rules, disable-allow-rules, rules, allow-rules, exclude-block, skip-patterns)")

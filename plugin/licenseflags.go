@@ -44,6 +44,7 @@ func (o *licenseOptions) registerFlags(f *pflag.FlagSet) {
 		o.categories[cat], o.set[cat] = list, set
 		name := "license-" + cat
 		f.StringSliceVar(list, name, nil, fmt.Sprintf("licences classified %s (severity %s), replacing the built-in list of %d (Trivy's config key license.%s); text://REGEX entries classify licences given as text", cat, licensing.Severity(cat), len(defaults[cat]), cat))
+		f.Lookup(name).DefValue = "" // the built-in list, not "[]"
 		recordSet(f.Lookup(name), set)
 	}
 }
