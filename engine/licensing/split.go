@@ -225,12 +225,18 @@ func isVersionWord(upper string) bool {
 // then its first three words: "CUSTOM License: Permission is hereby...".
 func CustomName(text string) string {
 	text = strings.TrimPrefix(text, TextPrefix)
-	words := make([]string, 0, 3)
-	for w := range strings.FieldsSeq(cut(text, 4096)) {
-		words = append(words, w)
-		if len(words) == 3 {
-			break
+	// Words are what single spaces separate, as Trivy cuts them (a double
+	// space is an empty word), so that both name a text alike; line
+	// breaks and tabs count as spaces.
+	text = strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\r' || r == '\t' {
+			return ' '
 		}
+		return r
+	}, cut(text, 4096))
+	words := strings.SplitN(text, " ", 4)
+	if len(words) > 3 {
+		words = words[:3]
 	}
 	return CustomPrefix + ": " + strings.Join(words, " ") + "..."
 }

@@ -113,6 +113,9 @@ func TestCustomName(t *testing.T) {
 		"text://Permission is hereby granted, free of charge": "CUSTOM License: Permission is hereby...",
 		"Redistribution and\nuse in source":                   "CUSTOM License: Redistribution and use...",
 		"MIT":                                                 "CUSTOM License: MIT...",
+		// A double space is an empty word, as Trivy counts them
+		// (python3.11's copyright file).
+		"Permission  is hereby granted": "CUSTOM License: Permission  is...",
 	} {
 		if got := CustomName(in); got != want {
 			t.Errorf("CustomName(%q) = %q, want %q", in, got, want)
