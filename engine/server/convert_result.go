@@ -103,6 +103,13 @@ func resultToWire(r *types.Result) *scanner.Result {
 			extras.Misconfigurations = append(extras.Misconfigurations, x)
 		}
 	}
+	for _, l := range r.Licenses {
+		w.Licenses = append(w.Licenses, &common.DetectedLicense{
+			Severity: severityToWire(l.Severity), Category: licenseCategoryToWire(l.Category),
+			PkgName: l.PkgName, FilePath: l.FilePath, Name: l.Name,
+			Confidence: float32(l.Confidence), Link: l.Link, Text: l.Text,
+		})
+	}
 	if !extras.empty() {
 		data, err := extrasToWire(&extras)
 		if err != nil {
@@ -483,4 +490,12 @@ func LayersFromWire(layers []*common.Layer) ([]types.ReportLayer, error) {
 		out = append(out, types.ReportLayer{Digest: l.GetDigest(), DiffID: l.GetDiffId(), Size: l.GetSize()})
 	}
 	return out, nil
+}
+
+// licenseCategoryToWire is the wire's enum value of a licence category.
+func licenseCategoryToWire(c string) common.LicenseCategory_Enum {
+	if v, ok := common.LicenseCategory_Enum_value[strings.ToUpper(c)]; ok {
+		return common.LicenseCategory_Enum(v)
+	}
+	return common.LicenseCategory_UNKNOWN
 }

@@ -593,3 +593,40 @@ func TestReportLayersRoundTrip(t *testing.T) {
 		t.Error("a negative layer size was accepted")
 	}
 }
+
+// TestLicensesForTrivyClients: a Scan asking for the licence scanner (as a
+// Trivy client asks, with its categories) classifies the packages'
+// licences with those categories, and the licences go out in the wire's
+// fields with Trivy's category enum.
+func TestLicensesForTrivyClients(t *testing.T) {
+	cats := map[string][]string{"forbidden": {"AGPL-3.0"}, "notice": {"MIT"}, "restricted": {"GPL-2.0"}}
+	opts, err := ScanSettings{Scanners: []string{"vuln", "license", "rbac"}, LicenseCategories: cats}.scanOptions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(opts.Scanners, []string{"vuln", "license"}) || !cmp.Equal(opts.LicenseCategories, cats) {
+		t.Errorf("scanners %v, categories %v", opts.Scanners, opts.LicenseCategories)
+	}
+	if _, err := (ScanSettings{Scanners: []string{"license"}, LicenseCategories: map[string][]string{"banned": {"MIT"}}}).scanOptions(); err == nil {
+		t.Error("an unknown licence category is accepted")
+	}
+	w := resultToWire(&types.Result{Target: "OS Packages", Class: types.ClassLicense, Licenses: []types.DetectedLicense{
+		{Severity: "CRITICAL", Category: "forbidden", PkgName: "ghostscript", Name: "AGPL-3.0-or-later", Confidence: 1},
+		{Severity: "LOW", Category: "unencumbered", FilePath: "opt/LICENSE", Name: "CC0-1.0", Confidence: 0.97, Link: "https://spdx.org/licenses/CC0-1.0.html"},
+		{Severity: "UNKNOWN", Category: "unknown", PkgName: "x", Name: "UNKNOWN", Reason: "none declared"},
+	}})
+	if len(w.Licenses) != 3 {
+		t.Fatalf("%d licences on the wire", len(w.Licenses))
+	}
+	got := []string{}
+	for _, l := range w.Licenses {
+		got = append(got, strings.Join([]string{l.Severity.String(), l.Category.String(), l.PkgName + l.FilePath, l.Name, l.Link}, " "))
+	}
+	want := []string{"CRITICAL FORBIDDEN ghostscript AGPL-3.0-or-later ", "LOW UNENCUMBERED opt/LICENSE CC0-1.0 https://spdx.org/licenses/CC0-1.0.html", "UNKNOWN UNKNOWN x UNKNOWN "}
+	if !slices.Equal(got, want) {
+		t.Errorf("wire licences %q, want %q", got, want)
+	}
+	if w.Licenses[1].Confidence < 0.96 || w.Licenses[1].Confidence > 0.98 {
+		t.Errorf("confidence %v", w.Licenses[1].Confidence)
+	}
+}

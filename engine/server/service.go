@@ -14,6 +14,7 @@ import (
 
 	"github.com/docker-scan/docker-scan/engine/analyze"
 	enginecache "github.com/docker-scan/docker-scan/engine/cache"
+	"github.com/docker-scan/docker-scan/engine/licensing"
 	"github.com/docker-scan/docker-scan/engine/scan"
 	"github.com/docker-scan/docker-scan/engine/server/rpc/cache"
 	"github.com/docker-scan/docker-scan/engine/server/rpc/scanner"
@@ -311,17 +312,27 @@ func wantsVuln(scanners []string) bool {
 }
 
 // scanOptions are the engine options of a Scan request: the scanners we
-// have (others, such as license, are left out with a line in the log), every package listed (the client drops them unless its
-// user asked), no policy (the client applies its own).
+// have (others are left out with a line in the log), every package listed
+// (the client drops them unless its user asked), no policy (the client
+// applies its own). The licence scanner classifies the packages' licences
+// with the client's categories (a Trivy client sends its whole lists); the
+// licence files of --license-full are not carried by the blobs, so they
+// are classified by our own client only.
 func (s ScanSettings) scanOptions() (scan.Options, error) {
 	opts := scan.Options{ListAllPackages: true, PkgTypes: s.PkgTypes}
 	for _, name := range s.Scanners {
 		switch name {
-		case scan.ScannerVuln, scan.ScannerSecret, scan.ScannerMisconfig:
+		case scan.ScannerVuln, scan.ScannerSecret, scan.ScannerMisconfig, scan.ScannerLicense:
 			opts.Scanners = append(opts.Scanners, name)
 		default:
 			slog.Debug("scanner not supported by this server; left out", "scanner", name)
 		}
+	}
+	if len(s.LicenseCategories) > 0 {
+		if err := licensing.CheckCategories(s.LicenseCategories); err != nil {
+			return opts, err
+		}
+		opts.LicenseCategories = s.LicenseCategories
 	}
 	for _, t := range s.PkgTypes {
 		if t != scan.PkgTypeOS && t != scan.PkgTypeLibrary {
