@@ -188,9 +188,19 @@ const maxMemoDirs = 1 << 16
 func (d *dirMemo) matches(allow []AllowRule, path string) uint64 {
 	cut := strings.LastIndexByte(path, '/') + 1
 	dir, base := path[:cut], path[cut:]
-	d.mu.Lock()
-	baseBits, baseOK := d.base[base]
-	d.mu.Unlock()
+	// Most base names hold none of the literals that the base-name rules
+	// need (.md, go.sum...): those match none, without the memo, which
+	// would otherwise take in every file's name.
+	var baseBits uint64
+	baseOK := true
+	for i, a := range allow {
+		if i < 64 && a.baseOnly && a.Path != nil && d.mayMatch(i, base) {
+			d.mu.Lock()
+			baseBits, baseOK = d.base[base]
+			d.mu.Unlock()
+			break
+		}
+	}
 	if !baseOK {
 		for i, a := range allow {
 			if i < 64 && a.baseOnly && a.Path != nil && d.mayMatch(i, base) && a.Path.MatchString(base) {
