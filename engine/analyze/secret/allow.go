@@ -12,6 +12,7 @@ var builtinAllow = []AllowRule{
 	{ID: "noise-paths", dirOnly: true, Path: regexp.MustCompile(`(?:^|/)(?:usr/share/(?:doc|man|info|locale|i18n|zoneinfo)/|var/lib/dpkg/|lib/apk/db/|var/lib/rpm/|usr/lib/sysimage/rpm/|var/cache/|usr/share/ca-certificates/|etc/ssl/certs/)` +
 		`|(?:^|/)usr/lib/python3[.\d]*/test/|(?:^|/)usr/(?:local/)?lib/go/(?:src|test)/.*testdata/|(?:^|/)node_modules/[^/]+/(?:test|tests|example|examples)/`)},
 	{ID: "noise-paths", baseOnly: true, Path: regexp.MustCompile(`\.(?:md|rst|html?|pem\.example)$|(?:^|/)(?:go\.sum|package-lock\.json|yarn\.lock|pnpm-lock\.yaml|Cargo\.lock|poetry\.lock)$`)},
+	distributionAllow,
 	thirdPartyAllow,
 	// The words that documentation puts where a credential goes
 	// (http://username:password@host, postgresql://scott:tiger@localhost):

@@ -8,7 +8,7 @@ package secret
 //
 // RulesVersion changes whenever a rule changes, so that cached layer
 // results are recomputed.
-const RulesVersion = 3
+const RulesVersion = 4 // 4: the distribution-code allow rule; /usr/src/app is searched
 
 // Severities.
 const (

@@ -239,7 +239,8 @@ func TestWantsSkipsAllowedPaths(t *testing.T) {
 		"usr/share/locale/de/LC_MESSAGES/git.mo":       false,
 		"app/README.md":                                false,
 		"app/.env":                                     true,
-		"usr/lib/python3/dist-packages/django/conf.py": true, // provider rules still search it
+		"usr/lib/python3/dist-packages/django/conf.py": false, // the distribution's code
+		"usr/local/lib/python3.11/site-packages/x.py":  true,  // provider rules still search it
 		"app/node_modules/pg/lib/client.js":            true,
 		"etc/ssl/private/server.key":                   true,
 		"root/.aws/credentials":                        true,
