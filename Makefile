@@ -159,8 +159,10 @@ bench:
 	go test -run '^$$' -bench 'DpkgMillionPackages' -benchtime 3x -benchmem ./engine/analyze/ospkg/
 	go test -run '^$$' -bench 'TableLongCells' -benchtime 3x -benchmem ./engine/report/
 	# The Docker engine path: the Debian application image (800 MB, one
-	# layer) in a test dockerd, cold with the streamed export, cold with
-	# the temp-file export, and warm (every layer cached). Skips without
+	# layer) in a test dockerd, cold with the layers read in place from
+	# the engine's layer store (the default), cold with the streamed
+	# export, cold with the temp-file export, and warm (every layer
+	# cached). Skips without
 	# dockerd or the Debian root of the test cache. (Not an e2e test:
 	# the e2e pattern does not apply.)
 	DOCKER_SCAN_E2E_TESTS= go test -run '^$$' -bench 'DockerEngine' -benchtime 3x -benchmem -timeout 30m ./runtime/
@@ -230,6 +232,7 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzNormalize$$' -fuzztime $(FUZZTIME) ./engine/licensing/
 	go test -run '^$$' -fuzz '^FuzzParseCopyright$$' -fuzztime $(FUZZTIME) ./engine/analyze/ospkg/
 	go test -run '^$$' -fuzz '^FuzzLicenseFile$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 3s ./engine/analyze/license/
+	go test -run '^$$' -fuzz '^FuzzTarSplitAssembly$$' -fuzztime $(FUZZTIME) ./runtime/
 	go test -run '^$$' -fuzz '^FuzzPomLicenseNames$$' -fuzztime $(FUZZTIME) ./engine/analyze/lang/
 	go test -run '^$$' -fuzz '^FuzzManifestLicenses$$' -fuzztime $(FUZZTIME) ./engine/analyze/lang/
 	go test -run '^$$' -fuzz '^FuzzSplit$$' -fuzztime $(FUZZTIME) ./engine/licensing/

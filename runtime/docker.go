@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -40,8 +41,10 @@ func NewDockerClient(host string) (*client.Client, error) {
 }
 
 // openDocker reads an image from a Docker engine. Everything but the layer
-// contents comes from inspect and history; the layers are exported with
-// ImageSave only when the engine first reads one, so an image whose
+// contents comes from inspect and history. A local engine's layers are
+// read in place from its layer store when this process may read it
+// (dockerstore.go); otherwise they are exported with ImageSave only when
+// the engine first reads one, so an image whose
 // layers are all cached is never exported. The engine reads the export as
 // it arrives (Image.Stream), analysing each layer as it passes; a layer
 // that must be read alone (Layer.Open: a second pass for hard links, or
@@ -89,6 +92,19 @@ func openDocker(ctx context.Context, c DockerClient, ref string, opts Options) (
 		Source:      "docker",
 		Size:        inspect.Size,
 		Close:       exp.Close,
+	}
+	if inPlaceAllowed() {
+		store, err := localDockerStore(inspect.InspectResponse)
+		var stored []storedLayer
+		if err == nil {
+			stored, err = store.layers(inspect.RootFS.Layers, inspect.GraphDriver.Data["UpperDir"])
+		}
+		if err == nil {
+			slog.Debug("layers read in place from the engine's layer store", "image", ref, "root", store.root, "driver", store.driver)
+			img.Layers = inPlaceLayers(stored)
+			return img, nil
+		}
+		slog.Debug("layers not read in place: the image is exported", "image", ref, "reason", err)
 	}
 	if streamedExport() {
 		img.Stream = exp.stream

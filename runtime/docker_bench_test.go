@@ -28,11 +28,13 @@ import (
 
 // BenchmarkDockerEngine scans an image of 800 MB (the Debian application
 // root that cmd/docker-scan's tests build and keep in the test cache,
-// bench-debian-app-layer-v1/rootfs.tar) loaded into a test dockerd, for
-// packages (as the vuln scanner reads them): cold with the streamed
-// export, cold with the export into a temp file (DOCKER_SCAN_EXPORT=
-// tempfile), and warm (every layer cached: one inspect, one history, the
-// cache). It skips when the root or dockerd is missing.
+// bench-debian-app-layer-v1/rootfs.tar) loaded into a test dockerd, with
+// the default scanners: cold with the layers read in place from the
+// engine's layer store (the default), cold with the streamed export
+// (DOCKER_SCAN_EXPORT=streamed), cold with the export into a temp file
+// (DOCKER_SCAN_EXPORT=tempfile), and warm (every layer cached: one
+// inspect, one history, the cache). It skips when the root or dockerd is
+// missing.
 func BenchmarkDockerEngine(b *testing.B) {
 	root, err := testenv.CacheRoot()
 	if err != nil {
@@ -61,7 +63,7 @@ func BenchmarkDockerEngine(b *testing.B) {
 	if err := loadRootfs(context.Background(), c, ref, filepath.Join(dir, "rootfs.tar")); err != nil {
 		b.Fatal(err)
 	}
-	scanOnce := func(b *testing.B, cacheDir string) {
+	scanOnce := func(b *testing.B, cacheDir string, mode string) {
 		ctx := context.Background()
 		tmp := b.TempDir()
 		img, err := runtime.Open(ctx, ref, runtime.Options{Sources: []string{runtime.SourceDocker}, TempDir: tmp,
@@ -70,6 +72,11 @@ func BenchmarkDockerEngine(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer img.Close()
+		// Read in place, the image has no export to stream; streamed,
+		// it has.
+		if (mode == "InPlace") != (img.Stream == nil) && mode != "TempFile" {
+			b.Fatalf("%s: the image has an export to stream: %v", mode, img.Stream != nil)
+		}
 		opts := scan.DefaultOptions()
 		opts.TempDir = tmp
 		opts.Cache = cache.NewFS(cacheDir, analyze.ResultSchemaVersion, 0)
@@ -85,21 +92,24 @@ func BenchmarkDockerEngine(b *testing.B) {
 			b.Fatalf("the report lists %d packages", pkgs)
 		}
 	}
-	for _, mode := range []string{"Streamed", "TempFile"} {
+	for _, mode := range []string{"InPlace", "Streamed", "TempFile"} {
 		b.Run(mode, func(b *testing.B) {
-			if mode == "TempFile" {
+			switch mode {
+			case "Streamed":
+				b.Setenv("DOCKER_SCAN_EXPORT", "streamed")
+			case "TempFile":
 				b.Setenv("DOCKER_SCAN_EXPORT", "tempfile")
 			}
 			for b.Loop() {
-				scanOnce(b, b.TempDir())
+				scanOnce(b, b.TempDir(), mode)
 			}
 		})
 	}
 	b.Run("Warm", func(b *testing.B) {
 		cacheDir := b.TempDir()
-		scanOnce(b, cacheDir)
+		scanOnce(b, cacheDir, "InPlace")
 		for b.Loop() {
-			scanOnce(b, cacheDir)
+			scanOnce(b, cacheDir, "InPlace")
 		}
 	})
 }

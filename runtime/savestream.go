@@ -13,12 +13,18 @@ import (
 	"github.com/docker-scan/docker-scan/engine/types"
 )
 
-// exportModeEnv forces the temp-file export (DOCKER_SCAN_EXPORT=tempfile)
-// instead of the streamed one, to compare the two or to work around an
-// engine whose export the stream misreads.
+// exportModeEnv chooses how the layers of an engine's image are read, to
+// compare the ways or to work around one that fails on some engine:
+// unset, in place from a local Docker engine's layer store when it can
+// be (dockerstore.go), else from the streamed export; "streamed", from
+// the streamed export always; "tempfile", from an export into a temp
+// file.
 const exportModeEnv = "DOCKER_SCAN_EXPORT"
 
 func streamedExport() bool { return os.Getenv(exportModeEnv) != "tempfile" }
+
+// inPlaceAllowed: the mode lets the docker source read layers in place.
+func inPlaceAllowed() bool { return os.Getenv(exportModeEnv) == "" }
 
 // stream reads the engine's export as it arrives and hands the engine each
 // entry that may be a layer blob (types.Image.Stream): `<id>/layer.tar` of

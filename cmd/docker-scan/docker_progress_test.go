@@ -16,8 +16,9 @@ import (
 
 // TestDockerEngineSizeAndExportProgress: an image in the Docker engine is
 // logged with the size the engine reports (not "0 B": its layers have no
-// size before the export), the export is logged off a terminal and drawn
-// as a progress line on one, and the JSON report carries the layers' sizes.
+// size before they are read), the export (when the layers are not read in
+// place) is logged off a terminal and drawn as a progress line on one, and
+// the JSON report carries the layers' sizes.
 func TestDockerEngineSizeAndExportProgress(t *testing.T) {
 	need(t, haveCommand("docker"), "the docker CLI")
 	d := daemontest.StartDockerd(t)
@@ -49,7 +50,15 @@ func TestDockerEngineSizeAndExportProgress(t *testing.T) {
 	}
 	size := fmt.Sprintf("%.1f MiB", float64(inspect.Size)/(1<<20))
 
+	// Read in place from the engine's layer store (the default for a
+	// local engine), nothing is exported, and the size is the engine's.
 	r := scanIn(t, "", d.Host, "image", "e2e/sized:1", "--scanners", "none", "--format", "json", "--cache-dir", t.TempDir())
+	if r.exit != 0 || !strings.Contains(r.stderr, `INFO  analyzing image image=e2e/sized:1 layers=2 size="`+size+`"`) || strings.Contains(r.stderr, "export") {
+		t.Errorf("read in place: exit %d, stderr:\n%s", r.exit, r.stderr)
+	}
+	// The rest is about the export, forced here.
+	t.Setenv("DOCKER_SCAN_EXPORT", "streamed")
+	r = scanIn(t, "", d.Host, "image", "e2e/sized:1", "--scanners", "none", "--format", "json", "--cache-dir", t.TempDir())
 	if r.exit != 0 {
 		t.Fatalf("exit %d: %s", r.exit, r.stderr)
 	}

@@ -77,9 +77,12 @@ func packagesOnly(t *testing.T, rep types.Report) string {
 }
 
 // TestDockerEngineSource: `docker scan image TAG` through the real docker
-// CLI finds the image in a real dockerd; a second scan of it exports
-// nothing (the export API calls are counted by a proxy in front of the
-// daemon's socket).
+// CLI finds the image in a real dockerd. Its layers are read in place from
+// the engine's layer store: no export at all (the export API calls are
+// counted by a proxy in front of the daemon's socket), the same packages
+// as the archive the image was loaded from. With the export forced
+// (DOCKER_SCAN_EXPORT=streamed), the first scan exports once and a
+// second scan exports nothing.
 func TestDockerEngineSource(t *testing.T) {
 	need(t, haveCommand("docker"), "the docker CLI")
 	d := daemontest.StartDockerd(t)
@@ -87,6 +90,19 @@ func TestDockerEngineSource(t *testing.T) {
 	archive := twoLayerArchive(t, "e2e/app:1")
 	dockerLoad(t, d.Host, archive)
 
+	inPlace := scanIn(t, "", proxy.Host, "image", "e2e/app:1", "--scanners", "none", "--format", "json", "--cache-dir", t.TempDir(), "--debug")
+	if inPlace.exit != 0 {
+		t.Fatalf("exit %d: %s", inPlace.exit, inPlace.stderr)
+	}
+	if proxy.Count() != 0 || !strings.Contains(inPlace.stderr, "layers read in place from the engine's layer store") {
+		t.Fatalf("the layers were not read in place (%d exports):\n%s", proxy.Count(), inPlace.stderr)
+	}
+	fromArchive := scanCLI(t, "image", "--input", archive, "--scanners", "none", "--format", "json", "--cache-dir", t.TempDir())
+	if a, b := packagesOnly(t, parseReport(t, inPlace.stdout)), packagesOnly(t, parseReport(t, fromArchive.stdout)); a != b || a == "" {
+		t.Errorf("read in place and from the archive, the packages differ:\n%s\n%s", a, b)
+	}
+
+	t.Setenv("DOCKER_SCAN_EXPORT", "streamed")
 	cache := t.TempDir()
 	scan := func(args ...string) scanResult {
 		t.Helper()

@@ -43,6 +43,10 @@ func TestRuntimeAll(t *testing.T) {
 	c := daemontest.StartContainerd(t)
 	p := daemontest.StartPodman(t)
 	dockerProxy := daemontest.NewCountingProxy(t, d.Host, "/images/get")
+	// The docker copy is exported rather than read in place from the
+	// engine's layer store (the default on a local engine), so that the
+	// count of exports shows the analysis shared.
+	t.Setenv("DOCKER_SCAN_EXPORT", "streamed")
 	current := alpineZlibArchive(t, "e2e/app:1", "1.2.12-r3")
 	old := alpineZlibArchive(t, "e2e/app:1", "1.2.11-r3")
 	dockerLoad(t, d.Host, current)
