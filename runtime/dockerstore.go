@@ -54,6 +54,12 @@ type dockerStore struct {
 // from, from the top layer's directory, when its driver is one this
 // reader knows and the directory is there to read.
 func localDockerStore(inspect image.InspectResponse) (*dockerStore, error) {
+	// Only root reads every file of a layer: a rootless engine's layers
+	// hold files of its subordinate users that their owner cannot read,
+	// and a read that fails half-way through a layer cannot fall back.
+	if os.Geteuid() != 0 && !anyUserInPlace {
+		return nil, errors.New("not root")
+	}
 	gd := inspect.GraphDriver
 	if gd == nil || !inPlaceDrivers[gd.Name] {
 		return nil, errors.New("the storage driver is not overlay2 or fuse-overlayfs")
@@ -139,6 +145,14 @@ func readSmall(path string) (string, error) {
 // open assembles the layer's tar: the headers and padding from tar-split,
 // each file's bytes from the layer directory.
 func (l storedLayer) open() (io.ReadCloser, error) {
+	rc, err := l.assemble()
+	if err != nil {
+		return nil, fmt.Errorf("layer %s: %w%s", l.diffID, err, readHint)
+	}
+	return rc, nil
+}
+
+func (l storedLayer) assemble() (io.ReadCloser, error) {
 	root, err := os.OpenRoot(l.dir)
 	if err != nil {
 		return nil, err
@@ -182,9 +196,23 @@ type assembledTar struct {
 	dir       *os.File
 	dirFD     int
 	noOpenat2 bool
+	// hinted: err ends with readHint.
+	hinted bool
 }
 
+// readHint ends the errors of a layer read in place.
+const readHint = " (DOCKER_SCAN_EXPORT=streamed reads the image through the engine's export instead)"
+
 func (a *assembledTar) Read(p []byte) (int, error) {
+	n, err := a.read(p)
+	if err != nil && err != io.EOF && !a.hinted {
+		a.err, a.hinted = fmt.Errorf("%w%s", err, readHint), true
+		err = a.err
+	}
+	return n, err
+}
+
+func (a *assembledTar) read(p []byte) (int, error) {
 	for a.err == nil {
 		if a.file != nil {
 			n, err := a.file.Read(p[:min(int64(len(p)), a.left)])
@@ -299,8 +327,9 @@ func (a *assembledTar) Close() error {
 	return a.root.Close()
 }
 
-// noOpenat2 makes the tests take the os.Root way.
-var noOpenat2 = false
+// noOpenat2 makes the tests take the os.Root way; anyUserInPlace lets
+// them read their own stores as any user.
+var noOpenat2, anyUserInPlace = false, false
 
 // inPlaceLayers are the image's layers read from the store.
 func inPlaceLayers(stored []storedLayer) []types.Layer {

@@ -74,6 +74,10 @@ func newFakeStore(t *testing.T, layers ...[]tarEntry) *fakeStore {
 
 func newFakeStoreIn(t testing.TB, root string, layers ...[]tarEntry) *fakeStore {
 	t.Helper()
+	if !anyUserInPlace {
+		anyUserInPlace = true
+		t.Cleanup(func() { anyUserInPlace = false })
+	}
 	s := &fakeStore{root: root}
 	chain := ""
 	for i, entries := range layers {
@@ -384,8 +388,8 @@ func testInPlaceHostileStore(t *testing.T) {
 			if bytes.Contains(got, []byte(outside)) {
 				t.Fatal("a file outside the layer directory was read")
 			}
-			if err == nil || !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("err = %v, want one naming %q", err, c.want)
+			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.HasSuffix(err.Error(), readHint) || strings.Count(err.Error(), readHint) != 1 {
+				t.Fatalf("err = %v, want one naming %q, with the hint once", err, c.want)
 			}
 			t.Log(err)
 		})

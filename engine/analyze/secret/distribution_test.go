@@ -62,7 +62,7 @@ func TestDistributionCodeSkipped(t *testing.T) {
 		if distro && !thirdPartyCode.MatchString(p) {
 			t.Errorf("%s is the distribution's code but not third-party code", p)
 		}
-		if skipAll, _ := a.scanner.pathAllowed(p); skipAll != distro {
+		if skipAll, _ := a.scanner().pathAllowed(p); skipAll != distro {
 			t.Errorf("pathAllowed(%s) skips all = %v, want %v", p, skipAll, distro)
 		}
 		if got := a.Wants(p, 100); got == distro {
@@ -88,7 +88,7 @@ func TestDistributionCodeSkipped(t *testing.T) {
 		"usr/src/app/config.js":                             {"generic-password", "github-pat"},
 		"usr/lib/myapp/settings.py":                         {"generic-password", "github-pat"},
 	} {
-		if got := rules(a.scanner, p); !slices.Equal(got, want) {
+		if got := rules(a.scanner(), p); !slices.Equal(got, want) {
 			t.Errorf("%s: rules %v, want %v", p, got, want)
 		}
 	}
@@ -99,7 +99,7 @@ func TestDistributionCodeSkipped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := rules(b.scanner, "usr/lib/python3/dist-packages/yaml/constructor.py"); !slices.Equal(got, []string{"github-pat"}) {
+	if got := rules(b.scanner(), "usr/lib/python3/dist-packages/yaml/constructor.py"); !slices.Equal(got, []string{"github-pat"}) {
 		t.Errorf("with distribution-code disabled: rules %v, want [github-pat]", got)
 	}
 }

@@ -213,7 +213,7 @@ func TestThirdPartySkipsShapeRules(t *testing.T) {
 		"const url = 'postgres://app:Xq7pL9wZr4@db.internal:5432/app';\n")
 	rules := func(a *Analyzer, path string) string {
 		var out []string
-		for _, f := range a.scanner.Scan(path, content) {
+		for _, f := range a.scanner().Scan(path, content) {
 			out = append(out, f.RuleID)
 		}
 		return strings.Join(out, ",")

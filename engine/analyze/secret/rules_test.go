@@ -175,7 +175,7 @@ skip-patterns: ['\.snap$']
 	}
 	scan := func(path, content string) []string {
 		var ids []string
-		for _, f := range a.scanner.Scan(path, []byte(content)) {
+		for _, f := range a.scanner().Scan(path, []byte(content)) {
 			ids = append(ids, f.RuleID+":"+f.Match)
 		}
 		return ids
@@ -200,8 +200,8 @@ skip-patterns: ['\.snap$']
 	}
 	only := writeConfig("enable-builtin-rules: [aws-access-key-id]\n")
 	b, err := NewAnalyzer(only)
-	if err != nil || len(b.scanner.rules) != 1 {
-		t.Fatalf("enable-builtin-rules: %v %d", err, len(b.scanner.rules))
+	if err != nil || len(b.scanner().rules) != 1 {
+		t.Fatalf("enable-builtin-rules: %v %d", err, len(b.scanner().rules))
 	}
 	if _, err := NewAnalyzer(writeConfig("disable-rules: [no-such-rule]\n")); err == nil {
 		t.Error("an unknown rule ID must be an error")

@@ -254,7 +254,7 @@ func TestWantsSkipsAllowedPaths(t *testing.T) {
 	}
 	// What Wants turns down, Scan finds nothing in anyway.
 	content := []byte(fmt.Sprintf("token: ghp_%s\n", synth("wants", alnum, 36)))
-	if len(a.scanner.Scan("app/.env", content)) == 0 || len(a.scanner.Scan("usr/share/doc/x/README", content)) != 0 {
+	if len(a.scanner().Scan("app/.env", content)) == 0 || len(a.scanner().Scan("usr/share/doc/x/README", content)) != 0 {
 		t.Fatal("the sample is not found where it should be, or found where it should not")
 	}
 }
