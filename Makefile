@@ -133,8 +133,9 @@ bench:
 	# A real image: the Debian 12 application root of the test cache
 	# (python3, pip, nodejs, npm and an npm tree, a JRE, perl, git; 800 MB,
 	# 45,000 files) as one plain layer, scanned in process package-only
-	# (vuln) and by default (vuln + secret): the ratio of the two s/scan
-	# (or cpu-s/scan) is the secret pass's overhead; peak RSS of each.
+	# (vuln) and by default (vuln + secret), then the two interleaved
+	# (SecretOverhead: overhead-x is the ratio of their times, the
+	# secret pass's overhead, target <= 1.3; peak RSS of each).
 	# Then with the licence scanner (the package scan + licences: target
 	# under 5% more) and with --license-full (licence texts classified).
 	# Skips without the root (TestSecretsQuietOnDebianImage builds it).
