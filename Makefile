@@ -234,6 +234,7 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzParseCopyright$$' -fuzztime $(FUZZTIME) ./engine/analyze/ospkg/
 	go test -run '^$$' -fuzz '^FuzzLicenseFile$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 3s ./engine/analyze/license/
 	go test -run '^$$' -fuzz '^FuzzTarSplitAssembly$$' -fuzztime $(FUZZTIME) ./runtime/
+	go test -run '^$$' -fuzz '^FuzzTarSplitLine$$' -fuzztime $(FUZZTIME) ./runtime/
 	go test -run '^$$' -fuzz '^FuzzPomLicenseNames$$' -fuzztime $(FUZZTIME) ./engine/analyze/lang/
 	go test -run '^$$' -fuzz '^FuzzManifestLicenses$$' -fuzztime $(FUZZTIME) ./engine/analyze/lang/
 	go test -run '^$$' -fuzz '^FuzzSplit$$' -fuzztime $(FUZZTIME) ./engine/licensing/

@@ -171,7 +171,7 @@ func (l storedLayer) assemble() (io.ReadCloser, error) {
 	// Assembling costs about as much CPU as the walker that reads it
 	// (a system call or three per file, the metadata's JSON): the two run
 	// side by side, 4 MiB apart at most.
-	return iox.ReadAhead(&assembledTar{layer: l, root: root, meta: f, unpack: storage.NewJSONUnpacker(zr), dirFD: -1, noOpenat2: noOpenat2}, 1<<20, 4), nil
+	return iox.ReadAhead(&assembledTar{layer: l, root: root, meta: f, unpack: newTarSplitReader(zr), dirFD: -1, noOpenat2: noOpenat2}, 1<<20, 4), nil
 }
 
 // assembledTar is the tar of a stored layer, built as it is read. The
