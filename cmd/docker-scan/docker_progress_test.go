@@ -53,7 +53,8 @@ func TestDockerEngineSizeAndExportProgress(t *testing.T) {
 	// Read in place from the engine's layer store (the default for a
 	// local engine), nothing is exported, and the size is the engine's.
 	r := scanIn(t, "", d.Host, "image", "e2e/sized:1", "--scanners", "none", "--format", "json", "--cache-dir", t.TempDir())
-	if r.exit != 0 || !strings.Contains(r.stderr, `INFO  analyzing image image=e2e/sized:1 layers=2 size="`+size+`"`) || strings.Contains(r.stderr, "export") {
+	inPlace := storageDriver(t, d.Host, "e2e/sized:1") == "overlay2"
+	if r.exit != 0 || !strings.Contains(r.stderr, `INFO  analyzing image image=e2e/sized:1 layers=2 size="`+size+`"`) || inPlace && strings.Contains(r.stderr, "export") {
 		t.Errorf("read in place: exit %d, stderr:\n%s", r.exit, r.stderr)
 	}
 	// The rest is about the export, forced here.

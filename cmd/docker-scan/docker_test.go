@@ -59,6 +59,25 @@ func dockerLoad(t *testing.T, host, archive string) {
 	}
 }
 
+// storageDriver is the storage driver of the engine at host that holds
+// ref.
+func storageDriver(t *testing.T, host, ref string) string {
+	t.Helper()
+	c, err := runtime.NewDockerClient(host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	in, err := c.ImageInspect(context.Background(), ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.GraphDriver == nil {
+		return ""
+	}
+	return in.GraphDriver.Name
+}
+
 // packagesOnly renders the packages of a report with their layer diffIDs:
 // what must not depend on where the image came from.
 func packagesOnly(t *testing.T, rep types.Report) string {
@@ -94,8 +113,14 @@ func TestDockerEngineSource(t *testing.T) {
 	if inPlace.exit != 0 {
 		t.Fatalf("exit %d: %s", inPlace.exit, inPlace.stderr)
 	}
-	if proxy.Count() != 0 || !strings.Contains(inPlace.stderr, "layers read in place from the engine's layer store") {
-		t.Fatalf("the layers were not read in place (%d exports):\n%s", proxy.Count(), inPlace.stderr)
+	// On an engine whose driver is not one read in place (vfs, when its
+	// data root is on overlayfs), the export is the way, and must work.
+	if driver := storageDriver(t, d.Host, "e2e/app:1"); driver == "overlay2" || driver == "fuse-overlayfs" {
+		if proxy.Count() != 0 || !strings.Contains(inPlace.stderr, "layers read in place from the engine's layer store") {
+			t.Fatalf("the layers were not read in place (%d exports):\n%s", proxy.Count(), inPlace.stderr)
+		}
+	} else if proxy.Count() != 1 || !strings.Contains(inPlace.stderr, "layers not read in place") {
+		t.Fatalf("storage driver %s: want one export, %d:\n%s", driver, proxy.Count(), inPlace.stderr)
 	}
 	fromArchive := scanCLI(t, "image", "--input", archive, "--scanners", "none", "--format", "json", "--cache-dir", t.TempDir())
 	if a, b := packagesOnly(t, parseReport(t, inPlace.stdout)), packagesOnly(t, parseReport(t, fromArchive.stdout)); a != b || a == "" {
@@ -103,6 +128,7 @@ func TestDockerEngineSource(t *testing.T) {
 	}
 
 	t.Setenv("DOCKER_SCAN_EXPORT", "streamed")
+	exportsBefore := proxy.Count()
 	cache := t.TempDir()
 	scan := func(args ...string) scanResult {
 		t.Helper()
@@ -117,15 +143,15 @@ func TestDockerEngineSource(t *testing.T) {
 	if len(rep.Metadata.RepoTags) == 0 || !strings.HasSuffix(rep.Metadata.RepoTags[0], "e2e/app:1") || rep.Metadata.ImageID == "" {
 		t.Errorf("metadata from the engine: %+v", rep.Metadata)
 	}
-	if proxy.Count() != 1 {
-		t.Errorf("first scan exported the image %d times, want 1", proxy.Count())
+	if proxy.Count()-exportsBefore != 1 {
+		t.Errorf("first scan exported the image %d times, want 1", proxy.Count()-exportsBefore)
 	}
 	second := scan(args...)
 	if second.exit != 0 {
 		t.Fatalf("exit %d: %s", second.exit, second.stderr)
 	}
-	if proxy.Count() != 1 {
-		t.Errorf("the second scan exported the image again (%d exports in all)", proxy.Count())
+	if proxy.Count()-exportsBefore != 1 {
+		t.Errorf("the second scan exported the image again (%d exports in all)", proxy.Count()-exportsBefore)
 	}
 	if a, b := packagesOnly(t, rep), packagesOnly(t, parseReport(t, second.stdout)); a != b || a == "" {
 		t.Errorf("cached scan differs:\n%s\n%s", a, b)
