@@ -99,52 +99,8 @@ func newFakeStoreIn(t testing.TB, root string, layers ...[]tarEntry) *fakeStore 
 			}
 		}
 		// The metadata, as dockerd records it while it unpacks the layer.
-		var js bytes.Buffer
-		zw := gzip.NewWriter(&js)
-		through, err := asm.NewInputTarStream(bytes.NewReader(raw), tsstorage.NewJSONPacker(zw), tsstorage.NewDiscardFilePutter())
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr := tar.NewReader(through)
-		for {
-			h, err := tr.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			p := filepath.Join(dir, h.Name)
-			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if strings.HasPrefix(filepath.Base(h.Name), ".wh.") {
-				// overlay2 keeps a whiteout as a device of its own;
-				// the tar-split has its header, and no bytes to read.
-				continue
-			}
-			switch h.Typeflag {
-			case tar.TypeDir:
-				err = os.MkdirAll(p, 0o755)
-			case tar.TypeReg:
-				var body []byte
-				if body, err = io.ReadAll(tr); err == nil {
-					err = os.WriteFile(p, body, 0o644)
-				}
-			case tar.TypeSymlink:
-				err = os.Symlink(h.Linkname, p)
-			case tar.TypeLink:
-				err = os.Link(filepath.Join(dir, h.Linkname), p)
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
-		io.Copy(io.Discard, through)
-		if err := zw.Close(); err != nil {
-			t.Fatal(err)
-		}
-		for name, body := range map[string][]byte{"diff": []byte(diffID), "cache-id": []byte(cacheID), "tar-split.json.gz": js.Bytes(), "size": []byte(fmt.Sprint(len(raw)))} {
+		js := unpackLayer(t, raw, dir)
+		for name, body := range map[string][]byte{"diff": []byte(diffID), "cache-id": []byte(cacheID), "tar-split.json.gz": js, "size": []byte(fmt.Sprint(len(raw)))} {
 			if err := os.WriteFile(filepath.Join(meta, name), body, 0o644); err != nil {
 				t.Fatal(err)
 			}
@@ -152,6 +108,61 @@ func newFakeStoreIn(t testing.TB, root string, layers ...[]tarEntry) *fakeStore 
 		s.diffIDs, s.tars, s.dirs, s.metas = append(s.diffIDs, diffID), append(s.tars, raw), append(s.dirs, dir), append(s.metas, meta)
 	}
 	return s
+}
+
+// unpackLayer writes the layer tar raw's files into dir (whiteouts left
+// out, as a storage driver keeps them its own way) and returns its
+// tar-split metadata, gzipped, written by the tar-split library as the
+// engines write it while they unpack a layer.
+func unpackLayer(t testing.TB, raw []byte, dir string) []byte {
+	t.Helper()
+	var js bytes.Buffer
+	zw := gzip.NewWriter(&js)
+	through, err := asm.NewInputTarStream(bytes.NewReader(raw), tsstorage.NewJSONPacker(zw), tsstorage.NewDiscardFilePutter())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(through)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, h.Name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(filepath.Base(h.Name), ".wh.") {
+			continue
+		}
+		switch h.Typeflag {
+		case tar.TypeDir:
+			err = os.MkdirAll(p, 0o755)
+		case tar.TypeReg:
+			var body []byte
+			if body, err = io.ReadAll(tr); err == nil {
+				os.Remove(p)
+				err = os.WriteFile(p, body, 0o644)
+			}
+		case tar.TypeSymlink:
+			os.Remove(p)
+			err = os.Symlink(h.Linkname, p)
+		case tar.TypeLink:
+			os.Remove(p)
+			err = os.Link(filepath.Join(dir, h.Linkname), p)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	io.Copy(io.Discard, through)
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return js.Bytes()
 }
 
 func (s *fakeStore) inspect() image.InspectResponse {

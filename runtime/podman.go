@@ -2,14 +2,18 @@ package runtime
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/containers/podman/v5/pkg/bindings"
 	"github.com/containers/podman/v5/pkg/bindings/images"
+	"github.com/containers/podman/v5/pkg/bindings/system"
 	"github.com/containers/podman/v5/pkg/domain/entities/types"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -44,8 +48,9 @@ func podmanURI(host string) (string, error) {
 }
 
 // openPodman reads an image from Podman's API service: metadata from
-// inspect, layers from an export (docker-archive, streamed to a temp file)
-// made only when a layer must be read.
+// inspect; layers, only when one must be read, in place from Podman's
+// layer store when this process may read it (podmanstore.go), else from
+// an export (docker-archive, streamed to a temp file).
 func openPodman(ctx context.Context, ref string, opts Options) (*enginetypes.Image, error) {
 	uri, err := podmanURI(opts.PodmanHost)
 	if err != nil {
@@ -81,11 +86,43 @@ func openPodman(ctx context.Context, ref string, opts Options) (*enginetypes.Ima
 	for _, d := range cfg.RootFS.DiffIDs {
 		diffIDs = append(diffIDs, d.String())
 	}
+	layers := exp.layers(ctx, diffIDs)
+	// When a layer must be read, the store is looked at once (one info
+	// call: where it is, its driver); read in place if it can be, else
+	// exported as before.
+	inPlace := sync.OnceValues(func() ([]storedLayer, error) {
+		if !inPlaceAllowed() {
+			return nil, errors.New(exportModeEnv + " is set")
+		}
+		info, err := system.Info(conn, nil)
+		if err != nil {
+			return nil, err
+		}
+		if info.Store == nil {
+			return nil, errors.New("podman info names no store")
+		}
+		stored, err := podmanStoredLayers(info.Store.GraphRoot, info.Store.GraphDriverName, diffIDs)
+		if err != nil {
+			slog.Debug("layers not read in place: the image is exported", "image", ref, "reason", err)
+			return nil, err
+		}
+		slog.Debug("layers read in place from Podman's layer store", "image", ref, "root", info.Store.GraphRoot, "driver", info.Store.GraphDriverName)
+		return stored, nil
+	})
+	for i := range layers {
+		export := layers[i].Open
+		layers[i].Open = func() (io.ReadCloser, error) {
+			if stored, err := inPlace(); err == nil {
+				return stored[i].open()
+			}
+			return export()
+		}
+	}
 	return &enginetypes.Image{
 		Name:        ref,
 		ID:          id,
 		Config:      cfg,
-		Layers:      exp.layers(ctx, diffIDs),
+		Layers:      layers,
 		RepoTags:    report.RepoTags,
 		RepoDigests: report.RepoDigests,
 		Source:      "podman",
