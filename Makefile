@@ -90,6 +90,7 @@ E2E_TEST_NAMES := \
 	TestComposeSidecarGate TestComposeProviderGate TestComposeScanCLI TestCLIHooks \
 	TestDockerEngineSource TestInterruptRemovesTempFiles TestStandaloneUsesDockerContext \
 	TestDockerEngineSizeAndExportProgress TestContainerdSource TestPodmanSource TestRuntimeAll \
+	TestDockerContainerdImageStore \
 	TestHostileLayersManyLayers TestHostileLayersLongPaths TestHostileLayersTimeout \
 	TestHostileLayersGzipBombInput TestHostileDBCorruptScanCache TestHostileDBCorruptTrivyDB \
 	TestHostileOutputMillionPackageDpkg TestHostileSecretTimeout TestCachedUnmountsBeforeRemoving \

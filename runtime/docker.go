@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -104,7 +105,15 @@ func openDocker(ctx context.Context, c DockerClient, ref string, opts Options) (
 			img.Layers = inPlaceLayers(stored)
 			return img, nil
 		}
-		slog.Debug("layers not read in place: the image is exported", "image", ref, "reason", err)
+		// Docker's containerd image store keeps the layers in
+		// containerd's content store, namespace moby.
+		if layers, closeCtr, cerr := dockerContainerdLayers(ctx, ref, inspect.InspectResponse, opts); cerr == nil {
+			slog.Debug("layers read in place from containerd's content store (Docker's containerd image store)", "image", ref)
+			img.Layers, img.Close = layers, func() error { return errors.Join(closeCtr(), exp.Close()) }
+			return img, nil
+		} else {
+			slog.Debug("layers not read in place: the image is exported", "image", ref, "reason", errors.Join(err, cerr))
+		}
 	}
 	if streamedExport() {
 		img.Stream = exp.stream

@@ -3,6 +3,7 @@ package runtime
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -338,4 +340,49 @@ func inPlaceLayers(stored []storedLayer) []types.Layer {
 		out[i] = types.Layer{DiffID: l.diffID, Open: l.open}
 	}
 	return out
+}
+
+// dockerContainerdNamespace is where Docker's containerd image store
+// keeps its images in containerd.
+const dockerContainerdNamespace = "moby"
+
+// dockerContainerdLayers reads the layers of the engine's image from
+// containerd's content store, namespace moby, as the containerd source
+// does: where Docker's containerd image store (the default of Docker 29's
+// new installs) keeps them. The image is looked up by the name asked for
+// and by its tags, and taken only when its diffIDs are the engine's, so
+// that another copy under the same tag is never read instead.
+func dockerContainerdLayers(ctx context.Context, ref string, inspect image.InspectResponse, opts Options) ([]types.Layer, func() error, error) {
+	if os.Geteuid() != 0 && !anyUserInPlace {
+		return nil, nil, errors.New("not root")
+	}
+	o := opts
+	o.Containerd.Namespace = dockerContainerdNamespace
+	if _, err := os.Stat(o.Containerd.address()); err != nil {
+		return nil, nil, fmt.Errorf("no containerd socket at %s", o.Containerd.address())
+	}
+	names := []string{ref}
+	for _, t := range inspect.RepoTags {
+		if !slices.Contains(names, t) {
+			names = append(names, t)
+		}
+	}
+	var errs []error
+	for _, name := range names {
+		img, err := openContainerd(ctx, name, o)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		var diffIDs []string
+		for _, d := range img.Config.RootFS.DiffIDs {
+			diffIDs = append(diffIDs, d.String())
+		}
+		if slices.Equal(diffIDs, inspect.RootFS.Layers) && len(diffIDs) > 0 {
+			return img.Layers, img.Close, nil
+		}
+		img.Close()
+		errs = append(errs, fmt.Errorf("containerd's %s has other layers than the engine's", name))
+	}
+	return nil, nil, fmt.Errorf("containerd (namespace %s): %w", dockerContainerdNamespace, errors.Join(errs...))
 }
