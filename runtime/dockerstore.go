@@ -56,11 +56,8 @@ type dockerStore struct {
 // from, from the top layer's directory, when its driver is one this
 // reader knows and the directory is there to read.
 func localDockerStore(inspect image.InspectResponse) (*dockerStore, error) {
-	// Only root reads every file of a layer: a rootless engine's layers
-	// hold files of its subordinate users that their owner cannot read,
-	// and a read that fails half-way through a layer cannot fall back.
-	if os.Geteuid() != 0 && !anyUserInPlace {
-		return nil, errors.New("not root")
+	if err := inPlaceUser(); err != nil {
+		return nil, err
 	}
 	gd := inspect.GraphDriver
 	if gd == nil || !inPlaceDrivers[gd.Name] {
@@ -112,7 +109,7 @@ func (s *dockerStore) layers(diffIDs []string, upper string) ([]storedLayer, err
 		if err != nil {
 			return nil, err
 		}
-		if cacheID == "" || strings.ContainsAny(cacheID, `/\`) || cacheID == "." || cacheID == ".." {
+		if !plainName(cacheID) {
 			return nil, fmt.Errorf("layer store entry %s names no directory", meta)
 		}
 		l := storedLayer{diffID: d, tarSplit: filepath.Join(meta, "tar-split.json.gz"), dir: filepath.Join(s.root, s.driver, cacheID, "diff")}
@@ -130,6 +127,23 @@ func (s *dockerStore) layers(diffIDs []string, upper string) ([]storedLayer, err
 		return nil, fmt.Errorf("the top layer is in %s, the engine says %s", top, upper)
 	}
 	return out, nil
+}
+
+// inPlaceUser says why this process may not read an engine's store in
+// place: only root reads every file of a layer (a rootless engine's
+// layers hold files of its subordinate users that their owner cannot
+// read, and a read that fails half-way through a layer cannot fall back).
+func inPlaceUser() error {
+	if os.Geteuid() != 0 && !anyUserInPlace {
+		return errors.New("not root")
+	}
+	return nil
+}
+
+// plainName: an ID from a store's metadata names one entry of a
+// directory, never a path.
+func plainName(id string) bool {
+	return id != "" && id != "." && id != ".." && !strings.ContainsAny(id, `/\`)
 }
 
 // readSmall reads one of the store's small metadata files (a digest, an
@@ -353,8 +367,8 @@ const dockerContainerdNamespace = "moby"
 // and by its tags, and taken only when its diffIDs are the engine's, so
 // that another copy under the same tag is never read instead.
 func dockerContainerdLayers(ctx context.Context, ref string, inspect image.InspectResponse, opts Options) ([]types.Layer, func() error, error) {
-	if os.Geteuid() != 0 && !anyUserInPlace {
-		return nil, nil, errors.New("not root")
+	if err := inPlaceUser(); err != nil {
+		return nil, nil, err
 	}
 	o := opts
 	o.Containerd.Namespace = dockerContainerdNamespace

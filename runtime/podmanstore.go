@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 )
 
 // Podman's layer store, read in place as the Docker engine's is
@@ -35,8 +34,8 @@ const maxLayersJSON = 128 << 20
 // at graphRoot: the chain of layers whose parents and diff digests are
 // the image's.
 func podmanStoredLayers(graphRoot, driver string, diffIDs []string) ([]storedLayer, error) {
-	if os.Geteuid() != 0 && !anyUserInPlace {
-		return nil, errors.New("not root")
+	if err := inPlaceUser(); err != nil {
+		return nil, err
 	}
 	dirOf, ok := podmanLayerDirs[driver]
 	if !ok {
@@ -73,7 +72,7 @@ func podmanStoredLayers(graphRoot, driver string, diffIDs []string) ([]storedLay
 	parent := ""
 	for _, d := range diffIDs {
 		id, ok := byParent[key{parent, d}]
-		if !ok || id == "" || strings.ContainsAny(id, `/\`) || id == "." || id == ".." {
+		if !ok || !plainName(id) {
 			return nil, fmt.Errorf("layer %s is not in the store at %s", d, graphRoot)
 		}
 		l := storedLayer{diffID: d, tarSplit: filepath.Join(meta, id+".tar-split.gz"), dir: dirOf(graphRoot, id)}
